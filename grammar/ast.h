@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ast.h: the raw syntax tree built by parser.y.
+ *
+ * The tree records what was written and where, nothing more: names are not
+ * resolved, versions are not parsed, types are not checked. compiler/ does
+ * all of that. Every node lives in the compilation's arena and carries the
+ * span of the source it came from, so later passes can point at it.
+ */
+#ifndef UPG_GRAMMAR_AST_H
+#define UPG_GRAMMAR_AST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "compiler/core/arena.h"
+#include "compiler/core/source.h"
+#include "compiler/core/vec.h"
+
+/* A name as written: bare identifier, keyword used as a name, or `quoted`. */
+struct ast_ident {
+    const char *name; /* NULL when absent (optional names) */
+    struct src_span span;
+};
+
+/* A string literal ("..." or $tag$...$tag$), escapes already processed. */
+struct ast_string {
+    const char *text; /* NULL when absent */
+    size_t len;
+    struct src_span span;
+};
+
+enum ast_lit_kind { LIT_INT, LIT_DECIMAL, LIT_STRING, LIT_TRUE, LIT_FALSE, LIT_NULL };
+
+struct ast_literal {
+    enum ast_lit_kind kind;
+    const char *text; /* digits (with a leading '-' when negative) or the string */
+    size_t len;
+    struct src_span span;
+};
+
+/* A type as written: name (lower-cased keyword or identifier) and 0-2 integer parameters. */
+struct ast_type {
+    const char *name;
+    struct src_span name_span;
+    int nparams;
+    const char *params[2];
+    struct src_span param_spans[2];
+    struct src_span span;
+};
+
+enum ast_fk_action {
+    FK_ACTION_NONE, /* not given: the database's default (no action) */
+    FK_ACTION_CASCADE,
+    FK_ACTION_SET_NULL,
+    FK_ACTION_RESTRICT,
+    FK_ACTION_NO_ACTION,
+};
+
+typedef VEC(struct ast_ident) ast_ident_list;
+
+/* Column constraints, in the order written. */
+enum ast_colcons_kind {
+    CC_NOT_NULL,
+    CC_NULL,
+    CC_PRIMARY_KEY,
+    CC_UNIQUE,
+    CC_IDENTITY,
+    CC_DEFAULT,
+    CC_REFERENCES,
+    CC_CHECK,
+};
+
+struct ast_colcons {
+    enum ast_colcons_kind kind;
+    struct src_span span;
+    struct ast_literal *dflt;   /* CC_DEFAULT */
+    struct ast_ident ref_table; /* CC_REFERENCES */
+    ast_ident_list ref_cols;    /* CC_REFERENCES: empty means the referenced table's key */
+    enum ast_fk_action on_delete;
+    struct ast_string expr; /* CC_CHECK */
+};
+
+struct ast_column {
+    struct ast_ident name;
+    struct ast_type type;
+    VEC(struct ast_colcons *) cons;
+    struct src_span span;
+};
+
+enum ast_tcons_kind { TC_PRIMARY_KEY, TC_UNIQUE, TC_FOREIGN_KEY, TC_CHECK };
+
+struct ast_tcons {
+    enum ast_tcons_kind kind;
+    struct ast_ident name; /* optional */
+    ast_ident_list cols;   /* key columns; FK: the referencing columns */
+    struct ast_ident ref_table;
+    ast_ident_list ref_cols;
+    enum ast_fk_action on_delete;
+    struct ast_string expr; /* TC_CHECK */
+    struct src_span span;
+};
+
+enum ast_stmt_kind {
+    STMT_CREATE_TABLE,
+    STMT_DROP_TABLE,
+    STMT_RENAME_TABLE,
+    STMT_ADD_COLUMN,
+    STMT_DROP_COLUMN,
+    STMT_RENAME_COLUMN,
+    STMT_ALTER_TYPE,
+    STMT_SET_NOT_NULL,
+    STMT_DROP_NOT_NULL,
+    STMT_SET_DEFAULT,
+    STMT_DROP_DEFAULT,
+    STMT_ADD_CONSTRAINT, /* primary key, unique, foreign key, check */
+    STMT_DROP_PRIMARY_KEY,
+    STMT_DROP_CONSTRAINT,
+    STMT_CREATE_INDEX,
+    STMT_DROP_INDEX,
+    STMT_NOTICE,
+    STMT_BREAKING,
+    STMT_SQL,
+};
+
+enum ast_notice_level { NOTICE_INFO, NOTICE_WARNING };
+
+enum ast_sql_item_kind { AST_SQL_UP, AST_SQL_DOWN, AST_SQL_IRREVERSIBLE };
+
+/* One item of a sql block: up "...", down "..." or irreversible ["reason"]. */
+struct ast_sql_item {
+    enum ast_sql_item_kind kind;
+    struct ast_string text; /* text NULL for a bare irreversible */
+    struct src_span span;   /* the keyword */
+};
+
+struct ast_stmt {
+    enum ast_stmt_kind kind;
+    struct src_span span;
+    struct ast_ident table;    /* the table the statement works on */
+    struct ast_ident name;     /* column / index / constraint; new table for rename */
+    struct ast_ident new_name; /* rename column: the new name */
+    VEC(void *) elems;         /* create table: struct ast_column * or struct ast_tcons * */
+    VEC(bool) elem_is_column;  /* parallel to elems */
+    struct ast_column *column; /* add column */
+    struct ast_type *type;     /* alter column ... type */
+    struct ast_literal *dflt;  /* set default */
+    struct ast_tcons *tcons;   /* add constraint */
+    ast_ident_list cols;       /* create index */
+    bool unique;               /* create unique index */
+    enum ast_notice_level level;
+    bool level_given;
+    struct ast_string text; /* notice, breaking */
+    struct ast_string id;   /* breaking */
+    /* sql blocks: the dialect (optional) and the items in the order written */
+    struct ast_ident dialect;
+    VEC(struct ast_sql_item *) sql_items;
+    /* "allow lint, ...": the lints the author accepts for this statement */
+    ast_ident_list allows;
+};
+
+struct ast_version {
+    struct ast_string version;
+    struct ast_string from; /* text NULL when there is no from */
+    VEC(struct ast_stmt *) stmts;
+    struct src_span span;
+};
+
+enum ast_plan_item_kind { PLAN_ITEM_TITLE, PLAN_ITEM_DIALECTS, PLAN_ITEM_DESCRIPTION };
+
+struct ast_plan_item {
+    enum ast_plan_item_kind kind;
+    struct ast_string text;
+    ast_ident_list dialects;
+    struct src_span span;
+};
+
+struct ast_plan {
+    struct ast_string name;
+    VEC(struct ast_plan_item *) items;
+    struct src_span span;
+};
+
+/* The whole file: plan headers and versions in the order written. */
+struct ast_file {
+    VEC(struct ast_plan *) plans;
+    VEC(struct ast_version *) versions;
+    struct src_span first_version_span;
+    struct src_span span;
+};
+
+/* Constructors used by parser.y; all allocate in the arena. */
+struct ast_file *ast_file_new(struct arena *a);
+struct ast_stmt *ast_stmt_new(struct arena *a, enum ast_stmt_kind kind, struct src_span span);
+struct ast_column *ast_column_new(struct arena *a, struct ast_ident name, struct ast_type type,
+                                  struct src_span span);
+struct ast_colcons *ast_colcons_new(struct arena *a, enum ast_colcons_kind kind,
+                                    struct src_span span);
+struct ast_tcons *ast_tcons_new(struct arena *a, enum ast_tcons_kind kind, struct src_span span);
+struct ast_literal *ast_literal_new(struct arena *a, enum ast_lit_kind kind, const char *text,
+                                    size_t len, struct src_span span);
+struct ast_literal *ast_literal_negate(struct arena *a, struct ast_literal *lit,
+                                       struct src_span span);
+struct ast_version *ast_version_new(struct arena *a, struct ast_string version,
+                                    struct ast_string from, struct src_span span);
+struct ast_plan *ast_plan_new(struct arena *a, struct ast_string name, struct src_span span);
+void ast_sql_add(struct arena *a, struct ast_stmt *sql, enum ast_sql_item_kind kind,
+                 struct ast_string text, struct src_span span);
+struct ast_plan_item *ast_plan_item_new(struct arena *a, enum ast_plan_item_kind kind,
+                                        struct src_span span);
+
+/* Prints the tree in a stable, indented form (upc --dump=ast, parser tests). */
+struct strbuf;
+void ast_dump(const struct ast_file *file, struct strbuf *out);
+
+const char *ast_stmt_kind_name(enum ast_stmt_kind kind);
+
+#endif

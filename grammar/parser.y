@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * parser.y: the grammar of the .upg plan language (grammar/README.md has the
+ * EBNF and the conflict policy).
+ *
+ * Rules of this file (STYLE §2.7):
+ *   - Actions only build the tree with ast_*() constructors and VEC_PUSH.
+ *     No checks, no folding, no I/O: a version string is not parsed here, a
+ *     name is not resolved, a type is not validated. compiler/ does that.
+ *   - The parser is pure (api.pure full) and gets one context pointer,
+ *     struct parse_ctx, which holds the scanner, the arena and the sink.
+ *   - Locations are byte spans (struct src_span); YYLLOC_DEFAULT makes a
+ *     rule's span run from its first child to its last, and an empty rule a
+ *     zero-width span at the end of what came before.
+ *   - %expect 0: the grammar has no conflicts. Keywords that may be used as
+ *     names are listed in `name` below; the five reserved ones (primary,
+ *     unique, foreign, check, not) start table constraints or column
+ *     constraints and would make a column definition ambiguous.
+ *
+ * Error recovery, so one run reports many errors:
+ *   - a statement, a plan item or a sql item that goes wrong is skipped to
+ *     its ";" (`stmt: error ";"`);
+ *   - if the closing "}" of the block comes first, the block ends there
+ *     (`block: "{" items error "}"`), so the next version is parsed normally;
+ *   - a bad version or plan header (`version error "{"`) skips to its body;
+ *   - junk between versions is skipped to the next "}".
+ * The scanner reports lexical errors itself and returns INVALID; a syntax
+ * error on an INVALID token is not reported a second time.
+ */
+
+%code requires {
+#include "compiler/core/source.h"
+#include "grammar/ast.h"
+struct parse_ctx;
+}
+
+%code provides {
+int upg_yyparse(struct parse_ctx *ctx);
+}
+
+%code {
+#include <string.h>
+
+#include "compiler/core/diag.h"
+#include "compiler/core/strbuf.h"
+#include "compiler/core/util.h"
+#include "grammar/keywords.h"
+#include "grammar/parse.h"
+
+int lexer_scan(UPG_YYSTYPE *lval, UPG_YYLTYPE *lloc, void *scanner);
+
+static int
+upg_yylex(UPG_YYSTYPE *lval, UPG_YYLTYPE *lloc, struct parse_ctx *ctx)
+{
+    return lexer_scan(lval, lloc, ctx->scanner);
+}
+
+/*
+ * Syntax errors go through yyreport_syntax_error(); bison still calls
+ * yyerror() for one thing, an exhausted parser stack, which the grammar's
+ * left recursion makes unreachable for any real plan.
+ */
+static void
+upg_yyerror(UPG_YYLTYPE *loc, struct parse_ctx *ctx, const char *msg)
+{
+    ctx->errors++;
+    if (diag_error(ctx->diag, *loc, "E0202", "the plan is too deeply nested (%s)", msg))
+        diag_help(ctx->diag, "Split the construct into smaller statements.");
+}
+
+#define YYLLOC_DEFAULT(Cur, Rhs, N)                                                                \
+    do {                                                                                           \
+        if (N) {                                                                                   \
+            (Cur).file = YYRHSLOC(Rhs, 1).file;                                                    \
+            (Cur).start = YYRHSLOC(Rhs, 1).start;                                                  \
+            (Cur).end = YYRHSLOC(Rhs, N).end;                                                      \
+        } else {                                                                                   \
+            (Cur).file = YYRHSLOC(Rhs, 0).file;                                                    \
+            (Cur).start = (Cur).end = YYRHSLOC(Rhs, 0).end;                                        \
+        }                                                                                          \
+    } while (0)
+
+/* Arena shorthand for the actions. */
+#define A (ctx->arena)
+
+static struct ast_ident
+no_ident(void)
+{
+    struct ast_ident id = {NULL, {0, 0, 0}};
+    return id;
+}
+}
+
+%define api.pure full
+%define api.prefix {upg_yy}
+%define api.token.prefix {TOK_}
+%define api.location.type {struct src_span}
+%define parse.error custom
+%define parse.lac full
+%locations
+%param {struct parse_ctx *ctx}
+%expect 0
+
+%initial-action {
+    @$.file = ctx->file;
+    @$.start = @$.end = 0;
+}
+
+%union {
+    struct ast_ident ident;
+    struct ast_string str;
+    struct ast_literal *lit;
+    struct ast_type type;
+    ast_ident_list idents;
+    struct ast_column *column;
+    struct ast_colcons *colcons;
+    struct ast_tcons *tcons;
+    struct ast_stmt *stmt;
+    struct ast_version *version;
+    struct ast_plan *plan;
+    struct ast_plan_item *plan_item;
+    enum ast_fk_action action;
+}
+
+/* Punctuation and literals. */
+%token END 0 "end of input"
+%token INVALID "invalid token"
+%token <ident> IDENT "identifier"
+%token <str> SCONST "string literal"
+%token <str> ICONST "integer"
+%token <str> FCONST "decimal number"
+%token LPAREN "(" RPAREN ")" LBRACE "{" RBRACE "}" COMMA "," SEMI ";" MINUS "-"
+
+/* Keywords: the same list, in the same order, as keywords.def. Every keyword
+ * token carries its text and span, because most may also be names. */
+%token <ident> ACTION "action" ADD "add" ALLOW "allow" ALTER "alter" BIGINT "bigint"
+%token <ident> BOOL "bool" BREAKING "breaking" BYTES "bytes" CASCADE "cascade" CHECK "check"
+%token <ident> COLUMN "column" CONSTRAINT "constraint" CREATE "create" DATE "date"
+%token <ident> DECIMAL "decimal" DEFAULT "default" DELETE "delete" DESCRIPTION "description"
+%token <ident> DIALECTS "dialects" DOUBLE "double" DOWN "down" DROP "drop" FALSE "false"
+%token <ident> FOREIGN "foreign" FROM "from" IDENTITY "identity" INDEX "index" INFO "info"
+%token <ident> INT "int" INTERVAL "interval" IRREVERSIBLE "irreversible" JSON "json" KEY "key"
+%token <ident> NO "no" NOT "not" NOTICE "notice" NULL "null" ON "on" PLAN "plan"
+%token <ident> PRIMARY "primary" REFERENCES "references" RENAME "rename" RESTRICT "restrict"
+%token <ident> SET "set" SQL "sql" STRING "string" TABLE "table" TEXT "text"
+%token <ident> TIMESTAMP "timestamp" TITLE "title" TO "to" TRUE "true" TYPE "type"
+%token <ident> UNIQUE "unique" UP "up" UUID "uuid" VERSION "version" WARNING "warning"
+
+%type <ident> name opt_name unreserved_keyword type_keyword
+%type <str> opt_from
+%type <idents> name_list opt_ref_cols opt_allow
+%type <lit> literal
+%type <type> type
+%type <ident> type_name
+%type <column> column_def
+%type <colcons> col_cons
+%type <tcons> table_constraint
+%type <action> opt_on_delete fk_action
+%type <stmt> stmt ddl alter_action create_table table_elems
+%type <stmt> sql_block sql_body sql_items notice breaking
+%type <version> version_decl version_body stmts
+%type <plan> plan_decl plan_body plan_items
+%type <plan_item> plan_item
+
+%%
+
+/*
+ * The file: plan headers and versions, in any order as far as the grammar is
+ * concerned. "Exactly one plan header, first" is a rule of the checker, so
+ * that its error can say what is wrong instead of "unexpected".
+ */
+file:
+      %empty                { ctx->ast->span = @$; }
+    | file plan_decl        { VEC_PUSH(A, &ctx->ast->plans, $2); ctx->ast->span = @$; }
+    | file version_decl     { VEC_PUSH(A, &ctx->ast->versions, $2); ctx->ast->span = @$; }
+    | file error RBRACE     { /* junk between versions: skipped to the next "}" */ }
+    ;
+
+/* plan "name" { title "..."; dialects postgres, sqlite; } */
+plan_decl:
+      PLAN SCONST plan_body { $$ = $3; $$->name = $2; $$->span = @$; }
+    | PLAN error plan_body  { $$ = $3; $$->span = @$; }
+    ;
+
+plan_body:
+      LBRACE plan_items RBRACE       { $$ = $2; }
+    | LBRACE plan_items error RBRACE { $$ = $2; }
+    ;
+
+plan_items:
+      %empty                { struct ast_string none = {NULL, 0, @$}; $$ = ast_plan_new(A, none, @$); }
+    | plan_items plan_item  { $$ = $1; if ($2) VEC_PUSH(A, &$$->items, $2); }
+    ;
+
+plan_item:
+      TITLE SCONST SEMI           { $$ = ast_plan_item_new(A, PLAN_ITEM_TITLE, @$); $$->text = $2; }
+    | DESCRIPTION SCONST SEMI     { $$ = ast_plan_item_new(A, PLAN_ITEM_DESCRIPTION, @$); $$->text = $2; }
+    | DIALECTS name_list SEMI     { $$ = ast_plan_item_new(A, PLAN_ITEM_DIALECTS, @$); $$->dialects = $2; }
+    | error SEMI                  { $$ = NULL; }
+    ;
+
+/* version "6.1" [from "6.0"] { statements } */
+version_decl:
+      VERSION SCONST opt_from version_body {
+            $$ = $4; $$->version = $2; $$->from = $3; $$->span = @$;
+        }
+    | VERSION error version_body {
+            /* a bad header: the body is still parsed for its own errors */
+            $$ = $3; $$->span = @$;
+        }
+    ;
+
+opt_from:
+      %empty                { $$.text = NULL; $$.len = 0; $$.span = @$; }
+    | FROM SCONST           { $$ = $2; }
+    ;
+
+version_body:
+      LBRACE stmts RBRACE        { $$ = $2; }
+    | LBRACE stmts error RBRACE  { $$ = $2; }
+    ;
+
+stmts:
+      %empty      {
+            struct ast_string none = {NULL, 0, @$};
+            $$ = ast_version_new(A, none, none, @$);
+        }
+    | stmts stmt  { $$ = $1; if ($2) VEC_PUSH(A, &$$->stmts, $2); }
+    ;
+
+stmt:
+      ddl opt_allow SEMI  { $$ = $1; $$->allows = $2; $$->span = @1; }
+    | notice              { $$ = $1; }
+    | breaking            { $$ = $1; }
+    | sql_block           { $$ = $1; }
+    | SEMI                { $$ = NULL; /* an empty statement, e.g. after a sql block */ }
+    | error SEMI          { $$ = NULL; }
+    ;
+
+/* allow data_loss, table_rewrite: lints the author accepts for this statement */
+opt_allow:
+      %empty              { memset(&$$, 0, sizeof $$); }
+    | ALLOW name_list     { $$ = $2; }
+    ;
+
+ddl:
+      create_table        { $$ = $1; }
+    | DROP TABLE name     { $$ = ast_stmt_new(A, STMT_DROP_TABLE, @$); $$->table = $3; }
+    | ALTER TABLE name alter_action {
+            $$ = $4; $$->table = $3; $$->span = @$;
+        }
+    | CREATE INDEX name ON name LPAREN name_list RPAREN {
+            $$ = ast_stmt_new(A, STMT_CREATE_INDEX, @$);
+            $$->name = $3; $$->table = $5; $$->cols = $7;
+        }
+    | CREATE UNIQUE INDEX name ON name LPAREN name_list RPAREN {
+            $$ = ast_stmt_new(A, STMT_CREATE_INDEX, @$);
+            $$->unique = true; $$->name = $4; $$->table = $6; $$->cols = $8;
+        }
+    | DROP INDEX name     { $$ = ast_stmt_new(A, STMT_DROP_INDEX, @$); $$->name = $3; }
+    ;
+
+create_table:
+      CREATE TABLE name LPAREN table_elems RPAREN {
+            $$ = $5; $$->table = $3; $$->span = @$;
+        }
+    ;
+
+table_elems:
+      column_def {
+            $$ = ast_stmt_new(A, STMT_CREATE_TABLE, @$);
+            VEC_PUSH(A, &$$->elems, $1); VEC_PUSH(A, &$$->elem_is_column, true);
+        }
+    | table_constraint {
+            $$ = ast_stmt_new(A, STMT_CREATE_TABLE, @$);
+            VEC_PUSH(A, &$$->elems, $1); VEC_PUSH(A, &$$->elem_is_column, false);
+        }
+    | table_elems COMMA column_def {
+            $$ = $1; VEC_PUSH(A, &$$->elems, $3); VEC_PUSH(A, &$$->elem_is_column, true);
+        }
+    | table_elems COMMA table_constraint {
+            $$ = $1; VEC_PUSH(A, &$$->elems, $3); VEC_PUSH(A, &$$->elem_is_column, false);
+        }
+    ;
+
+/* name type [not null | null] [primary key] [unique] [identity] [default v] [references ...] */
+column_def:
+      name type           { $$ = ast_column_new(A, $1, $2, @$); }
+    | column_def col_cons { $$ = $1; VEC_PUSH(A, &$$->cons, $2); $$->span = @$; }
+    ;
+
+col_cons:
+      NOT NULL            { $$ = ast_colcons_new(A, CC_NOT_NULL, @$); }
+    | NULL                { $$ = ast_colcons_new(A, CC_NULL, @$); }
+    | PRIMARY KEY         { $$ = ast_colcons_new(A, CC_PRIMARY_KEY, @$); }
+    | UNIQUE              { $$ = ast_colcons_new(A, CC_UNIQUE, @$); }
+    | IDENTITY            { $$ = ast_colcons_new(A, CC_IDENTITY, @$); }
+    | DEFAULT literal     { $$ = ast_colcons_new(A, CC_DEFAULT, @$); $$->dflt = $2; }
+    | REFERENCES name opt_ref_cols opt_on_delete {
+            $$ = ast_colcons_new(A, CC_REFERENCES, @$);
+            $$->ref_table = $2; $$->ref_cols = $3; $$->on_delete = $4;
+        }
+    | CHECK SCONST        { $$ = ast_colcons_new(A, CC_CHECK, @$); $$->expr = $2; }
+    ;
+
+table_constraint:
+      PRIMARY KEY opt_name LPAREN name_list RPAREN {
+            $$ = ast_tcons_new(A, TC_PRIMARY_KEY, @$); $$->name = $3; $$->cols = $5;
+        }
+    | UNIQUE opt_name LPAREN name_list RPAREN {
+            $$ = ast_tcons_new(A, TC_UNIQUE, @$); $$->name = $2; $$->cols = $4;
+        }
+    | FOREIGN KEY opt_name LPAREN name_list RPAREN REFERENCES name opt_ref_cols opt_on_delete {
+            $$ = ast_tcons_new(A, TC_FOREIGN_KEY, @$);
+            $$->name = $3; $$->cols = $5; $$->ref_table = $8; $$->ref_cols = $9;
+            $$->on_delete = $10;
+        }
+    | CHECK opt_name SCONST {
+            $$ = ast_tcons_new(A, TC_CHECK, @$); $$->name = $2; $$->expr = $3;
+        }
+    ;
+
+opt_ref_cols:
+      %empty                    { memset(&$$, 0, sizeof $$); }
+    | LPAREN name_list RPAREN   { $$ = $2; }
+    ;
+
+opt_on_delete:
+      %empty                    { $$ = FK_ACTION_NONE; }
+    | ON DELETE fk_action       { $$ = $3; }
+    ;
+
+fk_action:
+      CASCADE                   { $$ = FK_ACTION_CASCADE; }
+    | SET NULL                  { $$ = FK_ACTION_SET_NULL; }
+    | RESTRICT                  { $$ = FK_ACTION_RESTRICT; }
+    | NO ACTION                 { $$ = FK_ACTION_NO_ACTION; }
+    ;
+
+alter_action:
+      RENAME TO name              { $$ = ast_stmt_new(A, STMT_RENAME_TABLE, @$); $$->name = $3; }
+    | RENAME COLUMN name TO name  {
+            $$ = ast_stmt_new(A, STMT_RENAME_COLUMN, @$); $$->name = $3; $$->new_name = $5;
+        }
+    | ADD COLUMN column_def       { $$ = ast_stmt_new(A, STMT_ADD_COLUMN, @$); $$->column = $3; }
+    | ADD table_constraint        { $$ = ast_stmt_new(A, STMT_ADD_CONSTRAINT, @$); $$->tcons = $2; }
+    | DROP COLUMN name            { $$ = ast_stmt_new(A, STMT_DROP_COLUMN, @$); $$->name = $3; }
+    | DROP PRIMARY KEY            { $$ = ast_stmt_new(A, STMT_DROP_PRIMARY_KEY, @$); }
+    | DROP CONSTRAINT name        { $$ = ast_stmt_new(A, STMT_DROP_CONSTRAINT, @$); $$->name = $3; }
+    | ALTER COLUMN name TYPE type {
+            $$ = ast_stmt_new(A, STMT_ALTER_TYPE, @$); $$->name = $3;
+            $$->type = ARENA_NEW(A, struct ast_type); *$$->type = $5;
+        }
+    | ALTER COLUMN name SET NOT NULL  { $$ = ast_stmt_new(A, STMT_SET_NOT_NULL, @$); $$->name = $3; }
+    | ALTER COLUMN name DROP NOT NULL { $$ = ast_stmt_new(A, STMT_DROP_NOT_NULL, @$); $$->name = $3; }
+    | ALTER COLUMN name SET DEFAULT literal {
+            $$ = ast_stmt_new(A, STMT_SET_DEFAULT, @$); $$->name = $3; $$->dflt = $6;
+        }
+    | ALTER COLUMN name DROP DEFAULT  { $$ = ast_stmt_new(A, STMT_DROP_DEFAULT, @$); $$->name = $3; }
+    ;
+
+type:
+      type_name {
+            memset(&$$, 0, sizeof $$); $$.name = $1.name; $$.name_span = $1.span; $$.span = @$;
+        }
+    | type_name LPAREN ICONST RPAREN {
+            memset(&$$, 0, sizeof $$); $$.name = $1.name; $$.name_span = $1.span; $$.span = @$;
+            $$.nparams = 1; $$.params[0] = $3.text; $$.param_spans[0] = @3;
+        }
+    | type_name LPAREN ICONST COMMA ICONST RPAREN {
+            memset(&$$, 0, sizeof $$); $$.name = $1.name; $$.name_span = $1.span; $$.span = @$;
+            $$.nparams = 2; $$.params[0] = $3.text; $$.param_spans[0] = @3;
+            $$.params[1] = $5.text; $$.param_spans[1] = @5;
+        }
+    ;
+
+/* A type is a type keyword or, so that the checker can say "unknown type"
+ * with a suggestion, any identifier. */
+type_name:
+      type_keyword          { $$ = $1; }
+    | IDENT                 { $$ = $1; }
+    ;
+
+type_keyword:
+      BIGINT | BOOL | BYTES | DATE | DECIMAL | DOUBLE | INT | INTERVAL | JSON | STRING | TEXT
+    | TIMESTAMP | UUID
+    ;
+
+literal:
+      ICONST            { $$ = ast_literal_new(A, LIT_INT, $1.text, $1.len, @$); }
+    | FCONST            { $$ = ast_literal_new(A, LIT_DECIMAL, $1.text, $1.len, @$); }
+    | MINUS ICONST      { $$ = ast_literal_negate(A, ast_literal_new(A, LIT_INT, $2.text, $2.len, @2), @$); }
+    | MINUS FCONST      { $$ = ast_literal_negate(A, ast_literal_new(A, LIT_DECIMAL, $2.text, $2.len, @2), @$); }
+    | SCONST            { $$ = ast_literal_new(A, LIT_STRING, $1.text, $1.len, @$); }
+    | TRUE              { $$ = ast_literal_new(A, LIT_TRUE, "true", 4, @$); }
+    | FALSE             { $$ = ast_literal_new(A, LIT_FALSE, "false", 5, @$); }
+    | NULL              { $$ = ast_literal_new(A, LIT_NULL, "null", 4, @$); }
+    ;
+
+/* notice [info | warning] "text"; */
+notice:
+      NOTICE SCONST SEMI {
+            $$ = ast_stmt_new(A, STMT_NOTICE, @$); $$->text = $2; $$->level = NOTICE_INFO;
+        }
+    | NOTICE INFO SCONST SEMI {
+            $$ = ast_stmt_new(A, STMT_NOTICE, @$); $$->text = $3; $$->level = NOTICE_INFO;
+            $$->level_given = true;
+        }
+    | NOTICE WARNING SCONST SEMI {
+            $$ = ast_stmt_new(A, STMT_NOTICE, @$); $$->text = $3; $$->level = NOTICE_WARNING;
+            $$->level_given = true;
+        }
+    ;
+
+/* breaking "id" "text"; */
+breaking:
+      BREAKING SCONST SCONST SEMI {
+            $$ = ast_stmt_new(A, STMT_BREAKING, @$); $$->id = $2; $$->text = $3;
+        }
+    ;
+
+/* sql [dialect] { up "..."; down "..."; }  or  { up "..."; irreversible ["why"]; } */
+sql_block:
+      SQL sql_body        { $$ = $2; $$->span = @$; }
+    | SQL name sql_body   { $$ = $3; $$->dialect = $2; $$->span = @$; }
+    ;
+
+sql_body:
+      LBRACE sql_items RBRACE        { $$ = $2; }
+    | LBRACE sql_items error RBRACE  { $$ = $2; }
+    ;
+
+sql_items:
+      %empty              { $$ = ast_stmt_new(A, STMT_SQL, @$); }
+    | sql_items UP SCONST SEMI {
+            $$ = $1; ast_sql_add(A, $$, AST_SQL_UP, $3, @2);
+        }
+    | sql_items DOWN SCONST SEMI {
+            $$ = $1; ast_sql_add(A, $$, AST_SQL_DOWN, $3, @2);
+        }
+    | sql_items IRREVERSIBLE SEMI {
+            struct ast_string none = {NULL, 0, @2};
+            $$ = $1; ast_sql_add(A, $$, AST_SQL_IRREVERSIBLE, none, @2);
+        }
+    | sql_items IRREVERSIBLE SCONST SEMI {
+            $$ = $1; ast_sql_add(A, $$, AST_SQL_IRREVERSIBLE, $3, @2);
+        }
+    | sql_items error SEMI { $$ = $1; }
+    ;
+
+name_list:
+      name                  { memset(&$$, 0, sizeof $$); VEC_PUSH(A, &$$, $1); }
+    | name_list COMMA name  { $$ = $1; VEC_PUSH(A, &$$, $3); }
+    ;
+
+opt_name:
+      %empty                { $$ = no_ident(); $$.span = @$; }
+    | name                  { $$ = $1; }
+    ;
+
+/* A name: an identifier, a `quoted identifier`, or a keyword that is not reserved. */
+name:
+      IDENT                 { $$ = $1; }
+    | unreserved_keyword    { $$ = $1; }
+    | type_keyword          { $$ = $1; }
+    ;
+
+unreserved_keyword:
+      ACTION | ADD | ALLOW | ALTER | BREAKING | CASCADE | COLUMN | CONSTRAINT | CREATE | DEFAULT
+    | DELETE | DESCRIPTION | DIALECTS | DOWN | DROP | FROM | IDENTITY | INDEX | INFO
+    | IRREVERSIBLE | KEY | NO | NOTICE | ON | PLAN | REFERENCES | RENAME | RESTRICT | SET | SQL
+    | TABLE | TITLE | TO | TYPE | UP | VERSION | WARNING
+    ;
+
+%%
+
+/*
+ * How a token is named in "unexpected X, expected Y": keywords and
+ * punctuation by their alias ("create", ";"), identifiers with their text.
+ */
+static void
+describe_token(struct strbuf *out, struct parse_ctx *ctx, yysymbol_kind_t sym,
+               const UPG_YYLTYPE *loc)
+{
+    const char *name = yysymbol_name(sym);
+
+    if (sym == YYSYMBOL_IDENT || sym == YYSYMBOL_ICONST || sym == YYSYMBOL_FCONST) {
+        size_t n = loc->end - loc->start;
+        const char *text = ctx->src->text + loc->start;
+        /* identifiers, integers: quote the text when it is short enough to read */
+        if (n > 0 && n <= 40 && utf8_valid(text, n)) {
+            strbuf_printf(out, "%s \"%.*s\"", sym == YYSYMBOL_IDENT ? "identifier"
+                                              : sym == YYSYMBOL_ICONST ? "integer"
+                                                                       : "number",
+                          (int)n, text);
+            return;
+        }
+    }
+    /* bison's names of aliased tokens are the alias with its double quotes */
+    strbuf_puts(out, name);
+}
+
+/*
+ * The custom syntax error (parse.error custom with LAC): "syntax error:
+ * unexpected X, expected A, B or C" with at most four alternatives, and a
+ * "Did you mean" when an identifier is one edit away from an expected keyword.
+ */
+static int
+yyreport_syntax_error(const yypcontext_t *yyctx, struct parse_ctx *ctx)
+{
+    enum { MAX_EXPECTED = 5 };
+    yysymbol_kind_t expected[MAX_EXPECTED];
+    yysymbol_kind_t lookahead = yypcontext_token(yyctx);
+    const UPG_YYLTYPE *loc = yypcontext_location(yyctx);
+    struct strbuf msg = STRBUF_INIT;
+    const char *suggest = NULL;
+    int n, i;
+
+    if (lookahead == YYSYMBOL_INVALID)
+        return 0; /* the scanner has reported it */
+    ctx->errors++;
+    n = yypcontext_expected_tokens(yyctx, expected, MAX_EXPECTED);
+    strbuf_puts(&msg, "syntax error: unexpected ");
+    describe_token(&msg, ctx, lookahead, loc);
+    if (n > 0) {
+        int shown = n < MAX_EXPECTED ? n : MAX_EXPECTED - 1;
+        strbuf_puts(&msg, ", expected ");
+        for (i = 0; i < shown; i++) {
+            if (i > 0)
+                strbuf_puts(&msg, i == shown - 1 && n < MAX_EXPECTED ? " or " : ", ");
+            strbuf_puts(&msg, yysymbol_name(expected[i]));
+        }
+        if (n >= MAX_EXPECTED)
+            strbuf_puts(&msg, ", ...");
+    }
+    if (lookahead == YYSYMBOL_IDENT) {
+        const char *word = ctx->src->text + loc->start;
+        size_t wlen = loc->end - loc->start;
+        for (i = 0; i < n && wlen < 32; i++) {
+            const char *alias = yysymbol_name(expected[i]);
+            char buf[40];
+            size_t alen = strlen(alias);
+            if (alen < 3 || alias[0] != '"' || alen - 2 >= sizeof buf)
+                continue;
+            memcpy(buf, word, wlen);
+            buf[wlen] = '\0';
+            char kw[40];
+            memcpy(kw, alias + 1, alen - 2);
+            kw[alen - 2] = '\0';
+            if (keyword_lookup(kw, alen - 2) &&
+                edit_distance(buf, kw, 2) <= (alen - 2 < 5 ? 1u : 2u)) {
+                suggest = alias;
+                break;
+            }
+        }
+    }
+    if (diag_error(ctx->diag, *loc, "E0201", "%s", strbuf_str(&msg))) {
+        if (suggest)
+            diag_help(ctx->diag, "Did you mean %s?", suggest);
+        else if (lookahead == YYSYMBOL_YYEOF)
+            diag_note(ctx->diag, "The plan ends before this construct is complete.");
+    }
+    strbuf_free(&msg);
+    return 0;
+}
+
+const char *
+parser_token_alias(int token)
+{
+    yysymbol_kind_t sym = YYTRANSLATE(token);
+    return sym == YYSYMBOL_YYUNDEF ? NULL : yysymbol_name(sym);
+}
+
+int
+parser_token_count(void)
+{
+    return YYNTOKENS;
+}
