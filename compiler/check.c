@@ -434,8 +434,12 @@ add_key(struct checker *ck, struct sm_table *t, struct sm_key *k, const struct a
         }
     } else {
         const struct sm_key *other = table_key(t, k->name);
-        if (!check_name_length(ck, k->name, at, what[k->kind]))
+        if (!check_name_length(ck, k->name, at, what[k->kind])) {
+            if (!k->name_given)
+                diag_help(ck->diag, "The name is derived; name the constraint with the table-level "
+                                    "form: foreign key NAME (columns) references ...");
             return false;
+        }
         if (other) {
             diag_error(ck->diag, at, "E0326", "table \"%s\" already has a constraint named \"%s\"",
                        t->name, other->name);
@@ -687,7 +691,7 @@ add_column_keys(struct checker *ck, struct sm_table *t, struct sm_column *c,
  * identity column must be the table's whole primary key. One per table.
  */
 static void
-check_identity(struct checker *ck, struct sm_table *t)
+check_identity(struct checker *ck, struct sm_table *t, struct src_span at)
 {
     const struct sm_column *seen = NULL;
     size_t i;
@@ -704,13 +708,15 @@ check_identity(struct checker *ck, struct sm_table *t)
         }
         seen = c;
         if (sqlite(ck) && !(t->pk && t->pk->ncols == 1 && t->pk->cols[0] == c)) {
-            diag_error(ck->diag, c->span, "E0505",
+            diag_error(ck->diag, at.file ? at : c->span, "E0505",
                        "identity column \"%s\" must be the whole primary key of \"%s\" on SQLite",
                        c->name, t->name);
             diag_help(ck->diag, "Declare it \"%s %s identity primary key\"; SQLite generates "
                                 "values only for an INTEGER PRIMARY KEY.",
                       c->name, type_is_integer(&c->type) ? (c->type.kind == TY_INT ? "int" : "bigint")
                                                          : "bigint");
+            if (at.file)
+                diag_note_at(ck->diag, c->span, "\"%s\" is declared here.", c->name);
         }
     }
 }
@@ -782,7 +788,7 @@ stmt_create_table(struct checker *ck, const struct ast_stmt *s)
     for (i = 0; i < s->elems.len; i++)
         if (!s->elem_is_column.items[i])
             table_constraint(ck, t, s->elems.items[i]);
-    check_identity(ck, t);
+    check_identity(ck, t, (struct src_span){0, 0, 0});
 }
 
 static void
@@ -869,7 +875,7 @@ stmt_add_column(struct checker *ck, const struct ast_stmt *s)
     schema_add_column(&ck->schema, t, c, t->cols.len);
     add_column_keys(ck, t, c, &ex);
     if (c->identity)
-        check_identity(ck, t);
+        check_identity(ck, t, (struct src_span){0, 0, 0});
 }
 
 /* Reports E0411 when something still uses column c; true when nothing does. */
@@ -1170,6 +1176,8 @@ stmt_add_constraint(struct checker *ck, const struct ast_stmt *s)
     k = table_constraint(ck, t, tc);
     if (!k)
         return;
+    if (k->kind == KEY_PRIMARY)
+        check_identity(ck, t, s->span);
     if (k->kind == KEY_PRIMARY) {
         /* As in PostgreSQL, the key's columns become not null. */
         for (i = 0; i < k->ncols; i++) {
@@ -1206,10 +1214,12 @@ stmt_drop_key(struct checker *ck, const struct ast_stmt *s, struct sm_table *t, 
         snprintf(verb, sizeof verb, "dropping %s \"%.60s\"", what[k->kind], k->name);
         rebuild_lint(ck, s, t, verb);
     }
-    if (k->kind == KEY_PRIMARY)
+    if (k->kind == KEY_PRIMARY) {
         schema_set_pk(&ck->schema, t, NULL);
-    else
+        check_identity(ck, t, s->span);
+    } else {
         schema_drop_key(&ck->schema, t, k);
+    }
 }
 
 static void

@@ -44,14 +44,11 @@ dump_versions(const struct plan *p, FILE *out)
     }
 }
 
-int
-compile_front(struct compilation *c, const char *path, const struct compile_opts *opts)
+static int
+run_passes(struct compilation *c, const struct compile_opts *opts)
 {
     size_t syntax_errors = 0;
 
-    c->file = source_load(&c->sources, path, &c->io_error);
-    if (!c->file)
-        return 2;
     /* parse */
     c->ast = parse_file(&c->arena, &c->diag, &c->sources, c->file, &syntax_errors);
     if (opts->dump == DUMP_AST) {
@@ -70,4 +67,25 @@ compile_front(struct compilation *c, const char *path, const struct compile_opts
     /* check: runs after resolve errors too, over the versions that resolved */
     pass_check(&c->plan, &c->arena, &c->diag);
     return diag_errors(&c->diag) ? 1 : 0;
+}
+
+int
+compile_front(struct compilation *c, const char *path, const struct compile_opts *opts)
+{
+    c->file = source_load(&c->sources, path, &c->io_error);
+    if (!c->file)
+        return 2;
+    return run_passes(c, opts);
+}
+
+int
+compile_front_buffer(struct compilation *c, const char *name, const char *text, size_t len,
+                     const struct compile_opts *opts)
+{
+    c->file = source_add(&c->sources, name, text, len);
+    if (!c->file) {
+        c->io_error = "the plan is larger than the limit of 1 GiB";
+        return 2;
+    }
+    return run_passes(c, opts);
 }

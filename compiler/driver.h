@@ -52,4 +52,8 @@ void compilation_free(struct compilation *c);
  */
 int compile_front(struct compilation *c, const char *path, const struct compile_opts *opts);
 
+/* The same for a plan held in memory (tests, fuzzing); name is shown in diagnostics. */
+int compile_front_buffer(struct compilation *c, const char *name, const char *text, size_t len,
+                         const struct compile_opts *opts);
+
 #endif

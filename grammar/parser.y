@@ -24,6 +24,9 @@
  *     (`block: "{" items error "}"`), so the next version is parsed normally;
  *   - a bad version or plan header (`version error "{"`) skips to its body;
  *   - junk between versions is skipped to the next "}".
+ * Each recovery ends with yyerrok: the sync tokens ";" and "}" are reliable,
+ * so the next statement's own mistake is reported even if it comes at once
+ * (bison would otherwise stay silent for three tokens).
  * The scanner reports lexical errors itself and returns INVALID; a syntax
  * error on an INVALID token is not reported a second time.
  */
@@ -173,7 +176,7 @@ file:
       %empty                { ctx->ast->span = @$; }
     | file plan_decl        { VEC_PUSH(A, &ctx->ast->plans, $2); ctx->ast->span = @$; }
     | file version_decl     { VEC_PUSH(A, &ctx->ast->versions, $2); ctx->ast->span = @$; }
-    | file error RBRACE     { /* junk between versions: skipped to the next "}" */ }
+    | file error RBRACE     { yyerrok; /* junk between versions: skipped to the next "}" */ }
     ;
 
 /* plan "name" { title "..."; dialects postgres, sqlite; } */
@@ -184,7 +187,7 @@ plan_decl:
 
 plan_body:
       LBRACE plan_items RBRACE       { $$ = $2; }
-    | LBRACE plan_items error RBRACE { $$ = $2; }
+    | LBRACE plan_items error RBRACE { $$ = $2; yyerrok; }
     ;
 
 plan_items:
@@ -196,7 +199,7 @@ plan_item:
       TITLE SCONST SEMI           { $$ = ast_plan_item_new(A, PLAN_ITEM_TITLE, @$); $$->text = $2; }
     | DESCRIPTION SCONST SEMI     { $$ = ast_plan_item_new(A, PLAN_ITEM_DESCRIPTION, @$); $$->text = $2; }
     | DIALECTS name_list SEMI     { $$ = ast_plan_item_new(A, PLAN_ITEM_DIALECTS, @$); $$->dialects = $2; }
-    | error SEMI                  { $$ = NULL; }
+    | error SEMI                  { $$ = NULL; yyerrok; }
     ;
 
 /* version "6.1" [from "6.0"] { statements } */
@@ -217,7 +220,7 @@ opt_from:
 
 version_body:
       LBRACE stmts RBRACE        { $$ = $2; }
-    | LBRACE stmts error RBRACE  { $$ = $2; }
+    | LBRACE stmts error RBRACE  { $$ = $2; yyerrok; }
     ;
 
 stmts:
@@ -234,7 +237,7 @@ stmt:
     | breaking            { $$ = $1; }
     | sql_block           { $$ = $1; }
     | SEMI                { $$ = NULL; /* an empty statement, e.g. after a sql block */ }
-    | error SEMI          { $$ = NULL; }
+    | error SEMI          { $$ = NULL; yyerrok; }
     ;
 
 /* allow data_loss, table_rewrite: lints the author accepts for this statement */
@@ -427,7 +430,7 @@ sql_block:
 
 sql_body:
       LBRACE sql_items RBRACE        { $$ = $2; }
-    | LBRACE sql_items error RBRACE  { $$ = $2; }
+    | LBRACE sql_items error RBRACE  { $$ = $2; yyerrok; }
     ;
 
 sql_items:
@@ -445,7 +448,7 @@ sql_items:
     | sql_items IRREVERSIBLE SCONST SEMI {
             $$ = $1; ast_sql_add(A, $$, AST_SQL_IRREVERSIBLE, $3, @2);
         }
-    | sql_items error SEMI { $$ = $1; }
+    | sql_items error SEMI { $$ = $1; yyerrok; }
     ;
 
 name_list:
@@ -475,90 +478,102 @@ unreserved_keyword:
 %%
 
 /*
- * How a token is named in "unexpected X, expected Y": keywords and
- * punctuation by their alias ("create", ";"), identifiers with their text.
+ * How a token is named in messages: keywords and punctuation quoted, as
+ * written ("create", ";"); classes of tokens by what they are (identifier,
+ * string literal, end of input). bison gives aliases without their quotes.
  */
+static void
+token_name(struct strbuf *out, yysymbol_kind_t sym)
+{
+    const char *name = yysymbol_name(sym);
+    size_t n = strlen(name);
+
+    if (keyword_lookup(name, n) || (n == 1 && !((*name >= 'a' && *name <= 'z'))))
+        strbuf_printf(out, "\"%s\"", name);
+    else
+        strbuf_puts(out, name);
+}
+
+/* The unexpected token: as token_name(), but identifiers and numbers with their text. */
 static void
 describe_token(struct strbuf *out, struct parse_ctx *ctx, yysymbol_kind_t sym,
                const UPG_YYLTYPE *loc)
 {
-    const char *name = yysymbol_name(sym);
-
     if (sym == YYSYMBOL_IDENT || sym == YYSYMBOL_ICONST || sym == YYSYMBOL_FCONST) {
         size_t n = loc->end - loc->start;
         const char *text = ctx->src->text + loc->start;
-        /* identifiers, integers: quote the text when it is short enough to read */
+        /* quote the text when it is short enough to read */
         if (n > 0 && n <= 40 && utf8_valid(text, n)) {
-            strbuf_printf(out, "%s \"%.*s\"", sym == YYSYMBOL_IDENT ? "identifier"
-                                              : sym == YYSYMBOL_ICONST ? "integer"
-                                                                       : "number",
-                          (int)n, text);
+            strbuf_printf(out, "%s \"%.*s\"", yysymbol_name(sym), (int)n, text);
             return;
         }
     }
-    /* bison's names of aliased tokens are the alias with its double quotes */
-    strbuf_puts(out, name);
+    token_name(out, sym);
 }
 
 /*
  * The custom syntax error (parse.error custom with LAC): "syntax error:
- * unexpected X, expected A, B or C" with at most four alternatives, and a
- * "Did you mean" when an identifier is one edit away from an expected keyword.
+ * unexpected X, expected A, B or C" with at most four alternatives, a "Did
+ * you mean" when an identifier is close to an expected keyword, and a hint
+ * when a ";" is missing.
  */
 static int
 yyreport_syntax_error(const yypcontext_t *yyctx, struct parse_ctx *ctx)
 {
-    enum { MAX_EXPECTED = 5 };
-    yysymbol_kind_t expected[MAX_EXPECTED];
+    enum { MAX_SHOWN = 4 };
+    yysymbol_kind_t expected[YYNTOKENS];
     yysymbol_kind_t lookahead = yypcontext_token(yyctx);
     const UPG_YYLTYPE *loc = yypcontext_location(yyctx);
     struct strbuf msg = STRBUF_INIT;
     const char *suggest = NULL;
+    bool want_semi = false;
     int n, i;
 
     if (lookahead == YYSYMBOL_INVALID)
         return 0; /* the scanner has reported it */
     ctx->errors++;
-    n = yypcontext_expected_tokens(yyctx, expected, MAX_EXPECTED);
+    n = yypcontext_expected_tokens(yyctx, expected, YYNTOKENS);
     strbuf_puts(&msg, "syntax error: unexpected ");
     describe_token(&msg, ctx, lookahead, loc);
+    for (i = 0; i < n; i++)
+        want_semi = want_semi || expected[i] == YYSYMBOL_SEMI;
     if (n > 0) {
-        int shown = n < MAX_EXPECTED ? n : MAX_EXPECTED - 1;
+        int shown = n <= MAX_SHOWN ? n : MAX_SHOWN;
         strbuf_puts(&msg, ", expected ");
         for (i = 0; i < shown; i++) {
             if (i > 0)
-                strbuf_puts(&msg, i == shown - 1 && n < MAX_EXPECTED ? " or " : ", ");
-            strbuf_puts(&msg, yysymbol_name(expected[i]));
+                strbuf_puts(&msg, i == n - 1 ? " or " : ", ");
+            token_name(&msg, expected[i]);
         }
-        if (n >= MAX_EXPECTED)
+        if (n > MAX_SHOWN)
             strbuf_puts(&msg, ", ...");
     }
     if (lookahead == YYSYMBOL_IDENT) {
         const char *word = ctx->src->text + loc->start;
         size_t wlen = loc->end - loc->start;
-        for (i = 0; i < n && wlen < 32; i++) {
-            const char *alias = yysymbol_name(expected[i]);
-            char buf[40];
-            size_t alen = strlen(alias);
-            if (alen < 3 || alias[0] != '"' || alen - 2 >= sizeof buf)
-                continue;
+        char buf[40];
+        if (wlen < sizeof buf) {
             memcpy(buf, word, wlen);
             buf[wlen] = '\0';
-            char kw[40];
-            memcpy(kw, alias + 1, alen - 2);
-            kw[alen - 2] = '\0';
-            if (keyword_lookup(kw, alen - 2) &&
-                edit_distance(buf, kw, 2) <= (alen - 2 < 5 ? 1u : 2u)) {
-                suggest = alias;
-                break;
+            for (i = 0; i < n; i++) {
+                const char *kw = yysymbol_name(expected[i]);
+                size_t klen = strlen(kw);
+                if (keyword_lookup(kw, klen) &&
+                    edit_distance(buf, kw, 2) <= (klen < 5 ? 1u : 2u)) {
+                    suggest = kw;
+                    break;
+                }
             }
         }
     }
     if (diag_error(ctx->diag, *loc, "E0201", "%s", strbuf_str(&msg))) {
         if (suggest)
-            diag_help(ctx->diag, "Did you mean %s?", suggest);
+            diag_help(ctx->diag, "Did you mean \"%s\"?", suggest);
         else if (lookahead == YYSYMBOL_YYEOF)
             diag_note(ctx->diag, "The plan ends before this construct is complete.");
+        else if (want_semi && lookahead != YYSYMBOL_SEMI)
+            diag_help(ctx->diag, "Statements and plan items end with \";\"; is one missing "
+                                 "before this?");
     }
     strbuf_free(&msg);
     return 0;
