@@ -221,6 +221,37 @@ suggest_help(struct checker *ck, const struct suggest *s)
         diag_help(ck->diag, "Did you mean \"%s\"?", s->best);
 }
 
+/* Records that a name is gone, for the notes of later lookups. */
+static struct sm_gone *
+gone(struct checker *ck, const char *kind, const char *name, const char *renamed_to,
+     struct src_span at)
+{
+    struct sm_gone *g = ARENA_NEW(ck->arena, struct sm_gone);
+
+    g->kind = kind;
+    g->name = name;
+    g->renamed_to = renamed_to;
+    g->version = ck->ver->name;
+    g->at = at;
+    return g;
+}
+
+/* "Column "Name" was renamed to "FullName" in version "1.1"." pointing at the rename. */
+static void
+note_gone(struct checker *ck, const struct sm_gone *g)
+{
+    char kind[16];
+
+    snprintf(kind, sizeof kind, "%s", g->kind);
+    kind[0] = (char)(kind[0] - 'a' + 'A');
+    if (g->renamed_to)
+        diag_note_at(ck->diag, g->at, "%s \"%s\" was renamed to \"%s\" in version \"%s\".", kind,
+                     g->name, g->renamed_to, g->version);
+    else
+        diag_note_at(ck->diag, g->at, "%s \"%s\" was dropped in version \"%s\".", kind, g->name,
+                     g->version);
+}
+
 static struct sm_table *
 find_table(struct checker *ck, const struct ast_ident *id)
 {
@@ -247,6 +278,10 @@ find_table(struct checker *ck, const struct ast_ident *id)
                   rel->kind == REL_INDEX ? "an" : "a", rel_kind_name(rel));
         return NULL;
     }
+    if (schema_gone(&ck->schema, id->name)) {
+        note_gone(ck, schema_gone(&ck->schema, id->name));
+        return NULL;
+    }
     suggest_init(&sg, id->name);
     while (hmap_next(&ck->schema.rels, &iter, &key, &value))
         if (((struct sm_rel *)value)->kind == REL_TABLE)
@@ -267,6 +302,10 @@ find_column(struct checker *ck, struct sm_table *t, const struct ast_ident *id)
     if (!diag_error(ck->diag, id->span, "E0321", "table \"%s\" has no column \"%s\"", t->name,
                     id->name))
         return NULL;
+    if (table_column_gone(t, id->name)) {
+        note_gone(ck, table_column_gone(t, id->name));
+        return NULL;
+    }
     suggest_init(&sg, id->name);
     for (i = 0; i < t->cols.len; i++)
         suggest_try(&sg, ((struct sm_column *)t->cols.items[i])->name);
@@ -711,12 +750,16 @@ check_identity(struct checker *ck, struct sm_table *t, struct src_span at)
             diag_error(ck->diag, at.file ? at : c->span, "E0505",
                        "identity column \"%s\" must be the whole primary key of \"%s\" on SQLite",
                        c->name, t->name);
-            diag_help(ck->diag, "Declare it \"%s %s identity primary key\"; SQLite generates "
-                                "values only for an INTEGER PRIMARY KEY.",
-                      c->name, type_is_integer(&c->type) ? (c->type.kind == TY_INT ? "int" : "bigint")
-                                                         : "bigint");
-            if (at.file)
+            if (at.file) {
+                diag_help(ck->diag, "SQLite generates values only for the INTEGER PRIMARY KEY: keep "
+                                    "\"%s\" the whole primary key, or drop the column first.",
+                          c->name);
                 diag_note_at(ck->diag, c->span, "\"%s\" is declared here.", c->name);
+            } else {
+                diag_help(ck->diag, "Declare it \"%s %s identity primary key\"; SQLite generates "
+                                    "values only for an INTEGER PRIMARY KEY.",
+                          c->name, c->type.kind == TY_INT ? "int" : "bigint");
+            }
         }
     }
 }
@@ -815,12 +858,14 @@ stmt_drop_table(struct checker *ck, const struct ast_stmt *s)
              "Its down-step re-creates the table empty: the rows cannot come back.",
              "dropping table \"%s\" deletes its rows", t->name);
     schema_drop_table(&ck->schema, t);
+    schema_mark_gone(&ck->schema, gone(ck, "table", t->name, NULL, s->span));
 }
 
 static void
 stmt_rename_table(struct checker *ck, const struct ast_stmt *s)
 {
     struct sm_table *t = find_table(ck, &s->table);
+    const char *old;
 
     if (!t)
         return;
@@ -833,7 +878,9 @@ stmt_rename_table(struct checker *ck, const struct ast_stmt *s)
         return;
     if (!check_name_length(ck, s->name.name, s->name.span, "table"))
         return;
+    old = t->name;
     schema_rename_table(&ck->schema, t, s->name.name);
+    schema_mark_gone(&ck->schema, gone(ck, "table", old, s->name.name, s->span));
 }
 
 static void
@@ -944,6 +991,7 @@ stmt_drop_column(struct checker *ck, const struct ast_stmt *s)
              "Its down-step adds the column back empty: the values cannot come back.",
              "dropping column \"%s\" of table \"%s\" deletes its values", c->name, t->name);
     schema_drop_column(&ck->schema, t, c);
+    schema_mark_column_gone(&ck->schema, t, gone(ck, "column", c->name, NULL, s->span));
 }
 
 static void
@@ -965,6 +1013,7 @@ stmt_rename_column(struct checker *ck, const struct ast_stmt *s)
     now = *c;
     now.name = s->new_name.name;
     schema_set_column(&ck->schema, c, &now);
+    schema_mark_column_gone(&ck->schema, t, gone(ck, "column", s->name.name, now.name, s->span));
 }
 
 /* A foreign key still pairs compatible types after column c becomes type `to`. */
@@ -1306,10 +1355,22 @@ stmt_drop_index(struct checker *ck, const struct ast_stmt *s)
         if (!diag_error(ck->diag, s->name.span, "E0322", "index \"%s\" does not exist in version \"%s\"",
                         s->name.name, ck->ver->name))
             return;
-        if (rel && rel->kind == REL_INDEX)
+        if (rel && rel->kind == REL_INDEX) {
             diag_help(ck->diag, "Did you mean \"%s\"? Names are case-sensitive.",
                       schema_rel_name(&ck->schema, s->name.name));
-        else if (rel && rel->kind == REL_KEY)
+        } else if (schema_gone(&ck->schema, s->name.name)) {
+            note_gone(ck, schema_gone(&ck->schema, s->name.name));
+        } else if (!rel) {
+            struct suggest sg;
+            size_t iter = 0;
+            const char *key;
+            void *value;
+            suggest_init(&sg, s->name.name);
+            while (hmap_next(&ck->schema.rels, &iter, &key, &value))
+                if (((struct sm_rel *)value)->kind == REL_INDEX)
+                    suggest_try(&sg, key);
+            suggest_help(ck, &sg);
+        } else if (rel->kind == REL_KEY)
             diag_help(ck->diag, "\"%s\" is a constraint of table \"%s\": alter table %s drop "
                                 "constraint %s;",
                       s->name.name, ((struct sm_key *)rel->obj)->table->name,
@@ -1320,6 +1381,7 @@ stmt_drop_index(struct checker *ck, const struct ast_stmt *s)
         !check_fk_dependents(ck, ix->table, ix->cols, ix->ncols, ix, s->name.span, "index", ix->name))
         return;
     schema_drop_index(&ck->schema, ix);
+    schema_mark_gone(&ck->schema, gone(ck, "index", ix->name, NULL, s->span));
 }
 
 static bool
@@ -1617,8 +1679,13 @@ check_version(struct checker *ck, const struct plan_version *v)
     size_t i;
 
     ck->ver = v;
-    for (i = 0; i < v->ast->stmts.len && !diag_should_stop(ck->diag); i++)
+    for (i = 0; i < v->ast->stmts.len; i++) {
+        if (diag_should_stop(ck->diag)) {
+            ck->diag->limit_hit = true; /* statements are left unchecked */
+            return;
+        }
         check_stmt(ck, v->ast->stmts.items[i]);
+    }
     check_sql_groups(ck, v->ast);
 }
 
@@ -1652,12 +1719,16 @@ pass_check(struct plan *p, struct arena *a, struct diag_sink *d)
     stack[depth].mark = schema_mark(&ck.schema);
     depth++;
     check_version(&ck, p->versions[0]);
-    while (depth > 0 && !diag_should_stop(d)) {
+    while (depth > 0) {
         struct frame *top = &stack[depth - 1];
         if (top->next_child < top->v->children.len) {
             const struct plan_version *child = top->v->children.items[top->next_child++];
             if (!child->ok)
                 continue;
+            if (diag_should_stop(d)) {
+                d->limit_hit = true;
+                break;
+            }
             stack[depth].v = child;
             stack[depth].next_child = 0;
             stack[depth].mark = schema_mark(&ck.schema);

@@ -28,7 +28,8 @@ enum undo_kind {
 struct sm_undo {
     enum undo_kind kind;
     const char *key;       /* REL_*: the name as stored */
-    struct sm_rel *rel;    /* REL_DEL: the entry removed */
+    struct sm_rel *rel;    /* REL_DEL: the entry removed; REL_PUT: the entry replaced, or NULL */
+    const char *old_key;   /* REL_PUT: the key of the entry replaced */
     struct sm_list *list;  /* LIST_* */
     size_t pos;            /* LIST_* */
     void *item;            /* LIST_REMOVE: the element removed; SET_PTR: old value */
@@ -114,11 +115,18 @@ static void
 rel_put(struct schema *s, const char *name, enum sm_rel_kind kind, void *obj)
 {
     struct sm_rel *rel = ARENA_NEW(s->arena, struct sm_rel);
+    struct sm_undo *u;
 
     rel->kind = kind;
     rel->obj = obj;
+    u = push_undo(s, UNDO_REL_PUT);
+    u->key = name;
+    /* only a REL_GONE marker is ever replaced; undoing brings it back */
+    u->rel = hmap_get(&s->rels, name);
+    u->old_key = hmap_key(&s->rels, name);
+    if (u->old_key)
+        hmap_del(&s->rels, name);
     hmap_put(&s->rels, name, rel);
-    push_undo(s, UNDO_REL_PUT)->key = name;
 }
 
 static void
@@ -128,7 +136,7 @@ rel_del(struct schema *s, const char *name)
     struct sm_rel *rel = hmap_get(&s->rels, name);
     struct sm_undo *u;
 
-    if (NEVER(!key))
+    if (!key)
         return;
     hmap_del(&s->rels, name);
     u = push_undo(s, UNDO_REL_DEL);
@@ -196,6 +204,8 @@ schema_undo_to(struct schema *s, size_t mark)
         switch (u->kind) {
         case UNDO_REL_PUT:
             hmap_del(&s->rels, u->key);
+            if (u->old_key)
+                hmap_put(&s->rels, u->old_key, u->rel);
             break;
         case UNDO_REL_DEL:
             hmap_put(&s->rels, u->key, u->rel);
@@ -224,19 +234,57 @@ schema_undo_to(struct schema *s, size_t mark)
 const struct sm_rel *
 schema_rel(const struct schema *s, const char *name)
 {
-    return hmap_get(&s->rels, name);
+    const struct sm_rel *rel = hmap_get(&s->rels, name);
+
+    return rel && rel->kind != REL_GONE ? rel : NULL;
 }
 
 const char *
 schema_rel_name(const struct schema *s, const char *name)
 {
-    return hmap_key(&s->rels, name);
+    return schema_rel(s, name) ? hmap_key(&s->rels, name) : NULL;
+}
+
+const struct sm_gone *
+schema_gone(const struct schema *s, const char *name)
+{
+    const struct sm_rel *rel = hmap_get(&s->rels, name);
+    const char *key = hmap_key(&s->rels, name);
+
+    return rel && rel->kind == REL_GONE && strcmp(key, name) == 0 ? rel->obj : NULL;
+}
+
+void
+schema_mark_gone(struct schema *s, struct sm_gone *g)
+{
+    if (!hmap_get(&s->rels, g->name))
+        rel_put(s, g->name, REL_GONE, g);
+}
+
+void
+schema_mark_column_gone(struct schema *s, struct sm_table *t, struct sm_gone *g)
+{
+    list_insert(s, &t->gone, t->gone.len, g);
+}
+
+const struct sm_gone *
+table_column_gone(const struct sm_table *t, const char *name)
+{
+    size_t i;
+
+    /* the latest first: a name may have been dropped, re-added and dropped again */
+    for (i = t->gone.len; i-- > 0;) {
+        const struct sm_gone *g = t->gone.items[i];
+        if (strcmp(g->name, name) == 0)
+            return g;
+    }
+    return NULL;
 }
 
 static void *
 rel_exact(const struct schema *s, const char *name, enum sm_rel_kind kind)
 {
-    const struct sm_rel *rel = hmap_get(&s->rels, name);
+    const struct sm_rel *rel = schema_rel(s, name);
     const char *key = hmap_key(&s->rels, name);
 
     if (!rel || rel->kind != kind || strcmp(key, name) != 0)
@@ -400,6 +448,7 @@ schema_set_column(struct schema *s, struct sm_column *c, const struct sm_column 
     c->not_null = now->not_null;
     c->identity = now->identity;
     c->dflt = now->dflt;
+    c->span = now->span;
 }
 
 void

@@ -38,6 +38,15 @@ struct sm_list {
 struct sm_table;
 struct plan_version;
 
+/* What became of a name that is gone: dropped, or renamed to something else. */
+struct sm_gone {
+    const char *kind;       /* "table", "index", "column" */
+    const char *name;       /* the name that is gone */
+    const char *renamed_to; /* NULL when dropped */
+    const char *version;    /* the version that dropped or renamed it */
+    struct src_span at;     /* the statement that did */
+};
+
 struct sm_column {
     const char *name;
     struct sm_type type;
@@ -81,11 +90,14 @@ struct sm_table {
     struct sm_list keys;     /* struct sm_key *: unique, foreign and check constraints */
     struct sm_list indexes;  /* struct sm_index * */
     struct sm_list incoming; /* struct sm_key *: foreign keys that reference this table */
+    struct sm_list gone;     /* struct sm_gone *: its columns dropped or renamed so far */
     struct src_span span;
     const struct plan_version *born; /* the version that created it (no rows before it ends) */
 };
 
-enum sm_rel_kind { REL_TABLE, REL_INDEX, REL_KEY };
+/* REL_GONE marks a dropped or renamed table or index (obj: struct sm_gone *), so that a later
+ * use of the old name can say what became of it; every lookup treats it as absent. */
+enum sm_rel_kind { REL_TABLE, REL_INDEX, REL_KEY, REL_GONE };
 
 /* An entry of the shared namespace. */
 struct sm_rel {
@@ -112,9 +124,16 @@ void schema_undo_to(struct schema *s, size_t mark);
 /* Lookups by exact name; NULL when absent. */
 struct sm_table *schema_table(const struct schema *s, const char *name);
 struct sm_index *schema_index(const struct schema *s, const char *name);
-/* Any entry of the namespace whose name folds to the same, or NULL. */
+/* Any live entry of the namespace whose name folds to the same, or NULL. */
 const struct sm_rel *schema_rel(const struct schema *s, const char *name);
 const char *schema_rel_name(const struct schema *s, const char *name);
+/* What became of a table or index name that is no longer in use, or NULL. */
+const struct sm_gone *schema_gone(const struct schema *s, const char *name);
+/* Records that a name is gone (after the drop or rename that freed it). */
+void schema_mark_gone(struct schema *s, struct sm_gone *g);
+/* The same for a column of table t. */
+void schema_mark_column_gone(struct schema *s, struct sm_table *t, struct sm_gone *g);
+const struct sm_gone *table_column_gone(const struct sm_table *t, const char *name);
 
 struct sm_column *table_column(const struct sm_table *t, const char *name);
 /* A column whose name differs only in case (for "did you mean"), or NULL. */
