@@ -1693,6 +1693,12 @@ check_version(struct checker *ck, const struct plan_version *v)
  * The depth-first walk of the version tree with an explicit stack (a plan
  * may hold thousands of versions in one chain): check a version, visit
  * each version that follows it, undo back to the schema before it.
+ *
+ * A frame whose last child is being entered is replaced by the child's
+ * frame, which inherits its undo mark (a tail call): when the child is done
+ * it undoes both. When that leaves nothing below, no undo entry can ever be
+ * used and the log is dropped, so a chain of versions runs in constant undo
+ * memory.
  */
 int
 pass_check(struct plan *p, struct arena *a, struct diag_sink *d)
@@ -1703,7 +1709,8 @@ pass_check(struct plan *p, struct arena *a, struct diag_sink *d)
         size_t next_child;
         size_t mark;
     } *stack;
-    size_t depth = 0, before = diag_errors(d);
+    size_t depth = 0, before = diag_errors(d), inherited = SIZE_MAX;
+    const struct plan_version *next;
 
     if (p->nversions == 0 || !p->versions[0]->ok)
         return 0;
@@ -1714,29 +1721,53 @@ pass_check(struct plan *p, struct arena *a, struct diag_sink *d)
     schema_init(&ck.schema, a);
     hmap_init(&ck.breaking_ids, false);
     stack = xmalloc((p->nversions + 1) * sizeof *stack);
-    stack[depth].v = p->versions[0];
-    stack[depth].next_child = 0;
-    stack[depth].mark = schema_mark(&ck.schema);
-    depth++;
-    check_version(&ck, p->versions[0]);
-    while (depth > 0) {
-        struct frame *top = &stack[depth - 1];
-        if (top->next_child < top->v->children.len) {
-            const struct plan_version *child = top->v->children.items[top->next_child++];
-            if (!child->ok)
-                continue;
+    next = p->versions[0];
+    for (;;) {
+        if (next) {
             if (diag_should_stop(d)) {
                 d->limit_hit = true;
                 break;
             }
-            stack[depth].v = child;
+            if (depth == 0) {
+                schema_forget_undo(&ck.schema);
+                inherited = SIZE_MAX;
+            }
+            stack[depth].v = next;
             stack[depth].next_child = 0;
-            stack[depth].mark = schema_mark(&ck.schema);
+            /* a child entered in place of its parent's frame undoes the parent's changes too */
+            stack[depth].mark = inherited != SIZE_MAX ? inherited : schema_mark(&ck.schema);
+            inherited = SIZE_MAX;
             depth++;
-            check_version(&ck, child);
-        } else {
-            schema_undo_to(&ck.schema, top->mark);
-            depth--;
+            check_version(&ck, next);
+            next = NULL;
+        }
+        if (depth == 0)
+            break;
+        {
+            struct frame *top = &stack[depth - 1];
+            const struct plan_version *child = NULL;
+            while (top->next_child < top->v->children.len && !child) {
+                child = top->v->children.items[top->next_child++];
+                if (!child->ok)
+                    child = NULL;
+            }
+            if (!child) {
+                schema_undo_to(&ck.schema, top->mark);
+                depth--;
+                continue;
+            }
+            /* the last usable child: this frame's state is not needed after it */
+            {
+                size_t k = top->next_child;
+                while (k < top->v->children.len &&
+                       !((const struct plan_version *)top->v->children.items[k])->ok)
+                    k++;
+                if (k == top->v->children.len) {
+                    inherited = top->mark;
+                    depth--;
+                }
+            }
+            next = child;
         }
     }
     free(stack);

@@ -36,8 +36,8 @@ struct sm_undo {
     void **slot;           /* SET_PTR */
     const char **name_slot; /* SET_NAME */
     const char *old_name;   /* SET_NAME */
-    struct sm_column *col; /* SET_COLUMN */
-    struct sm_column saved;
+    struct sm_column *col;   /* SET_COLUMN */
+    struct sm_column *saved; /* SET_COLUMN: a copy of the column before, in the arena */
 };
 
 void
@@ -197,6 +197,12 @@ schema_mark(const struct schema *s)
 }
 
 void
+schema_forget_undo(struct schema *s)
+{
+    s->log_len = 0;
+}
+
+void
 schema_undo_to(struct schema *s, size_t mark)
 {
     while (s->log_len > mark) {
@@ -223,7 +229,7 @@ schema_undo_to(struct schema *s, size_t mark)
             *u->name_slot = u->old_name;
             break;
         case UNDO_SET_COLUMN:
-            *u->col = u->saved;
+            *u->col = *u->saved;
             break;
         }
     }
@@ -442,7 +448,8 @@ schema_set_column(struct schema *s, struct sm_column *c, const struct sm_column 
     struct sm_undo *u = push_undo(s, UNDO_SET_COLUMN);
 
     u->col = c;
-    u->saved = *c;
+    u->saved = ARENA_NEW(s->arena, struct sm_column);
+    *u->saved = *c;
     c->name = now->name;
     c->type = now->type;
     c->not_null = now->not_null;

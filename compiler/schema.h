@@ -120,6 +120,8 @@ void schema_free(struct schema *s);
 /* The undo log: a mark, and undoing everything after it. */
 size_t schema_mark(const struct schema *s);
 void schema_undo_to(struct schema *s, size_t mark);
+/* Drops the whole log: nothing before this point will ever be undone. */
+void schema_forget_undo(struct schema *s);
 
 /* Lookups by exact name; NULL when absent. */
 struct sm_table *schema_table(const struct schema *s, const char *name);

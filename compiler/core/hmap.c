@@ -50,20 +50,26 @@ keq(const struct hmap *m, const char *a, const char *b)
 }
 
 static struct hmap_slot *
-find(const struct hmap *m, const char *key)
+find_h(const struct hmap *m, const char *key, uint64_t h)
 {
     size_t mask, i;
 
     if (!m->cap)
         return NULL;
     mask = m->cap - 1;
-    for (i = hash(m, key) & mask;; i = (i + 1) & mask) {
+    for (i = h & mask;; i = (i + 1) & mask) {
         struct hmap_slot *s = &m->slots[i];
         if (!s->key)
             return NULL;
-        if (s->key != HMAP_TOMBSTONE && keq(m, s->key, key))
+        if (s->key != HMAP_TOMBSTONE && s->hash == h && keq(m, s->key, key))
             return s;
     }
+}
+
+static struct hmap_slot *
+find(const struct hmap *m, const char *key)
+{
+    return find_h(m, key, hash(m, key));
 }
 
 static void
@@ -100,7 +106,8 @@ hmap_key(const struct hmap *m, const char *key)
 void
 hmap_put(struct hmap *m, const char *key, void *value)
 {
-    struct hmap_slot *s = find(m, key);
+    uint64_t h = hash(m, key);
+    struct hmap_slot *s = find_h(m, key, h);
     size_t mask, i;
 
     if (s) {
@@ -115,13 +122,14 @@ hmap_put(struct hmap *m, const char *key, void *value)
         rehash(m, ncap);
     }
     mask = m->cap - 1;
-    for (i = hash(m, key) & mask;; i = (i + 1) & mask) {
+    for (i = h & mask;; i = (i + 1) & mask) {
         s = &m->slots[i];
         if (!s->key || s->key == HMAP_TOMBSTONE) {
             if (!s->key)
                 m->used++;
             s->key = key;
             s->value = value;
+            s->hash = h;
             m->len++;
             return;
         }

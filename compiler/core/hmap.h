@@ -15,6 +15,7 @@
 struct hmap_slot {
     const char *key; /* NULL: empty; HMAP_TOMBSTONE: deleted */
     void *value;
+    unsigned long long hash; /* of the (folded) key: most probes skip the comparison */
 };
 
 struct hmap {

@@ -95,7 +95,8 @@ source_load(struct source_set *set, const char *path, const char **err)
     }
     buf = xmalloc(cap);
     for (;;) {
-        if (cap - len < 2) {
+        /* keep room for the two NULs the scanner needs after the text */
+        if (cap - len <= 2) {
             if (cap > SOURCE_MAX_BYTES) {
                 *err = arena_printf(set->arena,
                                     "file \"%s\" is larger than the limit of %zu bytes",

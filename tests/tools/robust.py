@@ -63,8 +63,27 @@ def main():
             if r:
                 failures.append(r)
 
-        # The plan itself is clean.
+        # The plan itself is clean, and so is a big valid plan (over the 64 KiB of the first
+        # read buffer: a plan cut at a buffer boundary once went unnoticed).
         run(plan, "the plan as it is")
+        big_ok = [b'plan "big" { dialects postgres, sqlite; }\n']
+        for i in range(3000):
+            big_ok.append(b'version "1.%d" { create table T%d (Id int identity primary key, '
+                          b'Name string(50) not null); notice "Version 1.%d adds T%d."; }\n' % (i, i, i, i))
+        data = b"".join(big_ok)
+        path = os.path.join(tmp, "big.upg")
+        with open(path, "wb") as f:
+            f.write(data)
+        cases += 1
+        r = subprocess.run([upc, "check", path], capture_output=True)
+        if r.returncode != 0 or r.stderr:
+            failures.append(f"a valid plan of {len(data)} bytes does not check clean:\n"
+                            f"{r.stderr[-2000:].decode('utf-8', 'replace')}")
+        r = subprocess.run([upc, "check", "-"], input=data, capture_output=True)
+        cases += 1
+        if r.returncode != 0 or r.stderr:
+            failures.append(f"the same plan on standard input does not check clean:\n"
+                            f"{r.stderr[-2000:].decode('utf-8', 'replace')}")
         # Cut anywhere: every line end, and a sample of arbitrary offsets.
         cuts = sorted(set([m.end() for m in re.finditer(rb"\n", plan)][:: max(1, plan.count(b"\n") // a.samples)] +
                           [rng.randrange(len(plan)) for _ in range(a.samples)]))

@@ -79,6 +79,16 @@ test_check_branches_see_only_their_own_history(void **state)
                                      "version \"2.0\" from \"1.0\" { alter table X add column Z int; }\n"
                                      "version \"2.1\" { create table X (Id int); }\n"),
                         "E0320");
+    /* Deeper: 1.2 and 1.3 both follow 1.1 (1.3 must not see 1.2's table), and 2.0 follows 1.0
+     * (it must see neither 1.1's nor 1.2's). */
+    assert_string_equal(codes(HEADER "version \"1.0\" { create table A (Id int); }\n"
+                                     "version \"1.1\" { create table X (Id int); }\n"
+                                     "version \"1.2\" { create table Y (Id int); }\n"
+                                     "version \"1.3\" from \"1.1\" { create table Y (Id int); drop table X allow data_loss; }\n"
+                                     "version \"2.0\" from \"1.0\" { create table X (Id int); create table Y (Id int); }\n"
+                                     "version \"2.1\" from \"1.3\" { create table X (Id int); drop table Y allow data_loss; drop table A allow data_loss; }\n"
+                                     "version \"2.2\" { drop table Y; }\n"),
+                        "E0320");
 }
 
 static void
