@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""upc's command line: exit statuses, options, standard input, JSON, colour."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+upc, plans = sys.argv[1], sys.argv[2]
+good = os.path.join(plans, "identityserver.upg")
+failures = []
+
+
+def run(args, stdin=None, env=None):
+    e = dict(os.environ)
+    e.pop("NO_COLOR", None)
+    e.update(env or {})
+    return subprocess.run([upc, *args], input=stdin, capture_output=True, env=e)
+
+
+def expect(name, cond, r=None):
+    if not cond:
+        detail = "" if r is None else f"\n  status {r.returncode}\n  stdout {r.stdout[:500]!r}\n  stderr {r.stderr[:500]!r}"
+        failures.append(name + detail)
+    else:
+        print("ok", name)
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    bad = os.path.join(tmp, "bad.upg")
+    warn = os.path.join(tmp, "warn.upg")
+    with open(bad, "w") as f:
+        f.write('plan "p" { dialects sqlite; }\nversion "1.0" { drop table Nope; }\n')
+    with open(warn, "w") as f:
+        f.write('plan "p" { dialects sqlite; }\nversion "1.0" { create table A (Id int, V int); }\n'
+                'version "1.1" { alter table A drop column V; }\n')
+
+    r = run(["check", good])
+    expect("a clean plan: exit 0, no output", r.returncode == 0 and not r.stdout and not r.stderr, r)
+    r = run(["check", "-v", good])
+    expect("--verbose: one summary line", r.returncode == 0 and r.stderr.count(b"\n") == 1, r)
+    r = run(["check", bad])
+    expect("errors: exit 1", r.returncode == 1 and b"bad.upg:2:28: error:" in r.stderr, r)
+    r = run(["check", warn])
+    expect("warnings only: exit 0", r.returncode == 0 and b"warning:" in r.stderr, r)
+    r = run(["check", "-Werror", warn])
+    expect("-Werror: warnings fail", r.returncode == 1, r)
+    r = run(["check", "--quiet", warn])
+    expect("--quiet: warnings hidden", r.returncode == 0 and not r.stderr, r)
+    r = run(["check", "--quiet", bad])
+    expect("--quiet: errors shown, no summary", r.returncode == 1 and b"error:" in r.stderr
+           and b"generated" not in r.stderr, r)
+    r = run(["check", "--json", bad])
+    try:
+        objs = [json.loads(l) for l in r.stdout.decode().splitlines()]
+        ok = r.returncode == 1 and len(objs) == 1 and objs[0]["code"] == "E0320" and \
+            objs[0]["line"] == 2 and objs[0]["col"] == 28 and objs[0]["severity"] == "error"
+    except ValueError:
+        ok = False
+    expect("--json: one object per diagnostic on stdout", ok, r)
+    with open(good, "rb") as f:
+        r = run(["check", "-"], stdin=f.read())
+    expect("standard input", r.returncode == 0 and not r.stderr, r)
+    r = run(["check", "-"], stdin=b'plan "p" { dialects sqlite; }\nversion "1.0" { drop table X; }\n')
+    expect("standard input: diagnostics name <stdin>", r.returncode == 1 and r.stderr.startswith(b"<stdin>:2:"), r)
+    r = run(["check", os.path.join(tmp, "missing.upg")])
+    expect("a missing file: exit 2", r.returncode == 2 and b"could not open" in r.stderr, r)
+    r = run(["check", good, os.path.join(tmp, "missing.upg"), bad])
+    expect("several plans: the worst status wins", r.returncode == 2, r)
+    r = run(["check"])
+    expect("no plan: usage error, exit 2", r.returncode == 2, r)
+    r = run(["frobnicate", good])
+    expect("unknown command: exit 2", r.returncode == 2 and b"unknown command" in r.stderr, r)
+    r = run(["check", "--bogus", good])
+    expect("unknown option: exit 2", r.returncode == 2 and b"unknown option" in r.stderr, r)
+    r = run(["check", "--error-limit=x", good])
+    expect("bad option value: exit 2", r.returncode == 2, r)
+    r = run(["--help"])
+    expect("--help: exit 0, on stdout", r.returncode == 0 and b"usage: upc" in r.stdout and b"Exit status" in r.stdout, r)
+    r = run(["--version"])
+    expect("--version", r.returncode == 0 and r.stdout.startswith(b"upc "), r)
+    r = run(["check", "--color=always", bad])
+    expect("--color=always: ANSI colours", b"\x1b[" in r.stderr, r)
+    r = run(["check", bad])
+    expect("not a terminal: no colours", b"\x1b[" not in r.stderr, r)
+    r = run(["check", "--color=always", bad], env={"NO_COLOR": "1"})
+    expect("--color=always wins over NO_COLOR", b"\x1b[" in r.stderr, r)
+    r = run(["check", "--error-limit=1", bad, bad])
+    expect("--error-limit", r.returncode == 1, r)
+    r = run(["check", "--dump=ast", good])
+    expect("--dump=ast prints the tree", r.returncode == 0 and b'version "7.0"' in r.stdout, r)
+
+for f in failures:
+    print("FAILED", f, file=sys.stderr)
+sys.exit(1 if failures else 0)
