@@ -27,6 +27,7 @@
 
 #include "compiler/core/strbuf.h"
 #include "compiler/core/util.h"
+#include "compiler/ir.h"
 #include "compiler/plan.h"
 
 enum lint {
@@ -54,7 +55,7 @@ struct checker {
     struct arena *arena;
     struct diag_sink *diag;
     struct schema schema;
-    const struct plan_version *ver; /* the version being checked */
+    struct plan_version *ver;       /* the version being checked */
     const struct ast_stmt *stmt;    /* the statement being checked */
     unsigned allowed;               /* lints the statement allows (bit per enum lint) */
     unsigned used;                  /* allowed lints that did fire */
@@ -119,6 +120,61 @@ lint(struct checker *ck, enum lint l, struct src_span at, const char *why, const
                   lints[l].name);
     }
     strbuf_free(&msg);
+}
+
+/* --- recording the step IR --------------------------------------------- */
+
+/* A snapshot of t before a statement changes it, when the IR is recorded. */
+static struct snap_table *
+rec_before(struct checker *ck, const struct sm_table *t)
+{
+    return ck->plan->record_ir ? snap_table(ck->arena, t) : NULL;
+}
+
+/*
+ * Records an operation of the current version, with the table as it is now
+ * (after the statement) when after is not NULL. Returns the operation, or
+ * NULL when the IR is not recorded.
+ */
+static struct ir_op *
+rec(struct checker *ck, enum ir_kind kind, const struct ast_stmt *s, struct snap_table *before,
+    const struct sm_table *after)
+{
+    struct ir_op *op;
+
+    if (!ck->plan->record_ir)
+        return NULL;
+    op = ARENA_NEW(ck->arena, struct ir_op);
+    op->kind = kind;
+    op->stmt = s;
+    op->before = before;
+    op->after = after ? snap_table(ck->arena, after) : NULL;
+    ir_push(ck->arena, ck->ver->ir, op);
+    return op;
+}
+
+static const struct snap_key *
+snap_key_named(const struct snap_table *t, const char *name)
+{
+    size_t i;
+
+    if (t->pk && strcmp(t->pk->name, name) == 0)
+        return t->pk;
+    for (i = 0; i < t->nkeys; i++)
+        if (strcmp(t->keys[i].name, name) == 0)
+            return &t->keys[i];
+    return NULL;
+}
+
+static const struct snap_index *
+snap_index_named(const struct snap_table *t, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < t->nindexes; i++)
+        if (strcmp(t->indexes[i].name, name) == 0)
+            return &t->indexes[i];
+    return NULL;
 }
 
 /* --- names --------------------------------------------------------------- */
@@ -832,12 +888,14 @@ stmt_create_table(struct checker *ck, const struct ast_stmt *s)
         if (!s->elem_is_column.items[i])
             table_constraint(ck, t, s->elems.items[i]);
     check_identity(ck, t, (struct src_span){0, 0, 0});
+    rec(ck, IR_CREATE_TABLE, s, NULL, t);
 }
 
 static void
 stmt_drop_table(struct checker *ck, const struct ast_stmt *s)
 {
     struct sm_table *t = find_table(ck, &s->table);
+    struct ir_op *op;
     size_t i;
 
     if (!t)
@@ -857,6 +915,9 @@ stmt_drop_table(struct checker *ck, const struct ast_stmt *s)
         lint(ck, LINT_DATA_LOSS, s->span,
              "Its down-step re-creates the table empty: the rows cannot come back.",
              "dropping table \"%s\" deletes its rows", t->name);
+    op = rec(ck, IR_DROP_TABLE, s, rec_before(ck, t), NULL);
+    if (op)
+        op->lossy = true;
     schema_drop_table(&ck->schema, t);
     schema_mark_gone(&ck->schema, gone(ck, "table", t->name, NULL, s->span));
 }
@@ -865,6 +926,7 @@ static void
 stmt_rename_table(struct checker *ck, const struct ast_stmt *s)
 {
     struct sm_table *t = find_table(ck, &s->table);
+    struct snap_table *before;
     const char *old;
 
     if (!t)
@@ -879,7 +941,9 @@ stmt_rename_table(struct checker *ck, const struct ast_stmt *s)
     if (!check_name_length(ck, s->name.name, s->name.span, "table"))
         return;
     old = t->name;
+    before = rec_before(ck, t);
     schema_rename_table(&ck->schema, t, s->name.name);
+    rec(ck, IR_RENAME_TABLE, s, before, t);
     schema_mark_gone(&ck->schema, gone(ck, "table", old, s->name.name, s->span));
 }
 
@@ -887,8 +951,10 @@ static void
 stmt_add_column(struct checker *ck, const struct ast_stmt *s)
 {
     struct sm_table *t = find_table(ck, &s->table);
+    struct snap_table *before;
     struct col_extras ex;
     struct sm_column *c;
+    struct ir_op *op;
 
     if (!t)
         return;
@@ -919,10 +985,13 @@ stmt_add_column(struct checker *ck, const struct ast_stmt *s)
                  "SQLite's ALTER TABLE cannot add such a column: the table is copied row by row.",
                  "adding column \"%s\" rebuilds table \"%s\" on SQLite", c->name, t->name);
     }
+    before = rec_before(ck, t);
     schema_add_column(&ck->schema, t, c, t->cols.len);
     add_column_keys(ck, t, c, &ex);
     if (c->identity)
         check_identity(ck, t, (struct src_span){0, 0, 0});
+    if ((op = rec(ck, IR_ADD_COLUMN, s, before, t)))
+        op->col = c;
 }
 
 /* Reports E0411 when something still uses column c; true when nothing does. */
@@ -974,7 +1043,9 @@ static void
 stmt_drop_column(struct checker *ck, const struct ast_stmt *s)
 {
     struct sm_table *t = find_table(ck, &s->table);
+    struct snap_table *before;
     struct sm_column *c;
+    struct ir_op *op;
 
     if (!t || !(c = find_column(ck, t, &s->name)))
         return;
@@ -990,7 +1061,12 @@ stmt_drop_column(struct checker *ck, const struct ast_stmt *s)
         lint(ck, LINT_DATA_LOSS, s->span,
              "Its down-step adds the column back empty: the values cannot come back.",
              "dropping column \"%s\" of table \"%s\" deletes its values", c->name, t->name);
+    before = rec_before(ck, t);
     schema_drop_column(&ck->schema, t, c);
+    if ((op = rec(ck, IR_DROP_COLUMN, s, before, t))) {
+        op->col = c;
+        op->lossy = true;
+    }
     schema_mark_column_gone(&ck->schema, t, gone(ck, "column", c->name, NULL, s->span));
 }
 
@@ -998,7 +1074,9 @@ static void
 stmt_rename_column(struct checker *ck, const struct ast_stmt *s)
 {
     struct sm_table *t = find_table(ck, &s->table);
+    struct snap_table *before;
     struct sm_column *c, now;
+    struct ir_op *op;
 
     if (!t || !(c = find_column(ck, t, &s->name)))
         return;
@@ -1012,8 +1090,24 @@ stmt_rename_column(struct checker *ck, const struct ast_stmt *s)
         return;
     now = *c;
     now.name = s->new_name.name;
+    before = rec_before(ck, t);
     schema_set_column(&ck->schema, c, &now);
+    if ((op = rec(ck, IR_RENAME_COLUMN, s, before, t)))
+        op->col = c;
     schema_mark_column_gone(&ck->schema, t, gone(ck, "column", s->name.name, now.name, s->span));
+}
+
+/* Changes column c of t to `now` (type, nullability or default) and records it. */
+static void
+alter_column(struct checker *ck, const struct ast_stmt *s, struct sm_table *t, struct sm_column *c,
+             const struct sm_column *now)
+{
+    struct snap_table *before = rec_before(ck, t);
+    struct ir_op *op;
+
+    schema_set_column(&ck->schema, c, now);
+    if ((op = rec(ck, IR_ALTER_COLUMN, s, before, t)))
+        op->col = c;
 }
 
 /* A foreign key still pairs compatible types after column c becomes type `to`. */
@@ -1112,7 +1206,7 @@ stmt_alter_type(struct checker *ck, const struct ast_stmt *s)
     }
     now = *c;
     now.type = to;
-    schema_set_column(&ck->schema, c, &now);
+    alter_column(ck, s, t, c, &now);
 }
 
 static void
@@ -1153,7 +1247,7 @@ stmt_nullability(struct checker *ck, const struct ast_stmt *s, bool set)
     rebuild_lint(ck, s, t, what);
     now = *c;
     now.not_null = set;
-    schema_set_column(&ck->schema, c, &now);
+    alter_column(ck, s, t, c, &now);
 }
 
 static bool
@@ -1207,7 +1301,7 @@ stmt_default(struct checker *ck, const struct ast_stmt *s, const struct ast_lite
     rebuild_lint(ck, s, t, what);
     now = *c;
     now.dflt = lit;
-    schema_set_column(&ck->schema, c, &now);
+    alter_column(ck, s, t, c, &now);
 }
 
 static void
@@ -1217,11 +1311,14 @@ stmt_add_constraint(struct checker *ck, const struct ast_stmt *s)
                                        "adding a foreign key", "adding a check constraint"};
     struct sm_table *t = find_table(ck, &s->table);
     const struct ast_tcons *tc = s->tcons;
+    struct snap_table *before;
     struct sm_key *k;
+    struct ir_op *op;
     size_t i;
 
     if (!t)
         return;
+    before = rec_before(ck, t);
     k = table_constraint(ck, t, tc);
     if (!k)
         return;
@@ -1237,6 +1334,8 @@ stmt_add_constraint(struct checker *ck, const struct ast_stmt *s)
             }
         }
     }
+    if ((op = rec(ck, IR_ADD_KEY, s, before, t)))
+        op->key = snap_key_named(op->after, k->name);
     if (!has_rows(ck, t))
         return;
     if (pg(ck))
@@ -1254,6 +1353,8 @@ stmt_drop_key(struct checker *ck, const struct ast_stmt *s, struct sm_table *t, 
 {
     static const char *const what[] = {"primary key", "unique constraint", "foreign key",
                                        "check constraint"};
+    struct snap_table *before;
+    struct ir_op *op;
     char verb[160];
 
     if ((k->kind == KEY_PRIMARY || k->kind == KEY_UNIQUE) &&
@@ -1263,12 +1364,15 @@ stmt_drop_key(struct checker *ck, const struct ast_stmt *s, struct sm_table *t, 
         snprintf(verb, sizeof verb, "dropping %s \"%.60s\"", what[k->kind], k->name);
         rebuild_lint(ck, s, t, verb);
     }
+    before = rec_before(ck, t);
     if (k->kind == KEY_PRIMARY) {
         schema_set_pk(&ck->schema, t, NULL);
         check_identity(ck, t, s->span);
     } else {
         schema_drop_key(&ck->schema, t, k);
     }
+    if ((op = rec(ck, IR_DROP_KEY, s, before, t)))
+        op->key = snap_key_named(before, k->name);
 }
 
 static void
@@ -1318,8 +1422,10 @@ static void
 stmt_create_index(struct checker *ck, const struct ast_stmt *s)
 {
     struct sm_table *t = find_table(ck, &s->table);
+    struct snap_table *before;
     struct sm_index *ix;
     struct sm_column **cols;
+    struct ir_op *op;
 
     if (!t)
         return;
@@ -1341,7 +1447,10 @@ stmt_create_index(struct checker *ck, const struct ast_stmt *s)
                        : "Writes wait until the index is built.",
              "creating index \"%s\" blocks writes to table \"%s\" on PostgreSQL", ix->name,
              t->name);
+    before = rec_before(ck, t);
     schema_add_index(&ck->schema, ix);
+    if ((op = rec(ck, IR_CREATE_INDEX, s, before, t)))
+        op->index = snap_index_named(op->after, ix->name);
 }
 
 static void
@@ -1349,6 +1458,8 @@ stmt_drop_index(struct checker *ck, const struct ast_stmt *s)
 {
     struct sm_index *ix = schema_index(&ck->schema, s->name.name);
     const struct sm_rel *rel;
+    struct snap_table *before;
+    struct ir_op *op;
 
     if (!ix) {
         rel = schema_rel(&ck->schema, s->name.name);
@@ -1380,8 +1491,11 @@ stmt_drop_index(struct checker *ck, const struct ast_stmt *s)
     if (ix->unique &&
         !check_fk_dependents(ck, ix->table, ix->cols, ix->ncols, ix, s->name.span, "index", ix->name))
         return;
+    before = rec_before(ck, ix->table);
     schema_drop_index(&ck->schema, ix);
     schema_mark_gone(&ck->schema, gone(ck, "index", ix->name, NULL, s->span));
+    if ((op = rec(ck, IR_DROP_INDEX, s, before, ix->table)))
+        op->index = snap_index_named(before, ix->name);
 }
 
 static bool
@@ -1475,81 +1589,109 @@ sql_block_items(struct checker *ck, const struct ast_stmt *s)
     }
 }
 
-/*
- * The sql blocks of a version: a block without a dialect serves every
- * dialect; consecutive blocks with dialects form a group that must give
- * each declared dialect exactly one block.
- */
+/* The up, down and irreversible items of a sql block (the first of each). */
 static void
-check_sql_groups(struct checker *ck, const struct ast_version *av)
+sql_items(const struct ast_stmt *b, const char **up, const char **down, const char **irr)
 {
-    size_t i = 0, j;
+    size_t i;
 
-    while (i < av->stmts.len) {
-        const struct ast_stmt *s = av->stmts.items[i];
-        const struct ast_stmt *seen[DIALECT_COUNT] = {0};
-        bool any = false;
+    *up = *down = *irr = NULL;
+    for (i = 0; i < b->sql_items.len; i++) {
+        const struct ast_sql_item *it = b->sql_items.items[i];
+        const char **slot = it->kind == AST_SQL_UP ? up : it->kind == AST_SQL_DOWN ? down : irr;
+        if (!*slot)
+            *slot = it->text.text ? it->text.text : "";
+    }
+}
 
-        if (s->kind != STMT_SQL || !s->dialect.name) {
-            if (s->kind == STMT_SQL)
-                sql_block_items(ck, s);
-            i++;
+/* Fills the per-dialect texts of an IR_SQL operation from one block. */
+static void
+rec_sql_dialect(struct ir_op *op, enum dialect_id d, const struct ast_stmt *b)
+{
+    sql_items(b, &op->sql_up[d], &op->sql_down[d], &op->irreversible[d]);
+}
+
+/*
+ * The sql block(s) at av->stmts[i]: a block without a dialect serves every
+ * dialect; consecutive blocks with dialects form a group that must give each
+ * declared dialect exactly one block. Records one IR_SQL operation for the
+ * block or the group, and returns the index of the statement after it.
+ */
+static size_t
+check_sql_at(struct checker *ck, const struct ast_version *av, size_t i)
+{
+    const struct ast_stmt *s = av->stmts.items[i];
+    const struct ast_stmt *seen[DIALECT_COUNT] = {0};
+    struct ir_op *op;
+    bool any = false;
+    size_t j, k;
+
+    ck->plan->nstatements++;
+    if (!s->dialect.name) {
+        sql_block_items(ck, s);
+        if ((op = rec(ck, IR_SQL, s, NULL, NULL)))
+            for (k = 0; k < ck->plan->ndialects; k++)
+                rec_sql_dialect(op, ck->plan->dialect_order[k], s);
+        return i + 1;
+    }
+    for (j = i; j < av->stmts.len; j++) {
+        const struct ast_stmt *b = av->stmts.items[j];
+        enum dialect_id dl;
+        if (b->kind != STMT_SQL || !b->dialect.name)
+            break;
+        if (j > i)
+            ck->plan->nstatements++;
+        sql_block_items(ck, b);
+        if (!dialect_lookup(b->dialect.name, &dl)) {
+            diag_error(ck->diag, b->dialect.span, "E0306", "unknown dialect \"%s\"",
+                       b->dialect.name);
+            if (edit_distance(b->dialect.name, "postgres", 3) <= 3)
+                diag_help(ck->diag, "Did you mean \"postgres\"?");
+            else if (edit_distance(b->dialect.name, "sqlite", 3) <= 3)
+                diag_help(ck->diag, "Did you mean \"sqlite\"?");
+            any = true;
             continue;
         }
-        for (j = i; j < av->stmts.len; j++) {
-            const struct ast_stmt *b = av->stmts.items[j];
-            enum dialect_id dl;
-            if (b->kind != STMT_SQL || !b->dialect.name)
-                break;
-            sql_block_items(ck, b);
-            if (!dialect_lookup(b->dialect.name, &dl)) {
-                diag_error(ck->diag, b->dialect.span, "E0306", "unknown dialect \"%s\"",
-                           b->dialect.name);
-                if (edit_distance(b->dialect.name, "postgres", 3) <= 3)
-                    diag_help(ck->diag, "Did you mean \"postgres\"?");
-                else if (edit_distance(b->dialect.name, "sqlite", 3) <= 3)
-                    diag_help(ck->diag, "Did you mean \"sqlite\"?");
-                any = true;
-                continue;
-            }
-            if (!plan_has_dialect(ck->plan, dl)) {
-                diag_error(ck->diag, b->dialect.span, "E0502",
-                           "sql block for dialect \"%s\", which the plan does not declare",
-                           b->dialect.name);
-                diag_help(ck->diag, "Add %s to the plan's dialects, or remove the block.",
-                          b->dialect.name);
-                any = true;
-                continue;
-            }
-            if (seen[dl]) {
-                diag_error(ck->diag, b->dialect.span, "E0504",
-                           "second sql block for dialect \"%s\" in a row", b->dialect.name);
-                diag_note_at(ck->diag, seen[dl]->dialect.span, "The first is here.");
-                diag_help(ck->diag, "Put both changes in one block, or separate the groups with "
-                                    "another statement.");
-                any = true;
-                continue;
-            }
-            seen[dl] = b;
+        if (!plan_has_dialect(ck->plan, dl)) {
+            diag_error(ck->diag, b->dialect.span, "E0502",
+                       "sql block for dialect \"%s\", which the plan does not declare",
+                       b->dialect.name);
+            diag_help(ck->diag, "Add %s to the plan's dialects, or remove the block.",
+                      b->dialect.name);
+            any = true;
+            continue;
         }
-        if (!any) {
-            size_t k;
-            for (k = 0; k < ck->plan->ndialects; k++) {
-                enum dialect_id dl = ck->plan->dialect_order[k];
-                if (!seen[dl]) {
-                    struct src_span at = s->span;
-                    at.end = s->dialect.span.end;
-                    diag_error(ck->diag, at, "E0503", "sql blocks give no block for dialect \"%s\"",
-                               dialect_name(dl));
-                    diag_help(ck->diag, "Add sql %s { ... } next to the others (an empty block "
-                                        "means nothing to do there), or write one block without a "
-                                        "dialect.",
-                              dialect_name(dl));
-                }
-            }
+        if (seen[dl]) {
+            diag_error(ck->diag, b->dialect.span, "E0504",
+                       "second sql block for dialect \"%s\" in a row", b->dialect.name);
+            diag_note_at(ck->diag, seen[dl]->dialect.span, "The first is here.");
+            diag_help(ck->diag, "Put both changes in one block, or separate the groups with "
+                                "another statement.");
+            any = true;
+            continue;
         }
-        i = j;
+        seen[dl] = b;
     }
+    if (!any) {
+        for (k = 0; k < ck->plan->ndialects; k++) {
+            enum dialect_id dl = ck->plan->dialect_order[k];
+            if (!seen[dl]) {
+                struct src_span at = s->span;
+                at.end = s->dialect.span.end;
+                diag_error(ck->diag, at, "E0503", "sql blocks give no block for dialect \"%s\"",
+                           dialect_name(dl));
+                diag_help(ck->diag, "Add sql %s { ... } next to the others (an empty block "
+                                    "means nothing to do there), or write one block without a "
+                                    "dialect.",
+                          dialect_name(dl));
+            }
+        }
+    }
+    if ((op = rec(ck, IR_SQL, s, NULL, NULL)))
+        for (k = 0; k < DIALECT_COUNT; k++)
+            if (seen[k])
+                rec_sql_dialect(op, (enum dialect_id)k, seen[k]);
+    return j;
 }
 
 /* Reads "allow a, b" of a statement into ck->allowed. */
@@ -1668,25 +1810,40 @@ check_stmt(struct checker *ck, const struct ast_stmt *s)
         stmt_breaking(ck, s);
         break;
     case STMT_SQL:
-        break; /* checked by groups, in check_sql_groups() */
+        break; /* checked with its group, by check_sql_at() */
     }
     unused_allows(ck, s, errors_before);
 }
 
 static void
-check_version(struct checker *ck, const struct plan_version *v)
+check_version(struct checker *ck, struct plan_version *v)
 {
-    size_t i;
+    size_t i = 0;
 
     ck->ver = v;
-    for (i = 0; i < v->ast->stmts.len; i++) {
+    if (ck->plan->record_ir)
+        v->ir = ARENA_NEW(ck->arena, struct ir_step);
+    while (i < v->ast->stmts.len) {
+        const struct ast_stmt *s = v->ast->stmts.items[i];
         if (diag_should_stop(ck->diag)) {
             ck->diag->limit_hit = true; /* statements are left unchecked */
             return;
         }
-        check_stmt(ck, v->ast->stmts.items[i]);
+        if (s->kind == STMT_SQL) {
+            i = check_sql_at(ck, v->ast, i);
+            continue;
+        }
+        check_stmt(ck, s);
+        i++;
     }
-    check_sql_groups(ck, v->ast);
+    if (ck->plan->record_ir) {
+        struct sm_table **tables;
+        size_t n = schema_tables(&ck->schema, &tables), k;
+        v->schema = ARENA_ARRAY(ck->arena, struct snap_table *, n + 1);
+        for (k = 0; k < n; k++)
+            v->schema[k] = snap_table(ck->arena, tables[k]);
+        v->ntables = n;
+    }
 }
 
 /*
@@ -1705,12 +1862,12 @@ pass_check(struct plan *p, struct arena *a, struct diag_sink *d)
 {
     struct checker ck;
     struct frame {
-        const struct plan_version *v;
+        struct plan_version *v;
         size_t next_child;
         size_t mark;
     } *stack;
     size_t depth = 0, before = diag_errors(d), inherited = SIZE_MAX;
-    const struct plan_version *next;
+    struct plan_version *next;
 
     if (p->nversions == 0 || !p->versions[0]->ok)
         return 0;
@@ -1745,7 +1902,7 @@ pass_check(struct plan *p, struct arena *a, struct diag_sink *d)
             break;
         {
             struct frame *top = &stack[depth - 1];
-            const struct plan_version *child = NULL;
+            struct plan_version *child = NULL;
             while (top->next_child < top->v->children.len && !child) {
                 child = top->v->children.items[top->next_child++];
                 if (!child->ok)

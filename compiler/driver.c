@@ -62,6 +62,7 @@ run_passes(struct compilation *c, const struct compile_opts *opts)
     /* resolve */
     pass_resolve(&c->plan, c->ast, &c->arena, &c->diag);
     c->plan_resolved = true;
+    c->plan.record_ir = opts->record_ir;
     if (opts->dump == DUMP_VERSIONS)
         dump_versions(&c->plan, opts->dump_out);
     /* check: runs after resolve errors too, over the versions that resolved */

@@ -26,6 +26,7 @@ enum dump_pass { DUMP_NONE, DUMP_AST, DUMP_VERSIONS };
 
 struct compile_opts {
     bool werror;
+    bool record_ir; /* record the step IR for the lowerings (compiler/ir.h) */
     size_t error_limit; /* 0: none */
     enum dump_pass dump;
     FILE *dump_out;

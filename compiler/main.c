@@ -4,7 +4,7 @@
  * driver.h for each plan, renders the diagnostics and sets the exit status:
  *
  *   0  success (warnings allowed unless -Werror)
- *   1  the plan has errors
+ *   1  the plan has errors, or asks for something it cannot give (no down-step)
  *   2  usage, I/O or internal error
  */
 #include <errno.h>
@@ -15,6 +15,9 @@
 
 #include "compiler/core/util.h"
 #include "compiler/driver.h"
+#include "compiler/expect.h"
+#include "compiler/lower.h"
+#include "runtime/canon.h"
 
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
@@ -24,6 +27,13 @@ struct cli {
     bool verbose;
     bool json;
     enum color_mode color;
+    /* upc sql */
+    const char *dialect;
+    const char *from;
+    const char *to;
+    bool down;
+    /* upc schema */
+    const char *at;
 };
 
 static const char usage_text[] =
@@ -31,6 +41,10 @@ static const char usage_text[] =
     "\n"
     "Commands:\n"
     "  check PLAN...          check plans and report every problem found\n"
+    "  sql PLAN               print the SQL of an upgrade (or rollback) path, ready for\n"
+    "                         psql -1 -v ON_ERROR_STOP=1 -f - or sqlite3 -bail\n"
+    "  schema PLAN            print the schema a database has at a version, as canonical\n"
+    "                         JSON (what uprun verify compares a live database with)\n"
     "  help                   show this help\n"
     "\n"
     "Options:\n"
@@ -44,11 +58,23 @@ static const char usage_text[] =
     "  -h, --help             show this help\n"
     "      --version          show the version\n"
     "\n"
+    "Options of upc sql:\n"
+    "      --dialect=D        postgres or sqlite (needed when the plan declares both)\n"
+    "      --from=V           the version the database is at (default: an empty database;\n"
+    "                         with --down, the last version)\n"
+    "      --to=V             the version to reach (default: the last version; with --down,\n"
+    "                         an empty database)\n"
+    "      --down             the rollback path: the down-steps from --from back to --to\n"
+    "\n"
+    "Options of upc schema:\n"
+    "      --dialect=D        postgres or sqlite (needed when the plan declares both)\n"
+    "      --at=V             the version (default: the last version)\n"
+    "\n"
     "PLAN is a .upg file, or - for standard input.\n"
     "\n"
     "Exit status:\n"
-    "  0  success (warnings do not fail the check unless -Werror is given)\n"
-    "  1  a plan has errors\n"
+    "  0  success (warnings do not fail unless -Werror is given)\n"
+    "  1  a plan has errors, or the path asked for has an irreversible step\n"
     "  2  usage, I/O or internal error\n";
 
 static int
@@ -60,10 +86,32 @@ usage_error(const char *fmt, const char *arg)
     return 2;
 }
 
-/* Parses one option; returns 0, or 2 after a usage error. */
-static int
-parse_option(struct cli *cli, const char *arg)
+/* "--name=value" or "--name value": the value, or NULL when arg is not --name. */
+static const char *
+option_value(const char *arg, const char *name, int *i, int argc, char **argv, int *err)
 {
+    size_t n = strlen(name);
+
+    if (strncmp(arg, name, n) != 0)
+        return NULL;
+    if (arg[n] == '=')
+        return arg + n + 1;
+    if (arg[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *err = usage_error("option %s needs a value", name);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* Parses the option at argv[*i]; returns 0, or 2 after a usage error. */
+static int
+parse_option(struct cli *cli, int *i, int argc, char **argv)
+{
+    const char *arg = argv[*i], *v;
+    int err = 0;
+
     if (strcmp(arg, "-Werror") == 0 || strcmp(arg, "--werror") == 0) {
         cli->copts.werror = true;
     } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
@@ -72,8 +120,9 @@ parse_option(struct cli *cli, const char *arg)
         cli->verbose = true;
     } else if (strcmp(arg, "--json") == 0) {
         cli->json = true;
-    } else if (strncmp(arg, "--color=", 8) == 0) {
-        const char *v = arg + 8;
+    } else if (strcmp(arg, "--down") == 0) {
+        cli->down = true;
+    } else if ((v = option_value(arg, "--color", i, argc, argv, &err))) {
         if (strcmp(v, "auto") == 0)
             cli->color = COLOR_AUTO;
         else if (strcmp(v, "always") == 0)
@@ -82,26 +131,33 @@ parse_option(struct cli *cli, const char *arg)
             cli->color = COLOR_NEVER;
         else
             return usage_error("--color takes auto, always or never, not \"%s\"", v);
-    } else if (strncmp(arg, "--error-limit=", 14) == 0) {
+    } else if ((v = option_value(arg, "--error-limit", i, argc, argv, &err))) {
         char *end;
         long n;
         errno = 0;
-        n = strtol(arg + 14, &end, 10);
-        if (errno || *end || end == arg + 14 || n < 0)
-            return usage_error("--error-limit takes a number, not \"%s\"", arg + 14);
+        n = strtol(v, &end, 10);
+        if (errno || *end || end == v || n < 0)
+            return usage_error("--error-limit takes a number, not \"%s\"", v);
         cli->copts.error_limit = (size_t)n;
-    } else if (strncmp(arg, "--dump=", 7) == 0) {
-        const char *v = arg + 7;
+    } else if ((v = option_value(arg, "--dump", i, argc, argv, &err))) {
         if (strcmp(v, "ast") == 0)
             cli->copts.dump = DUMP_AST;
         else if (strcmp(v, "versions") == 0)
             cli->copts.dump = DUMP_VERSIONS;
         else
             return usage_error("--dump takes ast or versions, not \"%s\"", v);
+    } else if ((v = option_value(arg, "--dialect", i, argc, argv, &err))) {
+        cli->dialect = v;
+    } else if ((v = option_value(arg, "--from", i, argc, argv, &err))) {
+        cli->from = v;
+    } else if ((v = option_value(arg, "--to", i, argc, argv, &err))) {
+        cli->to = v;
+    } else if ((v = option_value(arg, "--at", i, argc, argv, &err))) {
+        cli->at = v;
     } else {
-        return usage_error("unknown option \"%s\"", arg);
+        return err ? err : usage_error("unknown option \"%s\"", arg);
     }
-    return 0;
+    return err;
 }
 
 static bool
@@ -114,10 +170,28 @@ use_color(const struct cli *cli)
     return isatty(STDERR_FILENO) && !(no && *no);
 }
 
+static void
+render(const struct cli *cli, struct compilation *c)
+{
+    struct diag_render_opts ropts = {use_color(cli), cli->quiet};
+
+    if (cli->json)
+        diag_render_json(&c->diag, stdout, cli->quiet);
+    else
+        diag_render(&c->diag, stderr, &ropts);
+}
+
+static void
+summary(const struct cli *cli, size_t errors, size_t warnings)
+{
+    if (!cli->quiet && !cli->json && (errors || warnings))
+        fprintf(stderr, "upc: %zu error%s, %zu warning%s generated\n", errors,
+                errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
+}
+
 static int
 cmd_check(struct cli *cli, char **plans, int nplans)
 {
-    struct diag_render_opts ropts = {use_color(cli), cli->quiet};
     size_t errors = 0, warnings = 0;
     int status = 0, i;
 
@@ -133,10 +207,7 @@ cmd_check(struct cli *cli, char **plans, int nplans)
             status = 2;
             continue;
         }
-        if (cli->json)
-            diag_render_json(&c.diag, stdout, cli->quiet);
-        else
-            diag_render(&c.diag, stderr, &ropts);
+        render(cli, &c);
         errors += c.diag.n_errors;
         warnings += c.diag.n_warnings;
         if (cli->verbose && !cli->json)
@@ -153,10 +224,238 @@ cmd_check(struct cli *cli, char **plans, int nplans)
             status = 1;
         compilation_free(&c);
     }
-    if (!cli->quiet && !cli->json && (errors || warnings))
-        fprintf(stderr, "upc: %zu error%s, %zu warning%s generated\n", errors,
-                errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
+    summary(cli, errors, warnings);
     return status;
+}
+
+/* The file name of a path, as origin comments show it. */
+static const char *
+base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    return slash ? slash + 1 : path;
+}
+
+/*
+ * Compiles one plan with the IR recorded and picks its dialect. Returns 0,
+ * or the exit status after reporting (1: the plan has errors, 2: usage).
+ */
+static int
+compile_for_sql(struct cli *cli, struct compilation *c, const char *path, enum dialect_id *d)
+{
+    int rc;
+
+    cli->copts.record_ir = true;
+    rc = compile_front(c, path, &cli->copts);
+    if (rc == 2) {
+        fprintf(stderr, "upc: error: %s\n", c->io_error);
+        return 2;
+    }
+    render(cli, c);
+    summary(cli, c->diag.n_errors, c->diag.n_warnings);
+    if (rc == 1)
+        return 1;
+    if (cli->dialect) {
+        if (!dialect_lookup(cli->dialect, d))
+            return usage_error("unknown dialect \"%s\"; the dialects are postgres and sqlite",
+                               cli->dialect);
+        if (!plan_has_dialect(&c->plan, *d))
+            return usage_error("the plan does not declare dialect \"%s\"", cli->dialect);
+    } else if (c->plan.ndialects == 1) {
+        *d = c->plan.dialect_order[0];
+    } else {
+        return usage_error("%s: the plan declares several dialects; choose one with --dialect",
+                           path);
+    }
+    return 0;
+}
+
+/* A version named on the command line; NULL with *bad set when it is unknown. */
+static struct plan_version *
+cli_version(struct compilation *c, const char *text, bool *bad)
+{
+    struct plan_version *v = plan_find_version(&c->plan, &c->arena, text);
+
+    if (!v) {
+        usage_error("the plan has no version \"%s\"", text);
+        *bad = true;
+    }
+    return v;
+}
+
+static void
+comment_lines(FILE *out, const char *prefix, const char *text)
+{
+    fprintf(out, "-- %s", prefix);
+    for (; *text; text++) {
+        if (*text == '\n')
+            fputs("\n--   ", out);
+        else if (*text != '\r')
+            fputc(*text, out);
+    }
+    fputc('\n', out);
+}
+
+/* The notices and breaking changes of a step, as comments. */
+static void
+step_notes(FILE *out, const struct plan_version *v)
+{
+    size_t i;
+
+    for (i = 0; i < v->ast->stmts.len; i++) {
+        const struct ast_stmt *s = v->ast->stmts.items[i];
+        char prefix[160];
+        if (s->kind == STMT_NOTICE) {
+            snprintf(prefix, sizeof prefix, "notice (%s): ",
+                     s->level == NOTICE_WARNING ? "warning" : "info");
+            comment_lines(out, prefix, s->text.text);
+        } else if (s->kind == STMT_BREAKING) {
+            snprintf(prefix, sizeof prefix, "breaking change \"%.100s\": ", s->id.text);
+            comment_lines(out, prefix, s->text.text);
+        }
+    }
+}
+
+static int
+cmd_sql(struct cli *cli, char **plans, int nplans)
+{
+    struct compilation c;
+    struct plan_version *from = NULL, *to = NULL, **path = NULL;
+    struct lower_ctx lctx;
+    enum dialect_id d = DIALECT_POSTGRES;
+    bool bad = false;
+    size_t n, i;
+    int rc;
+
+    if (nplans != 1)
+        return usage_error("%s takes exactly one plan", "sql");
+    compilation_init(&c, &cli->copts);
+    if ((rc = compile_for_sql(cli, &c, plans[0], &d)))
+        goto done;
+    /* the path: up from --from to --to, or down from --from to --to */
+    if (cli->from)
+        from = cli_version(&c, cli->from, &bad);
+    if (cli->to)
+        to = cli_version(&c, cli->to, &bad);
+    if (bad) {
+        rc = 2;
+        goto done;
+    }
+    if (cli->down) {
+        if (!cli->from)
+            from = plan_last(&c.plan);
+        n = plan_path(&c.plan, to, from, &path);
+    } else {
+        if (!cli->to)
+            to = plan_last(&c.plan);
+        n = plan_path(&c.plan, from, to, &path);
+    }
+    if (n == SIZE_MAX) {
+        const char *a = cli->down ? (from ? from->name : "empty") : (from ? from->name : "empty");
+        const char *b = cli->down ? (to ? to->name : "an empty database") : to->name;
+        fprintf(stderr, "upc: error: there is no %s path from %s%s%s to %s%s%s\n",
+                cli->down ? "rollback" : "upgrade", from ? "version \"" : "", from ? a : "an empty database",
+                from ? "\"" : "", to ? "version \"" : "", b, to ? "\"" : "");
+        fputs("upc: a path follows the versions' from relations; see upc check --dump=versions\n",
+              stderr);
+        rc = 2;
+        goto done;
+    }
+    memset(&lctx, 0, sizeof lctx);
+    lctx.plan = &c.plan;
+    lctx.dialect = d;
+    lctx.origin_file = base_name(c.sources.files[c.file]->path);
+    lctx.sources = &c.sources;
+    /* refuse a rollback through an irreversible step before printing anything */
+    if (cli->down) {
+        for (i = 0; i < n; i++) {
+            struct step_sql s;
+            lower_step(&lctx, path[n - 1 - i], true, &s);
+            strbuf_free(&s.body);
+            if (s.irreversible) {
+                const struct plan_version *v = path[n - 1 - i];
+                fprintf(stderr,
+                        "upc: error: step %s -> %s cannot be rolled back on %s: its sql block is "
+                        "irreversible%s%s%s\n",
+                        v->parent ? v->parent->name : "empty", v->name, dialect_name(d),
+                        *s.irreversible_reason ? " (" : "", s.irreversible_reason,
+                        *s.irreversible_reason ? ")" : "");
+                rc = 1;
+                goto done;
+            }
+        }
+    }
+    printf("-- upgrade-plan: plan \"%s\", %s, %s %s -> %s, %zu step%s\n", c.plan.name,
+           dialect_name(d), cli->down ? "rollback" : "upgrade",
+           cli->down ? from->name : (from ? from->name : "empty"),
+           cli->down ? (to ? to->name : "empty") : to->name, n, n == 1 ? "" : "s");
+    printf("-- Generated by upc %s from %s. Each step runs in its own transaction:\n", UPG_VERSION,
+           lctx.origin_file);
+    printf(d == DIALECT_POSTGRES ? "-- psql -v ON_ERROR_STOP=1 -f FILE (or -1 for one transaction)\n"
+                                 : "-- sqlite3 -bail DATABASE < FILE\n");
+    for (i = 0; i < n; i++) {
+        const struct plan_version *v = cli->down ? path[n - 1 - i] : path[i];
+        const char *vf = v->parent ? v->parent->name : "empty";
+        struct step_sql s;
+        lower_step(&lctx, v, cli->down, &s);
+        printf("\n-- step %s %s -> %s%s\n", cli->down ? "down" : "up", cli->down ? v->name : vf,
+               cli->down ? vf : v->name,
+               s.nstatements == 0 ? ": no schema change" : "");
+        if (!cli->down)
+            step_notes(stdout, v);
+        if (cli->down && s.lossy)
+            puts("-- This down-step restores the structure, not the data: what the step dropped is "
+                 "gone.");
+        if (s.nstatements) {
+            if (s.fk_off)
+                puts("PRAGMA foreign_keys = OFF;");
+            puts("BEGIN;\n");
+            fputs(strbuf_str(&s.body), stdout);
+            puts("\nCOMMIT;");
+            if (s.fk_off)
+                puts("PRAGMA foreign_keys = ON;");
+        }
+        strbuf_free(&s.body);
+    }
+    rc = 0;
+done:
+    free(path);
+    compilation_free(&c);
+    return rc;
+}
+
+static int
+cmd_schema(struct cli *cli, char **plans, int nplans)
+{
+    struct compilation c;
+    struct plan_version *at;
+    enum dialect_id d = DIALECT_POSTGRES;
+    bool bad = false;
+    json_t *schema;
+    char *text;
+    int rc;
+
+    if (nplans != 1)
+        return usage_error("%s takes exactly one plan", "schema");
+    compilation_init(&c, &cli->copts);
+    if ((rc = compile_for_sql(cli, &c, plans[0], &d)))
+        goto done;
+    at = cli->at ? cli_version(&c, cli->at, &bad) : plan_last(&c.plan);
+    if (bad) {
+        rc = 2;
+        goto done;
+    }
+    schema = expect_schema(at, d);
+    text = canon_dump(schema);
+    if (text)
+        printf("%s\n", text);
+    free(text);
+    json_decref(schema);
+    rc = 0;
+done:
+    compilation_free(&c);
+    return rc;
 }
 
 int
@@ -187,7 +486,7 @@ main(int argc, char **argv)
         if (!only_plans && strcmp(a, "--") == 0) {
             only_plans = true;
         } else if (!only_plans && a[0] == '-' && a[1] != '\0') {
-            if ((rc = parse_option(&cli, a))) {
+            if ((rc = parse_option(&cli, &i, argc, argv))) {
                 free(plans);
                 return rc;
             }
@@ -209,6 +508,10 @@ main(int argc, char **argv)
         rc = nplans ? cmd_check(&cli, plans, nplans)
                     : usage_error("%s needs at least one plan file (or - for standard input)",
                                   "check");
+    } else if (strcmp(cmd, "sql") == 0) {
+        rc = cmd_sql(&cli, plans, nplans);
+    } else if (strcmp(cmd, "schema") == 0) {
+        rc = cmd_schema(&cli, plans, nplans);
     } else {
         rc = usage_error("unknown command \"%s\"", cmd);
     }

@@ -27,6 +27,9 @@ bool dialect_lookup(const char *name, enum dialect_id *out);
 /* PostgreSQL truncates longer names (NAMEDATALEN - 1). */
 #define PG_MAX_IDENT_BYTES 63
 
+struct ir_step;
+struct snap_table;
+
 struct plan_version {
     const char *name;        /* as written: "6.1" */
     struct semver sv;
@@ -35,6 +38,10 @@ struct plan_version {
     struct sm_list children;     /* struct plan_version *, in declaration order */
     size_t index;                /* declaration order, from 0 */
     bool ok;                     /* header valid and parent known: its statements are checked */
+    /* Recorded by the check pass when plan.record_ir is set, for the lowerings: */
+    struct ir_step *ir;              /* the operations of the step from parent to this version */
+    struct snap_table **schema;      /* every table after this version, sorted by name */
+    size_t ntables;
 };
 
 struct plan {
@@ -48,6 +55,8 @@ struct plan {
     struct plan_version **versions;
     size_t nversions;
     struct hmap by_name; /* canonical version text -> struct plan_version * */
+    /* Set before the check pass to record the step IR (compiler/ir.h). */
+    bool record_ir;
     /* Filled by the check pass. */
     size_t nstatements;
     size_t nallowed; /* lint findings accepted by an "allow" */
@@ -61,6 +70,17 @@ plan_has_dialect(const struct plan *p, enum dialect_id d)
 
 /* The version named text (by semantic equality: "7.0" finds "7.0.0"), or NULL. */
 struct plan_version *plan_find_version(const struct plan *p, struct arena *a, const char *text);
+
+/*
+ * The versions whose steps lead from `from` (NULL: an empty database) up to
+ * `to`, in the order they apply, into an array the caller frees. Returns
+ * their number, or SIZE_MAX when `to` does not follow `from` (no path).
+ */
+size_t plan_path(const struct plan *p, struct plan_version *from, struct plan_version *to,
+                 struct plan_version ***out);
+
+/* The last version declared (the default target), or NULL. */
+struct plan_version *plan_last(const struct plan *p);
 
 /* The passes. Each returns the number of errors it reported. */
 int pass_resolve(struct plan *p, struct ast_file *ast, struct arena *a, struct diag_sink *d);

@@ -8,6 +8,8 @@
  *
  * Next in the pipeline: check.c replays the schema over this tree.
  */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compiler/core/util.h"
@@ -294,4 +296,30 @@ void
 plan_free(struct plan *p)
 {
     hmap_free(&p->by_name);
+}
+
+size_t
+plan_path(const struct plan *p, struct plan_version *from, struct plan_version *to,
+          struct plan_version ***out)
+{
+    struct plan_version *v;
+    size_t n = 0, i;
+
+    (void)p;
+    *out = NULL;
+    for (v = to; v && v != from; v = v->parent)
+        n++;
+    if (v != from)
+        return SIZE_MAX;
+    *out = xmalloc((n + 1) * sizeof **out);
+    i = n;
+    for (v = to; v != from; v = v->parent)
+        (*out)[--i] = v;
+    return n;
+}
+
+struct plan_version *
+plan_last(const struct plan *p)
+{
+    return p->nversions ? p->versions[p->nversions - 1] : NULL;
 }

@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dialect_sqlite.c: the SQLite emitter.
+ *
+ * SQLite's ALTER TABLE can rename a table or a column, add a column (not a
+ * key, not an identity, with a default when not null) and drop a plain
+ * column. Everything else uses the procedure of SQLite's documentation
+ * ("Making Other Kinds Of Table Schema Changes", section 7 of lang_altertable):
+ *
+ *     PRAGMA foreign_keys=OFF          -- outside the transaction (step flag fk_off)
+ *     BEGIN
+ *     CREATE TABLE "_upg_new_T" (...)  -- the table as it must become
+ *     INSERT INTO "_upg_new_T" (...) SELECT ... FROM "T"
+ *     DROP TABLE "T"                   -- with foreign keys off: no cascade into children
+ *     ALTER TABLE "_upg_new_T" RENAME TO "T"
+ *     CREATE INDEX ...                 -- its indexes again
+ *     foreign key check                -- fails the step if a reference broke
+ *     COMMIT
+ *     PRAGMA foreign_keys=ON
+ *
+ * The copy maps columns by identity (ir.h), so renames and type changes in
+ * the same rebuild are followed; values are copied without CAST and take
+ * the new column's affinity, as SQLite would store them, so nothing is
+ * truncated. Consecutive operations that each need a rebuild of the same
+ * table are merged into one rebuild. Unique constraints are unique indexes
+ * in SQLite, which need no rebuild to add or drop.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/lower.h"
+
+static void
+column_def(struct strbuf *b, const struct snap_col *c, const struct snap_key *pk)
+{
+    sql_quote_ident(b, c->name);
+    strbuf_putc(b, ' ');
+    sql_type(b, &c->type, DIALECT_SQLITE);
+    if (c->not_null)
+        strbuf_puts(b, " NOT NULL");
+    if (c->identity && pk) {
+        /* the rowid alias: values are generated, never reused */
+        strbuf_puts(b, " CONSTRAINT ");
+        sql_quote_ident(b, pk->name);
+        strbuf_puts(b, " PRIMARY KEY AUTOINCREMENT");
+    }
+    if (c->dflt) {
+        strbuf_puts(b, " DEFAULT ");
+        sql_literal(b, &c->type, c->dflt, DIALECT_SQLITE);
+    }
+}
+
+/* The primary key when it is an identity column's (declared on the column). */
+static const struct snap_key *
+identity_pk(const struct snap_table *t, const struct snap_col *c)
+{
+    return c->identity && t->pk && t->pk->ncols == 1 && strcmp(t->pk->cols[0], c->name) == 0
+               ? t->pk
+               : NULL;
+}
+
+static void
+table_constraint(struct strbuf *b, const struct snap_key *k)
+{
+    strbuf_puts(b, "CONSTRAINT ");
+    sql_quote_ident(b, k->name);
+    switch (k->kind) {
+    case KEY_PRIMARY:
+        strbuf_puts(b, " PRIMARY KEY ");
+        sql_col_list(b, k->cols, k->ncols);
+        break;
+    case KEY_FOREIGN:
+        strbuf_puts(b, " FOREIGN KEY ");
+        sql_col_list(b, k->cols, k->ncols);
+        strbuf_puts(b, " REFERENCES ");
+        sql_quote_ident(b, k->ref_table);
+        strbuf_putc(b, ' ');
+        sql_col_list(b, k->ref_cols, k->nref);
+        sql_on_delete(b, k->on_delete);
+        break;
+    case KEY_CHECK:
+        strbuf_printf(b, " CHECK (%s)", k->expr);
+        break;
+    case KEY_UNIQUE:
+        break; /* an index, see table_indexes() */
+    }
+}
+
+static void
+create_index(struct lower_out *lo, const struct ir_op *op, const char *table, const char *name,
+             bool unique, const char *const *cols, size_t ncols)
+{
+    struct strbuf *b = &lo->out->body;
+
+    lower_begin(lo, op);
+    strbuf_printf(b, "CREATE %sINDEX ", unique ? "UNIQUE " : "");
+    sql_quote_ident(b, name);
+    strbuf_puts(b, " ON ");
+    sql_quote_ident(b, table);
+    strbuf_putc(b, ' ');
+    sql_col_list(b, cols, ncols);
+    lower_end(lo);
+}
+
+static void
+drop_index(struct lower_out *lo, const struct ir_op *op, const char *name)
+{
+    lower_begin(lo, op);
+    strbuf_puts(&lo->out->body, "DROP INDEX ");
+    sql_quote_ident(&lo->out->body, name);
+    lower_end(lo);
+}
+
+/* The unique constraints (as unique indexes) and the indexes of t. */
+static void
+table_indexes(struct lower_out *lo, const struct ir_op *op, const struct snap_table *t)
+{
+    size_t i;
+
+    for (i = 0; i < t->nkeys; i++)
+        if (t->keys[i].kind == KEY_UNIQUE)
+            create_index(lo, op, t->name, t->keys[i].name, true, t->keys[i].cols,
+                         t->keys[i].ncols);
+    for (i = 0; i < t->nindexes; i++)
+        create_index(lo, op, t->name, t->indexes[i].name, t->indexes[i].unique,
+                     t->indexes[i].cols, t->indexes[i].ncols);
+}
+
+/* CREATE TABLE "name" (...) for the definition t (under another name for a rebuild). */
+static void
+create_table_as(struct lower_out *lo, const struct ir_op *op, const struct snap_table *t,
+                const char *name)
+{
+    struct strbuf *b = &lo->out->body;
+    bool pk_on_column = false;
+    size_t i;
+
+    lower_begin(lo, op);
+    strbuf_puts(b, "CREATE TABLE ");
+    sql_quote_ident(b, name);
+    strbuf_puts(b, " (");
+    for (i = 0; i < t->ncols; i++) {
+        const struct snap_key *ipk = identity_pk(t, &t->cols[i]);
+        strbuf_puts(b, i ? ",\n    " : "\n    ");
+        column_def(b, &t->cols[i], ipk);
+        pk_on_column = pk_on_column || ipk;
+    }
+    if (t->pk && !pk_on_column) {
+        strbuf_puts(b, ",\n    ");
+        table_constraint(b, t->pk);
+    }
+    for (i = 0; i < t->nkeys; i++) {
+        if (t->keys[i].kind == KEY_UNIQUE)
+            continue;
+        strbuf_puts(b, ",\n    ");
+        table_constraint(b, &t->keys[i]);
+    }
+    strbuf_puts(b, "\n)");
+    lower_end(lo);
+}
+
+static bool
+cols_have(const char *const *cols, size_t n, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(cols[i], name) == 0)
+            return true;
+    return false;
+}
+
+static const struct snap_key *
+key_named(const struct snap_table *t, const char *name)
+{
+    size_t i;
+
+    if (t->pk && strcmp(t->pk->name, name) == 0)
+        return t->pk;
+    for (i = 0; i < t->nkeys; i++)
+        if (strcmp(t->keys[i].name, name) == 0)
+            return &t->keys[i];
+    return NULL;
+}
+
+/*
+ * Whether an operation needs a rebuild in this direction: what ALTER TABLE
+ * cannot do. `from` and `to` are the table before and after, in the
+ * direction of travel.
+ */
+static bool
+needs_rebuild(const struct ir_op *op, const struct snap_table *from, const struct snap_table *to)
+{
+    const struct snap_col *c;
+    const struct snap_key *k;
+    size_t i;
+
+    switch (op->kind) {
+    case IR_ADD_COLUMN:
+    case IR_DROP_COLUMN:
+        if ((c = snap_find_col(to, op->col))) {
+            /* adding: ALTER TABLE ADD COLUMN takes no key, no identity, no NOT NULL without a
+             * default, and no REFERENCES with a default other than NULL */
+            if (c->identity || (c->not_null && !c->dflt))
+                return true;
+            if (to->pk && cols_have(to->pk->cols, to->pk->ncols, c->name))
+                return true;
+            for (i = 0; i < to->nkeys; i++) {
+                k = &to->keys[i];
+                if (k->kind == KEY_FOREIGN && cols_have(k->cols, k->ncols, c->name) &&
+                    (c->dflt || k->ncols > 1))
+                    return true;
+                if (k->kind == KEY_CHECK && !key_named(from, k->name) && k->ncols != 1)
+                    return true;
+            }
+            return false;
+        }
+        /* dropping: DROP COLUMN fails on a column in a key, a foreign key or a check */
+        c = snap_find_col(from, op->col);
+        if (from->pk && cols_have(from->pk->cols, from->pk->ncols, c->name))
+            return true;
+        for (i = 0; i < from->nkeys; i++) {
+            k = &from->keys[i];
+            if (k->kind != KEY_UNIQUE && cols_have(k->cols, k->ncols, c->name))
+                return true;
+        }
+        return false;
+    case IR_ALTER_COLUMN:
+        return true;
+    case IR_ADD_KEY:
+    case IR_DROP_KEY:
+        return op->key->kind != KEY_UNIQUE;
+    default:
+        return false;
+    }
+}
+
+/* The origin comments of the statements a merged rebuild covers. */
+static void
+rebuild_comment(struct lower_out *lo, struct ir_op *const *run, size_t n, const char *table)
+{
+    struct strbuf text = STRBUF_INIT;
+    size_t i;
+
+    strbuf_printf(&text, "SQLite cannot make %s in place: table \"%s\" is rebuilt and its rows "
+                         "copied",
+                  n == 1 ? "this change" : "these changes", table);
+    if (n > 1) {
+        const struct source *src;
+        strbuf_puts(&text, " (statements at lines");
+        for (i = 0; i < n; i++)
+            if ((src = source_get(lo->ctx->sources, run[i]->stmt->span.file)))
+                strbuf_printf(&text, "%s %zu", i ? "," : "",
+                              source_line_of(src, run[i]->stmt->span.start));
+        strbuf_putc(&text, ')');
+    }
+    if (lo->out->body.len)
+        strbuf_putc(&lo->out->body, '\n');
+    lower_comment(lo, strbuf_str(&text));
+    strbuf_free(&text);
+}
+
+/* The rebuild of one table from `from` to `to` (see the file comment). */
+static void
+rebuild(struct lower_out *lo, struct ir_op *const *run, size_t n, const struct snap_table *from,
+        const struct snap_table *to)
+{
+    struct strbuf *b = &lo->out->body;
+    const struct ir_op *op = run[0];
+    struct strbuf tmp = STRBUF_INIT;
+    const char *tmpname;
+    bool first = true, from_seq = false, to_seq = false;
+    size_t i;
+
+    lo->out->fk_off = true;
+    lo->out->rebuilds = true;
+    strbuf_printf(&tmp, "_upg_new_%s", to->name);
+    tmpname = strbuf_str(&tmp);
+    rebuild_comment(lo, run, n, from->name);
+    create_table_as(lo, op, to, tmpname);
+    /* copy the columns that exist on both sides, by identity */
+    {
+        struct strbuf into = STRBUF_INIT, sel = STRBUF_INIT;
+        for (i = 0; i < to->ncols; i++) {
+            const struct snap_col *cf = snap_find_col(from, to->cols[i].id);
+            if (!cf)
+                continue;
+            if (!first) {
+                strbuf_puts(&into, ", ");
+                strbuf_puts(&sel, ", ");
+            }
+            sql_quote_ident(&into, to->cols[i].name);
+            sql_quote_ident(&sel, cf->name);
+            first = false;
+        }
+        /* A rebuild always keeps a column: the checker refuses to drop a table's last one, and a
+         * column leaves a key (by a rebuild) before it can be dropped (natively). */
+        if (!NEVER(first)) {
+            lower_begin(lo, op);
+            strbuf_puts(b, "INSERT INTO ");
+            sql_quote_ident(b, tmpname);
+            strbuf_printf(b, " (%s)\n    SELECT %s FROM ", strbuf_str(&into), strbuf_str(&sel));
+            sql_quote_ident(b, from->name);
+            lower_end(lo);
+        }
+        strbuf_free(&into);
+        strbuf_free(&sel);
+    }
+    /* AUTOINCREMENT: keep the sequence, so that ids of deleted rows are not reused */
+    for (i = 0; i < from->ncols; i++)
+        from_seq = from_seq || identity_pk(from, &from->cols[i]);
+    for (i = 0; i < to->ncols; i++)
+        to_seq = to_seq || identity_pk(to, &to->cols[i]);
+    if (from_seq && to_seq) {
+        lower_begin(lo, op);
+        strbuf_puts(b, "UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence "
+                       "WHERE name IN (");
+        sql_quote_string(b, from->name, DIALECT_SQLITE);
+        strbuf_puts(b, ", ");
+        sql_quote_string(b, tmpname, DIALECT_SQLITE);
+        strbuf_puts(b, ")) WHERE name = ");
+        sql_quote_string(b, tmpname, DIALECT_SQLITE);
+        lower_end(lo);
+        lower_begin(lo, op);
+        strbuf_puts(b, "INSERT INTO sqlite_sequence (name, seq) SELECT ");
+        sql_quote_string(b, tmpname, DIALECT_SQLITE);
+        strbuf_puts(b, ", seq FROM sqlite_sequence WHERE name = ");
+        sql_quote_string(b, from->name, DIALECT_SQLITE);
+        strbuf_puts(b, " AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ");
+        sql_quote_string(b, tmpname, DIALECT_SQLITE);
+        strbuf_putc(b, ')');
+        lower_end(lo);
+    }
+    lower_begin(lo, op);
+    strbuf_puts(b, "DROP TABLE ");
+    sql_quote_ident(b, from->name);
+    lower_end(lo);
+    lower_begin(lo, op);
+    strbuf_puts(b, "ALTER TABLE ");
+    sql_quote_ident(b, tmpname);
+    strbuf_puts(b, " RENAME TO ");
+    sql_quote_ident(b, to->name);
+    lower_end(lo);
+    table_indexes(lo, op, to);
+    strbuf_free(&tmp);
+}
+
+/* An operation that ALTER TABLE (or CREATE/DROP) can do in place. */
+static void
+native(struct lower_out *lo, const struct ir_op *op, bool down, const struct snap_table *from,
+       const struct snap_table *to)
+{
+    struct strbuf *b = &lo->out->body;
+    const struct snap_col *cf, *ct;
+    size_t i;
+
+    switch (op->kind) {
+    case IR_CREATE_TABLE:
+    case IR_DROP_TABLE:
+        if (to) {
+            create_table_as(lo, op, to, to->name);
+            table_indexes(lo, op, to);
+        } else {
+            lower_begin(lo, op);
+            strbuf_puts(b, "DROP TABLE ");
+            sql_quote_ident(b, from->name);
+            lower_end(lo);
+        }
+        return;
+    case IR_RENAME_TABLE:
+        lower_begin(lo, op);
+        strbuf_puts(b, "ALTER TABLE ");
+        sql_quote_ident(b, from->name);
+        strbuf_puts(b, " RENAME TO ");
+        sql_quote_ident(b, to->name);
+        lower_end(lo);
+        return;
+    case IR_ADD_COLUMN:
+    case IR_DROP_COLUMN:
+        if ((ct = snap_find_col(to, op->col))) {
+            lower_begin(lo, op);
+            strbuf_puts(b, "ALTER TABLE ");
+            sql_quote_ident(b, to->name);
+            strbuf_puts(b, " ADD COLUMN ");
+            column_def(b, ct, NULL);
+            for (i = 0; i < to->nkeys; i++) {
+                const struct snap_key *k = &to->keys[i];
+                if (key_named(from, k->name) || !cols_have(k->cols, k->ncols, ct->name))
+                    continue;
+                if (k->kind == KEY_FOREIGN) {
+                    strbuf_puts(b, " CONSTRAINT ");
+                    sql_quote_ident(b, k->name);
+                    strbuf_puts(b, " REFERENCES ");
+                    sql_quote_ident(b, k->ref_table);
+                    strbuf_putc(b, ' ');
+                    sql_col_list(b, k->ref_cols, k->nref);
+                    sql_on_delete(b, k->on_delete);
+                } else if (k->kind == KEY_CHECK) {
+                    strbuf_puts(b, " CONSTRAINT ");
+                    sql_quote_ident(b, k->name);
+                    strbuf_printf(b, " CHECK (%s)", k->expr);
+                }
+            }
+            lower_end(lo);
+            for (i = 0; i < to->nkeys; i++)
+                if (to->keys[i].kind == KEY_UNIQUE && !key_named(from, to->keys[i].name))
+                    create_index(lo, op, to->name, to->keys[i].name, true, to->keys[i].cols,
+                                 to->keys[i].ncols);
+            return;
+        }
+        cf = snap_find_col(from, op->col);
+        /* the unique indexes that went with the column go first */
+        for (i = 0; i < from->nkeys; i++)
+            if (from->keys[i].kind == KEY_UNIQUE && !key_named(to, from->keys[i].name))
+                drop_index(lo, op, from->keys[i].name);
+        lower_begin(lo, op);
+        strbuf_puts(b, "ALTER TABLE ");
+        sql_quote_ident(b, from->name);
+        strbuf_puts(b, " DROP COLUMN ");
+        sql_quote_ident(b, cf->name);
+        lower_end(lo);
+        return;
+    case IR_RENAME_COLUMN:
+        cf = snap_find_col(from, op->col);
+        ct = snap_find_col(to, op->col);
+        lower_begin(lo, op);
+        strbuf_puts(b, "ALTER TABLE ");
+        sql_quote_ident(b, from->name);
+        strbuf_puts(b, " RENAME COLUMN ");
+        sql_quote_ident(b, cf->name);
+        strbuf_puts(b, " TO ");
+        sql_quote_ident(b, ct->name);
+        lower_end(lo);
+        return;
+    case IR_ADD_KEY:
+    case IR_DROP_KEY: /* unique constraints only: the others rebuild */
+        if (key_named(to, op->key->name))
+            create_index(lo, op, to->name, op->key->name, true, op->key->cols, op->key->ncols);
+        else
+            drop_index(lo, op, op->key->name);
+        return;
+    case IR_CREATE_INDEX:
+    case IR_DROP_INDEX:
+        for (i = 0; i < to->nindexes; i++)
+            if (strcmp(to->indexes[i].name, op->index->name) == 0)
+                break;
+        if (i < to->nindexes)
+            create_index(lo, op, to->name, op->index->name, op->index->unique, op->index->cols,
+                         op->index->ncols);
+        else
+            drop_index(lo, op, op->index->name);
+        return;
+    case IR_SQL:
+        if (down) {
+            if (op->sql_down[DIALECT_SQLITE])
+                lower_author_sql(lo, op, op->sql_down[DIALECT_SQLITE]);
+        } else if (op->sql_up[DIALECT_SQLITE]) {
+            lower_author_sql(lo, op, op->sql_up[DIALECT_SQLITE]);
+        }
+        return;
+    case IR_ALTER_COLUMN:
+        return; /* always a rebuild */
+    }
+}
+
+/* The check that closes a step that rebuilt tables with foreign keys off. */
+static void
+foreign_key_check(struct lower_out *lo)
+{
+    struct strbuf *b = &lo->out->body;
+
+    strbuf_putc(b, '\n');
+    lower_comment(lo, "Foreign keys were off during the rebuild: fail the step if one no longer "
+                      "holds.");
+    strbuf_puts(b, "CREATE TEMP TABLE \"_upg_fk_check\" (\"violations\" INTEGER CONSTRAINT "
+                   "\"foreign keys must hold after a table rebuild\" CHECK (\"violations\" = 0));\n"
+                   "INSERT INTO \"_upg_fk_check\" SELECT count(*) FROM pragma_foreign_key_check;\n"
+                   "DROP TABLE \"_upg_fk_check\";\n");
+    lo->out->nstatements += 3;
+}
+
+void
+sqlite_lower_ops(struct lower_out *lo, struct ir_op *const *ops, size_t n, bool down)
+{
+    struct ir_op **seq = xmalloc((n + 1) * sizeof *seq);
+    size_t i = 0, j;
+
+    /* the operations in the order of travel */
+    for (j = 0; j < n; j++)
+        seq[j] = ops[down ? n - 1 - j : j];
+    while (i < n) {
+        const struct ir_op *op = seq[i];
+        const struct snap_table *from = down ? op->after : op->before;
+        const struct snap_table *to = down ? op->before : op->after;
+        if (!(from && to && needs_rebuild(op, from, to))) {
+            native(lo, op, down, from, to);
+            i++;
+            continue;
+        }
+        /* merge the following operations that rebuild the same table */
+        for (j = i + 1; j < n; j++) {
+            const struct ir_op *nx = seq[j];
+            const struct snap_table *nf = down ? nx->after : nx->before;
+            const struct snap_table *nt = down ? nx->before : nx->after;
+            if (!(nf && nt && strcmp(nf->name, to->name) == 0 && needs_rebuild(nx, nf, nt)))
+                break;
+            to = nt;
+        }
+        rebuild(lo, &seq[i], j - i, from, to);
+        i = j;
+    }
+    if (lo->out->rebuilds)
+        foreign_key_check(lo);
+    free(seq);
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * db.h: the runtime's database interface, one driver per engine behind a
+ * small vtable (db_sqlite.c, db_pg.c).
+ *
+ * A database is named by a URL: "sqlite:path/to.db" (or sqlite::memory:), or
+ * anything else is handed to libpq as a connection string
+ * ("postgresql://..." or "host=... dbname=...", with libpq's environment
+ * variables honoured).
+ *
+ * Ownership: db_open() returns a handle the caller closes with db_close();
+ * db_query() returns rows the caller frees with db_rows_free(). Strings
+ * passed in are borrowed. Every function returns 0 on success or -1 with
+ * err filled; none exits.
+ */
+#ifndef UPG_RUNTIME_DB_H
+#define UPG_RUNTIME_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "runtime/rt_error.h"
+
+enum db_kind { DB_SQLITE, DB_POSTGRES };
+
+struct db;
+
+struct db_rows {
+    size_t nrows, ncols;
+    size_t cap; /* rows allocated */
+    char **cells; /* nrows * ncols, row-major; NULL for SQL NULL */
+    char **names; /* ncols column names */
+};
+
+int db_open(const char *url, struct db **out, struct rt_error *err);
+void db_close(struct db *db);
+enum db_kind db_kind(const struct db *db);
+/* "postgres" or "sqlite": the dialect names of the plan language. */
+const char *db_dialect(const struct db *db);
+
+/*
+ * Executes sql, which may hold several statements, to the end or to the
+ * first error. On error, err->position is the 1-based character offset of
+ * the failing statement's error in sql, when the database says.
+ */
+int db_exec(struct db *db, const char *sql, struct rt_error *err);
+
+/* Runs one statement with text parameters ($1, $2 ... or ?1, ?2 ...), returning its rows. */
+int db_query(struct db *db, const char *sql, const char *const *params, size_t nparams,
+             struct db_rows **out, struct rt_error *err);
+void db_rows_free(struct db_rows *rows);
+static inline const char *
+db_cell(const struct db_rows *r, size_t row, size_t col)
+{
+    return r->cells[row * r->ncols + col];
+}
+
+/* The driver vtable. */
+struct db_driver {
+    enum db_kind kind;
+    const char *dialect;
+    int (*open)(const char *target, struct db **out, struct rt_error *err);
+    void (*close)(struct db *db);
+    int (*exec)(struct db *db, const char *sql, struct rt_error *err);
+    int (*query)(struct db *db, const char *sql, const char *const *params, size_t nparams,
+                 struct db_rows **out, struct rt_error *err);
+};
+
+/* Every handle starts with this header. */
+struct db {
+    const struct db_driver *driver;
+};
+
+extern const struct db_driver db_sqlite_driver;
+extern const struct db_driver db_pg_driver;
+
+/* Helpers for the drivers: an empty result, and appending a row. */
+struct db_rows *db_rows_new(size_t ncols);
+int db_rows_add(struct db_rows *r, char **cells_moved);
+
+#endif

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * db_sqlite.c: the SQLite driver. db_exec() prepares and steps the
+ * statements of a script one by one (sqlite3_prepare_v2's tail), so that a
+ * failure is located: the failing statement's position, plus the error
+ * offset inside it when SQLite knows one (sqlite3_error_offset).
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/db.h"
+
+struct db_sqlite {
+    struct db base;
+    sqlite3 *conn;
+};
+
+/* 1-based character (code point) position of byte offset off in s. */
+static long
+char_pos(const char *s, size_t off)
+{
+    long n = 1;
+    size_t i;
+
+    for (i = 0; i < off && s[i]; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+static int
+fail_db(struct db_sqlite *d, struct rt_error *err, int rc)
+{
+    rt_error_clear(err);
+    snprintf(err->message, sizeof err->message, "%s", sqlite3_errmsg(d->conn));
+    err->code = sqlite3_extended_errcode(d->conn);
+    if (!err->code)
+        err->code = rc;
+    err->from_db = 1;
+    return -1;
+}
+
+static int
+sqlite_open(const char *path, struct db **out, struct rt_error *err)
+{
+    struct db_sqlite *d = calloc(1, sizeof *d);
+    int rc;
+
+    if (!d)
+        return rt_fail(err, "out of memory");
+    d->base.driver = &db_sqlite_driver;
+    if (!*path) {
+        free(d);
+        return rt_fail(err, "the SQLite URL names no file: write sqlite:path/to.db");
+    }
+    rc = sqlite3_open_v2(path, &d->conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        if (d->conn)
+            fail_db(d, err, rc);
+        else
+            rt_fail(err, "could not open SQLite database \"%s\"", path);
+        snprintf(err->hint, sizeof err->hint, "Check the path and its permissions.");
+        sqlite3_close(d->conn);
+        free(d);
+        return -1;
+    }
+    sqlite3_extended_result_codes(d->conn, 1);
+    *out = &d->base;
+    return 0;
+}
+
+static void
+sqlite_close(struct db *db)
+{
+    struct db_sqlite *d = (struct db_sqlite *)db;
+
+    sqlite3_close(d->conn);
+    free(d);
+}
+
+static int
+sqlite_exec(struct db *db, const char *sql, struct rt_error *err)
+{
+    struct db_sqlite *d = (struct db_sqlite *)db;
+    const char *p = sql;
+
+    while (*p) {
+        sqlite3_stmt *st = NULL;
+        const char *tail = NULL;
+        int rc = sqlite3_prepare_v2(d->conn, p, -1, &st, &tail);
+        if (rc != SQLITE_OK) {
+            int off = sqlite3_error_offset(d->conn);
+            fail_db(d, err, rc);
+            err->stmt_position = char_pos(sql, (size_t)(p - sql));
+            if (off >= 0)
+                err->position = char_pos(sql, (size_t)(p - sql) + (size_t)off);
+            return -1;
+        }
+        if (!st) { /* only whitespace or comments left */
+            p = tail;
+            continue;
+        }
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+        if (rc != SQLITE_DONE) {
+            fail_db(d, err, rc);
+            err->stmt_position = char_pos(sql, (size_t)(p - sql));
+            sqlite3_finalize(st);
+            return -1;
+        }
+        sqlite3_finalize(st);
+        p = tail;
+    }
+    return 0;
+}
+
+static int
+sqlite_query(struct db *db, const char *sql, const char *const *params, size_t nparams,
+             struct db_rows **out, struct rt_error *err)
+{
+    struct db_sqlite *d = (struct db_sqlite *)db;
+    sqlite3_stmt *st = NULL;
+    struct db_rows *rows = NULL;
+    size_t i, ncols;
+    int rc;
+
+    rc = sqlite3_prepare_v2(d->conn, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return fail_db(d, err, rc);
+    for (i = 0; i < nparams; i++) {
+        rc = params[i] ? sqlite3_bind_text(st, (int)i + 1, params[i], -1, SQLITE_TRANSIENT)
+                       : sqlite3_bind_null(st, (int)i + 1);
+        if (rc != SQLITE_OK)
+            goto fail;
+    }
+    ncols = (size_t)sqlite3_column_count(st);
+    if (!(rows = db_rows_new(ncols)))
+        goto oom;
+    for (i = 0; i < ncols; i++)
+        if (!(rows->names[i] = strdup(sqlite3_column_name(st, (int)i))))
+            goto oom;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char **cells = calloc(ncols + 1, sizeof *cells);
+        if (!cells)
+            goto oom;
+        for (i = 0; i < ncols; i++) {
+            const unsigned char *t = sqlite3_column_text(st, (int)i);
+            if (t && !(cells[i] = strdup((const char *)t))) {
+                while (i--)
+                    free(cells[i]);
+                free(cells);
+                goto oom;
+            }
+        }
+        if (db_rows_add(rows, cells) != 0) {
+            for (i = 0; i < ncols; i++)
+                free(cells[i]);
+            free(cells);
+            goto oom;
+        }
+        free(cells);
+    }
+    if (rc != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    *out = rows;
+    return 0;
+oom:
+    sqlite3_finalize(st);
+    db_rows_free(rows);
+    return rt_fail(err, "out of memory reading query results");
+fail:
+    fail_db(d, err, rc);
+    sqlite3_finalize(st);
+    db_rows_free(rows);
+    return -1;
+}
+
+const struct db_driver db_sqlite_driver = {
+    .kind = DB_SQLITE,
+    .dialect = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .exec = sqlite_exec,
+    .query = sqlite_query,
+};
