@@ -62,6 +62,9 @@ struct checker {
     struct hmap breaking_ids;       /* id -> struct src_span * of its first use */
 };
 
+static void check_expr_names(struct checker *ck, struct sm_table *t, const char *expr,
+                             struct src_span at);
+
 /* Pending constraints of a column definition, realised once the column exists. */
 struct col_extras {
     const struct ast_colcons *pk, *unique, *fk, *check;
@@ -777,6 +780,7 @@ add_column_keys(struct checker *ck, struct sm_table *t, struct sm_column *c,
     if (ex->check) {
         struct sm_key *k = new_key(ck, KEY_CHECK, t, one, 1, ex->check->span);
         k->expr = ex->check->expr.text;
+        check_expr_names(ck, t, k->expr, ex->check->expr.span);
         add_key(ck, t, k, NULL);
     }
 }
@@ -822,6 +826,75 @@ check_identity(struct checker *ck, struct sm_table *t, struct src_span at)
 
 /* --- statements ---------------------------------------------------------- */
 
+/*
+ * A check expression is the author's SQL, not parsed; but one mistake is
+ * common enough to look for: a mixed-case column written without quotes,
+ * which PostgreSQL folds to lower case and then cannot find. Scans the
+ * expression's bare words (outside strings, quoted names and comments).
+ */
+static void
+check_expr_names(struct checker *ck, struct sm_table *t, const char *expr, struct src_span at)
+{
+    const char *p = expr;
+
+    if (!pg(ck) || !expr)
+        return;
+    while (*p) {
+        if (*p == '\'' || *p == '"') {
+            char q = *p++;
+            while (*p && *p != q)
+                p++;
+            if (*p)
+                p++;
+            continue;
+        }
+        if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+            continue;
+        }
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_') {
+            const char *w = p;
+            char word[64];
+            size_t n, i;
+            bool lower = true;
+            while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_' ||
+                   (*p >= '0' && *p <= '9'))
+                p++;
+            n = (size_t)(p - w);
+            if (n >= sizeof word)
+                continue;
+            memcpy(word, w, n);
+            word[n] = '\0';
+            for (i = 0; i < t->cols.len; i++) {
+                const struct sm_column *c = t->cols.items[i];
+                const char *k;
+                if (ascii_casecmp(c->name, word) != 0)
+                    continue;
+                for (k = c->name; *k; k++)
+                    lower = lower && !(*k >= 'A' && *k <= 'Z');
+                if (lower)
+                    break; /* PostgreSQL's folding finds an all-lower-case column */
+                {
+                    char folded[64];
+                    for (i = 0; i <= n; i++)
+                        folded[i] = ascii_lower(word[i]);
+                    if (diag_error(ck->diag, at, "E0506",
+                                   "check names column \"%s\" without quotes, which PostgreSQL "
+                                   "reads as \"%s\"",
+                                   c->name, folded))
+                        diag_help(ck->diag, "PostgreSQL folds unquoted names to lower case: quote "
+                                            "the name, as in $$\"%s\" > 0$$.",
+                                  c->name);
+                }
+                return;
+            }
+            continue;
+        }
+        p++;
+    }
+}
+
 static struct sm_key *
 table_constraint(struct checker *ck, struct sm_table *t, const struct ast_tcons *tc)
 {
@@ -843,8 +916,10 @@ table_constraint(struct checker *ck, struct sm_table *t, const struct ast_tcons 
     if (tc->kind == TC_FOREIGN_KEY &&
         !resolve_fk(ck, k, t, &tc->ref_table, &tc->ref_cols, tc->on_delete))
         return NULL;
-    if (tc->kind == TC_CHECK)
+    if (tc->kind == TC_CHECK) {
         k->expr = tc->expr.text;
+        check_expr_names(ck, t, k->expr, tc->expr.span);
+    }
     return add_key(ck, t, k, &tc->name) ? k : NULL;
 }
 

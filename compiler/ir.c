@@ -37,6 +37,7 @@ snap_table(struct arena *a, const struct sm_table *t)
     struct snap_table *s = ARENA_NEW(a, struct snap_table);
     size_t i;
 
+    s->id = t;
     s->name = t->name;
     s->ncols = t->cols.len;
     s->cols = ARENA_ARRAY(a, struct snap_col, s->ncols + 1);

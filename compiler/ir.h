@@ -49,6 +49,7 @@ struct snap_index {
 };
 
 struct snap_table {
+    const struct sm_table *id; /* identity across renames; never dereferenced by the lowerings */
     const char *name;
     struct snap_col *cols;
     size_t ncols;

@@ -90,6 +90,38 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run(["check", "--dump=ast", good])
     expect("--dump=ast prints the tree", r.returncode == 0 and b'version "7.0"' in r.stdout, r)
 
+    # upc sql and upc schema
+    r = run(["sql", good])
+    expect("sql: several dialects need --dialect (exit 2)", r.returncode == 2 and b"--dialect" in r.stderr, r)
+    r = run(["sql", good, "--dialect", "oracle"])
+    expect("sql: unknown dialect (exit 2)", r.returncode == 2, r)
+    r = run(["sql", good, "--dialect=postgres", "--from", "6.0", "--to", "7.0"])
+    expect("sql: a path", r.returncode == 0 and r.stdout.count(b"BEGIN;") == 3
+           and b"-- step up 6.1 -> 6.2: no schema change" in r.stdout, r)
+    r = run(["sql", good, "--dialect", "postgres", "--from", "7.0", "--to", "6.0"])
+    expect("sql: no upgrade path backwards (exit 2)", r.returncode == 2 and b"no upgrade path" in r.stderr, r)
+    r = run(["sql", good, "--dialect", "postgres", "--to", "9.9"])
+    expect("sql: unknown version (exit 2)", r.returncode == 2 and b"no version" in r.stderr, r)
+    r = run(["sql", good, "--dialect", "sqlite", "--down", "--to", "6.3"])
+    expect("sql --down: the rollback of 7.0", r.returncode == 0 and b"-- step down 7.0 -> 6.3" in r.stdout
+           and b"PRAGMA foreign_keys = OFF;" in r.stdout, r)
+    irr = os.path.join(tmp, "irr.upg")
+    with open(irr, "w") as f:
+        f.write('plan "p" { dialects sqlite; }\nversion "1.0" { create table A (Id int); }\n'
+                'version "1.1" { sql { up "DELETE FROM A"; irreversible "gone"; } }\n')
+    r = run(["sql", irr, "--down"])
+    expect("sql --down through an irreversible step: exit 1, nothing printed",
+           r.returncode == 1 and not r.stdout and b"irreversible (gone)" in r.stderr, r)
+    r = run(["sql", bad])
+    expect("sql on a plan with errors: exit 1", r.returncode == 1 and not r.stdout, r)
+    r = run(["schema", good, "--dialect", "sqlite", "--at", "6.0"])
+    try:
+        names = [t["name"] for t in json.loads(r.stdout)["tables"]]
+        ok = r.returncode == 0 and len(names) == 25 and "ServerSideSessions" not in names
+    except ValueError:
+        ok = False
+    expect("schema --at 6.0: 25 tables", ok, r)
+
 for f in failures:
     print("FAILED", f, file=sys.stderr)
 sys.exit(1 if failures else 0)
