@@ -108,14 +108,34 @@ lint(struct checker *ck, enum lint l, struct src_span at, const char *why, const
     struct strbuf msg = STRBUF_INIT;
     va_list ap;
 
-    if (ck->allowed & (1u << l)) {
-        ck->used |= 1u << l;
-        ck->plan->nallowed++;
-        return;
-    }
     va_start(ap, fmt);
     strbuf_vprintf(&msg, fmt, ap);
     va_end(ap);
+    if (ck->plan->record_ir) {
+        /* the bundle tells operators about every finding, allowed or not */
+        struct plan_finding *f = ARENA_NEW(ck->arena, struct plan_finding);
+        struct sm_list *list = &ck->ver->findings;
+        f->lint = lints[l].name;
+        f->dialect = l == LINT_TABLE_REWRITE || l == LINT_TABLE_LOCK ? "postgres"
+                     : l == LINT_SQLITE_REBUILD                       ? "sqlite"
+                                                                      : NULL;
+        f->message = arena_strdup(ck->arena, strbuf_str(&msg));
+        if (list->len == list->cap) {
+            size_t ncap = list->cap ? list->cap * 2 : 4;
+            void **items = ARENA_ARRAY(ck->arena, void *, ncap);
+            if (list->len)
+                memcpy(items, list->items, list->len * sizeof *items);
+            list->items = items;
+            list->cap = ncap;
+        }
+        list->items[list->len++] = f;
+    }
+    if (ck->allowed & (1u << l)) {
+        ck->used |= 1u << l;
+        ck->plan->nallowed++;
+        strbuf_free(&msg);
+        return;
+    }
     if (diag_warning(ck->diag, at, lints[l].code, "%s", strbuf_str(&msg))) {
         if (why)
             diag_note(ck->diag, "%s", why);

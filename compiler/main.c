@@ -9,10 +9,12 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <termios.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "compiler/build.h"
 #include "compiler/core/util.h"
 #include "compiler/driver.h"
 #include "compiler/expect.h"
@@ -34,6 +36,12 @@ struct cli {
     bool down;
     /* upc schema */
     const char *at;
+    /* upc build, upc keygen */
+    const char *output;
+    const char *key;
+    unsigned dialect_mask; /* every --dialect given */
+    bool bad_dialect;
+    bool force;
 };
 
 static const char usage_text[] =
@@ -45,6 +53,10 @@ static const char usage_text[] =
     "                         psql -1 -v ON_ERROR_STOP=1 -f - or sqlite3 -bail\n"
     "  schema PLAN            print the schema a database has at a version, as canonical\n"
     "                         JSON (what uprun verify compares a live database with)\n"
+    "  build PLAN -o DIR      write the bundle: per-dialect SQL of every step, the manifest,\n"
+    "                         and its signature when --key is given\n"
+    "  keygen -o PREFIX       make a signing key pair: PREFIX.key (secret, unencrypted)\n"
+    "                         and PREFIX.pub (public), in minisign's formats\n"
     "  help                   show this help\n"
     "\n"
     "Options:\n"
@@ -69,6 +81,19 @@ static const char usage_text[] =
     "Options of upc schema:\n"
     "      --dialect=D        postgres or sqlite (needed when the plan declares both)\n"
     "      --at=V             the version (default: the last version)\n"
+    "\n"
+    "Options of upc build and upc keygen:\n"
+    "  -o, --output=PATH      the bundle folder (build), the key files' prefix (keygen)\n"
+    "      --key=FILE         sign the bundle with this secret key (minisign format; for an\n"
+    "                         encrypted key the password comes from UPG_KEY_PASSWORD or the\n"
+    "                         terminal)\n"
+    "      --dialect=D        build only these dialects (repeat it; default: all declared)\n"
+    "      --force            keygen: overwrite existing key files\n"
+    "\n"
+    "Environment:\n"
+    "  SOURCE_DATE_EPOCH      the date written into a bundle (none without it)\n"
+    "  UPG_KEY_PASSWORD       the password of an encrypted secret key\n"
+    "  NO_COLOR               no colours in diagnostics\n"
     "\n"
     "PLAN is a .upg file, or - for standard input.\n"
     "\n"
@@ -147,7 +172,19 @@ parse_option(struct cli *cli, int *i, int argc, char **argv)
         else
             return usage_error("--dump takes ast or versions, not \"%s\"", v);
     } else if ((v = option_value(arg, "--dialect", i, argc, argv, &err))) {
+        enum dialect_id d;
         cli->dialect = v;
+        if (dialect_lookup(v, &d))
+            cli->dialect_mask |= 1u << d;
+        else
+            cli->bad_dialect = true;
+    } else if ((v = option_value(arg, "--output", i, argc, argv, &err)) ||
+               (v = option_value(arg, "-o", i, argc, argv, &err))) {
+        cli->output = v;
+    } else if ((v = option_value(arg, "--key", i, argc, argv, &err))) {
+        cli->key = v;
+    } else if (strcmp(arg, "--force") == 0) {
+        cli->force = true;
     } else if ((v = option_value(arg, "--from", i, argc, argv, &err))) {
         cli->from = v;
     } else if ((v = option_value(arg, "--to", i, argc, argv, &err))) {
@@ -458,6 +495,156 @@ done:
     return rc;
 }
 
+static int
+cmd_keygen(struct cli *cli, int nplans)
+{
+    struct rt_error err;
+    char *pub, *key;
+    int rc;
+
+    if (nplans)
+        return usage_error("%s takes no plan", "keygen");
+    if (!cli->output)
+        return usage_error("%s needs -o PREFIX (it writes PREFIX.key and PREFIX.pub)", "keygen");
+    pub = xmalloc(strlen(cli->output) + 8);
+    key = xmalloc(strlen(cli->output) + 8);
+    sprintf(pub, "%s.pub", cli->output);
+    sprintf(key, "%s.key", cli->output);
+    if (sig_init(&err) || sig_keygen(pub, key, cli->force, &err)) {
+        fprintf(stderr, "upc: error: %s\n", err.message);
+        rc = 2;
+    } else {
+        struct sig_pubkey pk;
+        char id[17];
+        sig_pubkey_load(pub, &pk, &err);
+        sig_key_id(pk.keynum, id);
+        printf("upc: key %s: secret key %s (unencrypted: keep it secret, and safe), public key "
+               "%s\n",
+               id, key, pub);
+        rc = 0;
+    }
+    free(pub);
+    free(key);
+    return rc;
+}
+
+/* A password from UPG_KEY_PASSWORD, or read from the terminal without echo; malloc'd. */
+static char *
+read_password(const char *keyfile)
+{
+    const char *env = getenv("UPG_KEY_PASSWORD");
+    struct termios old, quiet;
+    char buf[1024];
+    FILE *tty;
+    size_t n;
+
+    if (env)
+        return xstrdup(env);
+    if (!(tty = fopen("/dev/tty", "r+")))
+        return NULL;
+    fprintf(tty, "Password for %s: ", keyfile);
+    fflush(tty);
+    tcgetattr(fileno(tty), &old);
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+    if (!fgets(buf, sizeof buf, tty))
+        buf[0] = '\0';
+    tcsetattr(fileno(tty), TCSAFLUSH, &old);
+    fputc('\n', tty);
+    fclose(tty);
+    n = strlen(buf);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    return xstrdup(buf);
+}
+
+static int
+cmd_build(struct cli *cli, char **plans, int nplans)
+{
+    struct compilation c;
+    struct build_opts o;
+    struct build_result res;
+    struct sig_seckey *key = NULL;
+    struct rt_error err;
+    enum dialect_id d;
+    size_t k;
+    int rc;
+
+    if (nplans != 1)
+        return usage_error("%s takes exactly one plan", "build");
+    if (!cli->output)
+        return usage_error("%s needs -o DIR, the bundle folder", "build");
+    if (cli->bad_dialect)
+        return usage_error("unknown dialect \"%s\"; the dialects are postgres and sqlite",
+                           cli->dialect);
+    if (sig_init(&err)) {
+        fprintf(stderr, "upc: error: %s\n", err.message);
+        return 2;
+    }
+    memset(&o, 0, sizeof o);
+    compilation_init(&c, &cli->copts);
+    cli->copts.record_ir = true;
+    rc = compile_front(&c, plans[0], &cli->copts);
+    if (rc == 2) {
+        fprintf(stderr, "upc: error: %s\n", c.io_error);
+        goto done;
+    }
+    render(cli, &c);
+    summary(cli, c.diag.n_errors, c.diag.n_warnings);
+    if (rc == 1)
+        goto done;
+    for (k = 0; k < DIALECT_COUNT; k++) {
+        d = (enum dialect_id)k;
+        if ((cli->dialect_mask >> d) & 1u && !plan_has_dialect(&c.plan, d)) {
+            rc = usage_error("the plan does not declare dialect \"%s\"", dialect_name(d));
+            goto done;
+        }
+    }
+    o.out_dir = cli->output;
+    o.dialects = cli->dialect_mask ? cli->dialect_mask : c.plan.dialects;
+    if (cli->key) {
+        bool encrypted = false;
+        if (sig_seckey_load(cli->key, NULL, &key, &encrypted, &err) && encrypted) {
+            char *pw = read_password(cli->key);
+            if (!pw) {
+                fprintf(stderr, "upc: error: the secret key %s is encrypted: set UPG_KEY_PASSWORD "
+                                "or run on a terminal\n",
+                        cli->key);
+                rc = 2;
+                goto done;
+            }
+            rc = sig_seckey_load(cli->key, pw, &key, &encrypted, &err);
+            free(pw);
+        }
+        if (!key) {
+            fprintf(stderr, "upc: error: %s\n", err.message);
+            rc = 2;
+            goto done;
+        }
+        o.key = key;
+    }
+    if (build_bundle(&c, &o, &res, &err)) {
+        fprintf(stderr, "upc: error: %s\n", err.message);
+        rc = 2;
+        goto done;
+    }
+    if (!cli->quiet) {
+        if (res.signed_)
+            printf("upc: bundle %s: plan \"%s\", %zu steps, %zu dialects, signed with key %s\n",
+                   cli->output, c.plan.name, res.nsteps, res.ndialects, res.key_id);
+        else
+            printf("upc: bundle %s: plan \"%s\", %zu steps, %zu dialects, not signed (uprun "
+                   "refuses unsigned bundles; use --key)\n",
+                   cli->output, c.plan.name, res.nsteps, res.ndialects);
+    }
+    rc = 0;
+done:
+    sig_seckey_free(key);
+    compilation_free(&c);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -512,6 +699,10 @@ main(int argc, char **argv)
         rc = cmd_sql(&cli, plans, nplans);
     } else if (strcmp(cmd, "schema") == 0) {
         rc = cmd_schema(&cli, plans, nplans);
+    } else if (strcmp(cmd, "build") == 0) {
+        rc = cmd_build(&cli, plans, nplans);
+    } else if (strcmp(cmd, "keygen") == 0) {
+        rc = cmd_keygen(&cli, nplans);
     } else {
         rc = usage_error("unknown command \"%s\"", cmd);
     }

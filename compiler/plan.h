@@ -30,6 +30,13 @@ bool dialect_lookup(const char *name, enum dialect_id *out);
 struct ir_step;
 struct snap_table;
 
+/* A lint finding of a version (recorded with the IR), allowed or not: what operators are told. */
+struct plan_finding {
+    const char *lint;    /* "table_rewrite" */
+    const char *dialect; /* the dialect it concerns, or NULL for all */
+    const char *message;
+};
+
 struct plan_version {
     const char *name;        /* as written: "6.1" */
     struct semver sv;
@@ -42,6 +49,7 @@ struct plan_version {
     struct ir_step *ir;              /* the operations of the step from parent to this version */
     struct snap_table **schema;      /* every table after this version, sorted by name */
     size_t ntables;
+    struct sm_list findings;         /* struct plan_finding * */
 };
 
 struct plan {

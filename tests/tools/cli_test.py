@@ -122,6 +122,29 @@ with tempfile.TemporaryDirectory() as tmp:
         ok = False
     expect("schema --at 6.0: 25 tables", ok, r)
 
+    # upc keygen and upc build: usage
+    r = run(["keygen"])
+    expect("keygen without -o: exit 2", r.returncode == 2 and b"-o PREFIX" in r.stderr, r)
+    kp = os.path.join(tmp, "key")
+    r = run(["keygen", "-o", kp])
+    expect("keygen", r.returncode == 0 and os.stat(kp + ".key").st_mode & 0o077 == 0, r)
+    first = open(kp + ".key").read()
+    r = run(["keygen", "-o", kp])
+    expect("keygen does not overwrite a key", r.returncode == 2 and b"already exists" in r.stderr
+           and open(kp + ".key").read() == first, r)
+    r = run(["keygen", "-o", kp, "--force"])
+    expect("keygen --force overwrites", r.returncode == 0 and open(kp + ".key").read() != first, r)
+    r = run(["build", good])
+    expect("build without -o: exit 2", r.returncode == 2, r)
+    r = run(["build", bad, "-o", os.path.join(tmp, "bb")])
+    expect("build of a plan with errors: exit 1, no bundle", r.returncode == 1
+           and not os.path.exists(os.path.join(tmp, "bb")), r)
+    r = run(["build", good, "-o", os.path.join(tmp, "bb"), "--key", os.path.join(tmp, "nokey")])
+    expect("build with a missing key: exit 2, no bundle", r.returncode == 2
+           and not os.path.exists(os.path.join(tmp, "bb")), r)
+    r = run(["build", good, "-o", os.path.join(tmp, "bb"), "--dialect", "oracle"])
+    expect("build --dialect unknown: exit 2", r.returncode == 2, r)
+
 for f in failures:
     print("FAILED", f, file=sys.stderr)
 sys.exit(1 if failures else 0)

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * manifest.h: the bundle's manifest.json, the contract between upc and
+ * uprun. This is the one writer and the one reader of the format
+ * (docs/bundle-format.md, docs/manifest.schema.json); upc links it.
+ *
+ * The writer produces canonical bytes: keys sorted, two-space indent, ASCII
+ * only (non-ASCII escaped), integers only, a final newline. The same model
+ * always gives the same bytes, so the same plan gives the same signature.
+ *
+ * The reader is strict: every required member with its type, sizes and
+ * digests well-formed, paths inside the bundle. It runs only after the
+ * signature verified (bundle.c), but it trusts nothing all the same.
+ */
+#ifndef UPG_RUNTIME_MANIFEST_H
+#define UPG_RUNTIME_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/rt_error.h"
+
+#define MANIFEST_FORMAT "upgrade-plan-bundle"
+#define MANIFEST_FORMAT_VERSION 1
+#define MANIFEST_FILE "manifest.json"
+#define MANIFEST_SIG_FILE "manifest.json.minisig"
+#define MANIFEST_MAX_BYTES ((size_t)256 << 20) /* read bound for the envelope */
+
+struct mf_file {
+    char *path;       /* relative to the bundle: "postgres/0002-6.0-to-6.1.up.sql" */
+    char sha256[65];  /* lower-case hex */
+    uint64_t size;
+};
+
+struct mf_dialect_step {
+    char *dialect;            /* "postgres", "sqlite" */
+    struct mf_file up;
+    bool has_down;
+    struct mf_file down;      /* when has_down */
+    unsigned up_statements, down_statements;
+    bool transactional;       /* the step runs in one transaction */
+    bool foreign_keys_off;    /* SQLite: PRAGMA foreign_keys=OFF around the transaction */
+    bool down_lossy;          /* the down-step cannot restore dropped data */
+    char *irreversible;       /* no down-step: the reason ("" when none was given), or NULL */
+    struct mf_file schema;    /* the canonical schema after the step (runtime/canon.h) */
+};
+
+struct mf_notice {
+    char *level; /* "info", "warning" */
+    char *text;
+};
+
+struct mf_breaking {
+    char *id;
+    char *text;
+};
+
+struct mf_finding {
+    char *lint;    /* "table_rewrite", "sqlite_rebuild", ... */
+    char *dialect; /* the dialect it concerns, or NULL for all */
+    char *message;
+};
+
+struct mf_step {
+    unsigned index; /* 1-based, the version's declaration order */
+    char *from;     /* NULL: an empty database */
+    char *to;
+    struct mf_notice *notices;
+    size_t nnotices;
+    struct mf_breaking *breaking;
+    size_t nbreaking;
+    struct mf_finding *findings;
+    size_t nfindings;
+    struct mf_dialect_step *dialects;
+    size_t ndialects;
+};
+
+struct mf_version {
+    char *name;
+    char *from; /* the version it follows; NULL for the first */
+};
+
+struct manifest {
+    unsigned format_version;
+    char *compiler;      /* "upc 0.1.0" */
+    long long created;   /* SOURCE_DATE_EPOCH of the build, or -1 */
+    char *plan_name;
+    char *plan_title;    /* may be NULL */
+    char *plan_description;
+    char *source_file;   /* the plan's file name */
+    char source_sha256[65];
+    char **dialects;
+    size_t ndialects;
+    struct mf_version *versions;
+    size_t nversions;
+    struct mf_step *steps;
+    size_t nsteps;
+    struct mf_file *files; /* other files of the bundle (guide.md) */
+    size_t nfiles;
+};
+
+/* Frees everything a manifest owns (all strings and arrays are malloc'd). */
+void manifest_free(struct manifest *m);
+
+/* The canonical bytes of m; *out is malloc'd. 0, or -1 with err. */
+int manifest_write(const struct manifest *m, char **out, size_t *len, struct rt_error *err);
+
+/*
+ * Parses and validates bytes into *m (zeroed first; free with
+ * manifest_free() even on failure). 0, or -1 with err naming the member.
+ */
+int manifest_read(const char *bytes, size_t len, struct manifest *m, struct rt_error *err);
+
+/* True when path may name a file of a bundle: relative, no "..", [A-Za-z0-9._-/] only. */
+bool manifest_path_ok(const char *path);
+
+/* The step whose `to` is version name, or NULL. */
+const struct mf_step *manifest_step_to(const struct manifest *m, const char *name);
+/* A step's part for one dialect, or NULL. */
+const struct mf_dialect_step *manifest_step_dialect(const struct mf_step *s, const char *dialect);
+
+#endif
