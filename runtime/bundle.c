@@ -266,6 +266,7 @@ bundle_open(const char *dir, const struct sig_pubkey *key, struct bundle **out, 
     }
     if ((rc = sig_verify(key, man, mlen, (const char *)sig, slen, &b->trusted_comment, err)))
         goto done;
+    sig_sha256_hex(man, mlen, b->manifest_sha256);
     sig_key_id(key->keynum, b->key_id);
     /* only now is the manifest read */
     if ((rc = manifest_read((const char *)man, mlen, &b->manifest, err)))

@@ -28,6 +28,7 @@ struct bundle_file {
 
 struct bundle {
     struct manifest manifest;
+    char manifest_sha256[65]; /* of manifest.json's bytes, recorded in the history */
     char *trusted_comment;
     char key_id[17];
     struct bundle_file *files;

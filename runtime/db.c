@@ -6,13 +6,19 @@
 #include <string.h>
 
 int
-db_open(const char *url, struct db **out, struct rt_error *err)
+db_open_flags(const char *url, int flags, struct db **out, struct rt_error *err)
 {
     *out = NULL;
     rt_error_clear(err);
     if (strncmp(url, "sqlite:", 7) == 0)
-        return db_sqlite_driver.open(url + 7, out, err);
-    return db_pg_driver.open(url, out, err);
+        return db_sqlite_driver.open(url + 7, flags, out, err);
+    return db_pg_driver.open(url, flags, out, err);
+}
+
+int
+db_open(const char *url, struct db **out, struct rt_error *err)
+{
+    return db_open_flags(url, 0, out, err);
 }
 
 void
@@ -48,6 +54,37 @@ db_query(struct db *db, const char *sql, const char *const *params, size_t npara
     *out = NULL;
     rt_error_clear(err);
     return db->driver->query(db, sql, params, nparams, out, err);
+}
+
+void
+db_set_progress(struct db *db, void (*cb)(void *arg), void *arg)
+{
+    db->progress = cb;
+    db->progress_arg = arg;
+}
+
+void
+db_set_busy_timeout(struct db *db, int ms)
+{
+    if (db->driver->set_busy_timeout)
+        db->driver->set_busy_timeout(db, ms);
+}
+
+bool
+db_error_is_busy(const struct rt_error *err)
+{
+    /* SQLITE_BUSY (5) with any extended code; PostgreSQL lock_not_available */
+    return (err->code && (err->code & 0xFF) == 5) || strcmp(err->sqlstate, "55P03") == 0;
+}
+
+int
+db_backup(struct db *db, const char *path, struct rt_error *err)
+{
+    rt_error_clear(err);
+    if (!db->driver->backup)
+        return rt_fail(err, "--backup works with SQLite databases only; back PostgreSQL up with "
+                            "pg_dump");
+    return db->driver->backup(db, path, err);
 }
 
 struct db_rows *

@@ -32,7 +32,12 @@ struct db_rows {
     char **names; /* ncols column names */
 };
 
+/* Flags of db_open(). */
+enum { DB_OPEN_READONLY = 1 }; /* SQLite: do not create the file, open it read-only;
+                                  PostgreSQL: read-only transactions */
+
 int db_open(const char *url, struct db **out, struct rt_error *err);
+int db_open_flags(const char *url, int flags, struct db **out, struct rt_error *err);
 void db_close(struct db *db);
 enum db_kind db_kind(const struct db *db);
 /* "postgres" or "sqlite": the dialect names of the plan language. */
@@ -55,20 +60,39 @@ db_cell(const struct db_rows *r, size_t row, size_t col)
     return r->cells[row * r->ncols + col];
 }
 
+/*
+ * Progress: while a statement runs, cb(arg) is called about once a second
+ * (SQLite's progress handler, libpq's asynchronous interface). NULL stops it.
+ */
+void db_set_progress(struct db *db, void (*cb)(void *arg), void *arg);
+
+/* How long a lock is waited for, in milliseconds (SQLite's busy timeout). */
+void db_set_busy_timeout(struct db *db, int ms);
+
+/* True when err says a lock could not be had in time (SQLITE_BUSY, lock_not_available). */
+bool db_error_is_busy(const struct rt_error *err);
+
+/* SQLite's online backup of the whole database into path (a new file). */
+int db_backup(struct db *db, const char *path, struct rt_error *err);
+
 /* The driver vtable. */
 struct db_driver {
     enum db_kind kind;
     const char *dialect;
-    int (*open)(const char *target, struct db **out, struct rt_error *err);
+    int (*open)(const char *target, int flags, struct db **out, struct rt_error *err);
     void (*close)(struct db *db);
     int (*exec)(struct db *db, const char *sql, struct rt_error *err);
     int (*query)(struct db *db, const char *sql, const char *const *params, size_t nparams,
                  struct db_rows **out, struct rt_error *err);
+    void (*set_busy_timeout)(struct db *db, int ms);
+    int (*backup)(struct db *db, const char *path, struct rt_error *err); /* NULL: not supported */
 };
 
 /* Every handle starts with this header. */
 struct db {
     const struct db_driver *driver;
+    void (*progress)(void *arg);
+    void *progress_arg;
 };
 
 extern const struct db_driver db_sqlite_driver;

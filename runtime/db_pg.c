@@ -7,6 +7,7 @@
  */
 #include <libpq-fe.h>
 #include <stdio.h>
+#include <sys/select.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,7 +61,7 @@ fail_res(struct db_pg *d, const PGresult *res, struct rt_error *err)
 }
 
 static int
-pg_open(const char *conninfo, struct db **out, struct rt_error *err)
+pg_open(const char *conninfo, int flags, struct db **out, struct rt_error *err)
 {
     struct db_pg *d = calloc(1, sizeof *d);
 
@@ -83,6 +84,10 @@ pg_open(const char *conninfo, struct db **out, struct rt_error *err)
     }
     PQsetNoticeReceiver(d->conn, ignore_notice, NULL);
     *out = &d->base;
+    if (flags & DB_OPEN_READONLY) {
+        PGresult *res = PQexec(d->conn, "SET default_transaction_read_only = on");
+        PQclear(res);
+    }
     return 0;
 }
 
@@ -95,17 +100,46 @@ pg_close(struct db *db)
     free(d);
 }
 
+/*
+ * Runs sql through libpq's asynchronous interface, so that a progress
+ * callback can run once a second while the server works. The first error
+ * result is the one reported; every result is consumed.
+ */
 static int
 pg_exec(struct db *db, const char *sql, struct rt_error *err)
 {
     struct db_pg *d = (struct db_pg *)db;
-    PGresult *res = PQexec(d->conn, sql);
-    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-    int rc = 0;
+    PGresult *res;
+    int rc = 0, sock = PQsocket(d->conn);
 
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY)
-        rc = fail_res(d, res, err);
-    PQclear(res);
+    if (!PQsendQuery(d->conn, sql))
+        return fail_res(d, NULL, err);
+    for (;;) {
+        while (PQisBusy(d->conn)) {
+            fd_set fds;
+            struct timeval tv = {1, 0};
+            FD_ZERO(&fds);
+            FD_SET(sock, &fds);
+            if (select(sock + 1, &fds, NULL, NULL, &tv) == 0 && db->progress)
+                db->progress(db->progress_arg);
+            if (!PQconsumeInput(d->conn)) {
+                if (rc == 0)
+                    rc = fail_res(d, NULL, err);
+                break;
+            }
+        }
+        res = PQgetResult(d->conn);
+        if (!res)
+            break;
+        if (rc == 0) {
+            ExecStatusType st = PQresultStatus(res);
+            if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY)
+                rc = fail_res(d, res, err);
+        }
+        PQclear(res);
+        if (PQstatus(d->conn) == CONNECTION_BAD)
+            break;
+    }
     return rc;
 }
 

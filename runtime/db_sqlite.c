@@ -7,6 +7,8 @@
  */
 #include <sqlite3.h>
 #include <stdio.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +17,25 @@
 struct db_sqlite {
     struct db base;
     sqlite3 *conn;
+    struct timespec last_progress;
 };
+
+/* SQLite calls this every few thousand virtual-machine steps; it reports once a second. */
+static int
+progress_handler(void *arg)
+{
+    struct db_sqlite *d = arg;
+    struct timespec now;
+
+    if (!d->base.progress)
+        return 0;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > d->last_progress.tv_sec) {
+        d->last_progress = now;
+        d->base.progress(d->base.progress_arg);
+    }
+    return 0;
+}
 
 /* 1-based character (code point) position of byte offset off in s. */
 static long
@@ -43,7 +63,7 @@ fail_db(struct db_sqlite *d, struct rt_error *err, int rc)
 }
 
 static int
-sqlite_open(const char *path, struct db **out, struct rt_error *err)
+sqlite_open(const char *path, int flags, struct db **out, struct rt_error *err)
 {
     struct db_sqlite *d = calloc(1, sizeof *d);
     int rc;
@@ -55,7 +75,16 @@ sqlite_open(const char *path, struct db **out, struct rt_error *err)
         free(d);
         return rt_fail(err, "the SQLite URL names no file: write sqlite:path/to.db");
     }
-    rc = sqlite3_open_v2(path, &d->conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if ((flags & DB_OPEN_READONLY) && strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0) {
+        free(d);
+        rt_fail(err, "the SQLite database \"%s\" does not exist", path);
+        snprintf(err->hint, sizeof err->hint, "Check the path; uprun apply creates a new database.");
+        return -1;
+    }
+    rc = sqlite3_open_v2(path, &d->conn,
+                         (flags & DB_OPEN_READONLY) ? SQLITE_OPEN_READONLY
+                                                    : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                         NULL);
     if (rc != SQLITE_OK) {
         if (d->conn)
             fail_db(d, err, rc);
@@ -67,6 +96,8 @@ sqlite_open(const char *path, struct db **out, struct rt_error *err)
         return -1;
     }
     sqlite3_extended_result_codes(d->conn, 1);
+    sqlite3_progress_handler(d->conn, 100000, progress_handler, d);
+    clock_gettime(CLOCK_MONOTONIC, &d->last_progress);
     *out = &d->base;
     return 0;
 }
@@ -178,6 +209,52 @@ fail:
     return -1;
 }
 
+static void
+sqlite_set_busy_timeout(struct db *db, int ms)
+{
+    sqlite3_busy_timeout(((struct db_sqlite *)db)->conn, ms);
+}
+
+static int
+sqlite_backup(struct db *db, const char *path, struct rt_error *err)
+{
+    struct db_sqlite *d = (struct db_sqlite *)db;
+    sqlite3 *to = NULL;
+    sqlite3_backup *bk;
+    int rc;
+
+    if (access(path, F_OK) == 0)
+        return rt_fail(err, "the backup file \"%s\" already exists; choose a new name", path);
+    rc = sqlite3_open_v2(path, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        rt_fail(err, "could not create the backup \"%s\": %s", path,
+                to ? sqlite3_errmsg(to) : "out of memory");
+        sqlite3_close(to);
+        return -1;
+    }
+    bk = sqlite3_backup_init(to, "main", d->conn, "main");
+    if (!bk) {
+        rt_fail(err, "could not start the backup: %s", sqlite3_errmsg(to));
+        sqlite3_close(to);
+        unlink(path);
+        return -1;
+    }
+    while ((rc = sqlite3_backup_step(bk, 256)) == SQLITE_OK || rc == SQLITE_BUSY ||
+           rc == SQLITE_LOCKED)
+        if (rc != SQLITE_OK)
+            sqlite3_sleep(50);
+    sqlite3_backup_finish(bk);
+    if (rc != SQLITE_DONE) {
+        rt_fail(err, "the backup to \"%s\" failed: %s", path, sqlite3_errmsg(to));
+        sqlite3_close(to);
+        unlink(path);
+        return -1;
+    }
+    if (sqlite3_close(to) != SQLITE_OK)
+        return rt_fail(err, "could not close the backup \"%s\"", path);
+    return 0;
+}
+
 const struct db_driver db_sqlite_driver = {
     .kind = DB_SQLITE,
     .dialect = "sqlite",
@@ -185,4 +262,6 @@ const struct db_driver db_sqlite_driver = {
     .close = sqlite_close,
     .exec = sqlite_exec,
     .query = sqlite_query,
+    .set_busy_timeout = sqlite_set_busy_timeout,
+    .backup = sqlite_backup,
 };

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * history.h: the history table, upgrade_plan_history, in the target
+ * database. One row per step applied, reverted or failed, and one for a
+ * baseline. A step's row is written in the same transaction as the step,
+ * so the two commit or vanish together; the database's current version is
+ * the version the last applied, reverted or baselined row leads to.
+ *
+ *   id               row number (identity)
+ *   plan             the plan's name
+ *   step             the manifest's step index
+ *   from_version     where the step started (NULL: an empty database)
+ *   to_version       where it led (NULL: an empty database, after the first step's down)
+ *   direction        up, down or baseline
+ *   manifest_sha256  of the bundle's manifest.json
+ *   file_sha256      of the SQL file that ran (the schema file for a baseline)
+ *   started_at, finished_at   UTC, ISO 8601 with milliseconds
+ *   duration_ms
+ *   applied_by       user@host
+ *   status           applied, reverted, baselined, failed
+ *   message          the database's error, for a failed step
+ */
+#ifndef UPG_RUNTIME_HISTORY_H
+#define UPG_RUNTIME_HISTORY_H
+
+#include <stdbool.h>
+
+#include "runtime/db.h"
+
+#define HISTORY_TABLE "upgrade_plan_history"
+
+struct history_row {
+    char *id;
+    char *plan;
+    int step;
+    char *from_version; /* NULL: empty */
+    char *to_version;   /* NULL: empty */
+    char *direction;
+    char *manifest_sha256;
+    char *file_sha256;
+    char *started_at;
+    char *finished_at;
+    long long duration_ms;
+    char *applied_by;
+    char *status;
+    char *message;
+};
+
+/* Creates the table when it is missing (in its own statement). */
+int history_ensure(struct db *db, struct rt_error *err);
+/* Whether the table exists. */
+int history_exists(struct db *db, bool *exists, struct rt_error *err);
+
+/*
+ * Reads the current version into *version (malloc'd; NULL for an empty
+ * database) and whether any row exists at all. The table must exist.
+ */
+int history_current(struct db *db, char **version, bool *any, struct rt_error *err);
+
+/* The plans the history names (other than `plan`), as one malloc'd, comma-separated string, or NULL. */
+int history_other_plans(struct db *db, const char *plan, char **others, struct rt_error *err);
+
+/*
+ * The file_sha256 of the last up-step applied to `to` (malloc'd), or NULL
+ * when that step was never applied (or was baselined).
+ */
+int history_applied_sha(struct db *db, const char *to, char **sha, struct rt_error *err);
+
+/* Every row, oldest first; the caller frees them with history_rows_free(). */
+int history_read(struct db *db, struct history_row **rows, size_t *n, struct rt_error *err);
+void history_rows_free(struct history_row *rows, size_t n);
+
+/* A row to insert. */
+struct history_entry {
+    const char *plan;
+    int step;
+    const char *from_version;
+    const char *to_version;
+    const char *direction;
+    const char *manifest_sha256;
+    const char *file_sha256;
+    const char *started_at;
+    const char *finished_at;
+    long long duration_ms;
+    const char *applied_by;
+    const char *status;
+    const char *message;
+};
+
+int history_insert(struct db *db, const struct history_entry *row, struct rt_error *err);
+
+/* "2026-11-22T03:45:12.123Z" for now, into out[32]. */
+void history_now(char out[32]);
+/* user@host of this process, into out. */
+void history_whoami(char *out, size_t size);
+
+#endif

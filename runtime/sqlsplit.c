@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sqlsplit.c: a small lexer that knows where SQL statements end (sqlsplit.h).
+ * It follows PostgreSQL's lexical rules, which are a superset of what
+ * upc generates for either dialect: single-quoted strings with '' (and
+ * backslash escapes after E), double-quoted names with "", dollar quoting
+ * with an optional tag, -- comments, and block comments, which nest.
+ */
+#include "runtime/sqlsplit.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool
+tag_char(char c, bool first)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
+           (unsigned char)c >= 0x80 || (!first && c >= '0' && c <= '9');
+}
+
+/* Skips blanks and comments from i; returns the next offset of something else. */
+static size_t
+skip_space(const char *t, size_t n, size_t i)
+{
+    for (;;) {
+        while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r' ||
+                         t[i] == '\f' || t[i] == '\v'))
+            i++;
+        if (i + 1 < n && t[i] == '-' && t[i + 1] == '-') {
+            while (i < n && t[i] != '\n')
+                i++;
+            continue;
+        }
+        if (i + 1 < n && t[i] == '/' && t[i + 1] == '*') {
+            int depth = 1;
+            i += 2;
+            while (i < n && depth > 0) {
+                if (i + 1 < n && t[i] == '/' && t[i + 1] == '*')
+                    depth++, i += 2;
+                else if (i + 1 < n && t[i] == '*' && t[i + 1] == '/')
+                    depth--, i += 2;
+                else
+                    i++;
+            }
+            continue;
+        }
+        return i;
+    }
+}
+
+size_t
+sql_split(const char *t, size_t n, struct sql_stmt **out)
+{
+    size_t cap = 16, count = 0, i = 0;
+    struct sql_stmt *s = malloc(cap * sizeof *s);
+
+    *out = NULL;
+    if (!s)
+        return 0;
+    for (;;) {
+        size_t start;
+        i = skip_space(t, n, i);
+        if (i >= n)
+            break;
+        start = i;
+        while (i < n && t[i] != ';') {
+            char c = t[i];
+            if (c == '\'' || c == '"') {
+                bool esc = c == '\'' && i > 0 && (t[i - 1] == 'E' || t[i - 1] == 'e') &&
+                           (i < 2 || !tag_char(t[i - 2], false));
+                i++;
+                while (i < n) {
+                    if (esc && t[i] == '\\' && i + 1 < n) {
+                        i += 2;
+                        continue;
+                    }
+                    if (t[i] == c) {
+                        if (i + 1 < n && t[i + 1] == c) {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i++;
+                }
+                i++;
+            } else if (c == '$' && (i == 0 || !tag_char(t[i - 1], false))) {
+                /* $tag$ ... $tag$ (a $ followed by a digit is a parameter, not a quote) */
+                size_t j = i + 1;
+                while (j < n && tag_char(t[j], j == i + 1))
+                    j++;
+                if (j < n && t[j] == '$') {
+                    size_t taglen = j - i + 1;
+                    const char *tag = t + i, *close;
+                    i = j + 1;
+                    close = NULL;
+                    while (i + taglen <= n) {
+                        if (t[i] == '$' && memcmp(t + i, tag, taglen) == 0) {
+                            close = t + i;
+                            break;
+                        }
+                        i++;
+                    }
+                    i = close ? (size_t)(close - t) + taglen : n;
+                } else {
+                    i++;
+                }
+            } else if (c == '-' && i + 1 < n && t[i + 1] == '-') {
+                while (i < n && t[i] != '\n')
+                    i++;
+            } else if (c == '/' && i + 1 < n && t[i + 1] == '*') {
+                size_t j = skip_space(t, n, i);
+                i = j > i ? j : i + 1;
+            } else {
+                i++;
+            }
+        }
+        if (i < n)
+            i++; /* the ';' */
+        if (count == cap) {
+            struct sql_stmt *g = realloc(s, cap * 2 * sizeof *s);
+            if (!g) {
+                free(s);
+                return 0;
+            }
+            s = g;
+            cap *= 2;
+        }
+        s[count].start = start;
+        s[count].end = i;
+        count++;
+    }
+    if (count == 0) {
+        free(s);
+        return 0;
+    }
+    *out = s;
+    return count;
+}
+
+size_t
+sql_line_of(const char *text, size_t off)
+{
+    size_t line = 1, i;
+
+    for (i = 0; i < off && text[i]; i++)
+        line += text[i] == '\n';
+    return line;
+}
+
+void
+sql_origin_before(const char *text, size_t off, char *out, size_t size)
+{
+    size_t i = off;
+
+    out[0] = '\0';
+    while (i > 0) {
+        size_t ls = i, le;
+        /* the line that ends before i */
+        while (ls > 0 && text[ls - 1] != '\n')
+            ls--;
+        le = ls;
+        while (text[le] && text[le] != '\n')
+            le++;
+        if (le - ls > 3 && text[ls] == '-' && text[ls + 1] == '-' && text[ls + 2] == ' ' &&
+            memchr(text + ls, ':', le - ls) && memchr(text + ls, ' ', le - ls) == text + ls + 2 &&
+            !memchr(text + ls + 3, ' ', le - ls - 3)) {
+            size_t n = le - ls - 3 < size - 1 ? le - ls - 3 : size - 1;
+            memcpy(out, text + ls + 3, n);
+            out[n] = '\0';
+            return;
+        }
+        if (ls == 0)
+            return;
+        i = ls - 1;
+    }
+}
