@@ -24,6 +24,7 @@ static const char ddl_sqlite[] =
     "    direction TEXT NOT NULL CHECK (direction IN ('up', 'down', 'baseline')),\n"
     "    manifest_sha256 TEXT NOT NULL,\n"
     "    file_sha256 TEXT NOT NULL,\n"
+    "    sql_sha256 TEXT NOT NULL,\n"
     "    started_at TEXT NOT NULL,\n"
     "    finished_at TEXT NOT NULL,\n"
     "    duration_ms INTEGER NOT NULL,\n"
@@ -42,6 +43,7 @@ static const char ddl_pg[] =
     "    direction text NOT NULL CHECK (direction IN ('up', 'down', 'baseline')),\n"
     "    manifest_sha256 text NOT NULL,\n"
     "    file_sha256 text NOT NULL,\n"
+    "    sql_sha256 text NOT NULL,\n"
     "    started_at text NOT NULL,\n"
     "    finished_at text NOT NULL,\n"
     "    duration_ms bigint NOT NULL,\n"
@@ -142,9 +144,9 @@ history_applied_sha(struct db *db, const char *to, char **sha, struct rt_error *
     *sha = NULL;
     if (db_query(db,
                  db_kind(db) == DB_SQLITE
-                     ? "SELECT file_sha256 FROM " HISTORY_TABLE " WHERE to_version = ?1 AND "
+                     ? "SELECT sql_sha256 FROM " HISTORY_TABLE " WHERE to_version = ?1 AND "
                        "direction = 'up' AND status = 'applied' ORDER BY id DESC LIMIT 1"
-                     : "SELECT file_sha256 FROM " HISTORY_TABLE " WHERE to_version = $1 AND "
+                     : "SELECT sql_sha256 FROM " HISTORY_TABLE " WHERE to_version = $1 AND "
                        "direction = 'up' AND status = 'applied' ORDER BY id DESC LIMIT 1",
                  p, 1, &r, err))
         return -1;
@@ -173,8 +175,8 @@ history_read(struct db *db, struct history_row **rows, size_t *n, struct rt_erro
     *n = 0;
     if (db_query(db,
                  "SELECT id, plan, step, from_version, to_version, direction, manifest_sha256, "
-                 "file_sha256, started_at, finished_at, duration_ms, applied_by, status, message "
-                 "FROM " HISTORY_TABLE " ORDER BY id",
+                 "file_sha256, started_at, finished_at, duration_ms, applied_by, status, message, "
+                 "sql_sha256 FROM " HISTORY_TABLE " ORDER BY id",
                  NULL, 0, &r, err))
         return -1;
     *rows = calloc(r->nrows + 1, sizeof **rows);
@@ -198,6 +200,7 @@ history_read(struct db *db, struct history_row **rows, size_t *n, struct rt_erro
         h->applied_by = dup_cell(r, i, 11);
         h->status = dup_cell(r, i, 12);
         h->message = dup_cell(r, i, 13);
+        h->sql_sha256 = dup_cell(r, i, 14);
     }
     *n = r->nrows;
     db_rows_free(r);
@@ -218,6 +221,7 @@ history_rows_free(struct history_row *rows, size_t n)
         free(h->direction);
         free(h->manifest_sha256);
         free(h->file_sha256);
+        free(h->sql_sha256);
         free(h->started_at);
         free(h->finished_at);
         free(h->applied_by);
@@ -231,7 +235,7 @@ int
 history_insert(struct db *db, const struct history_entry *h, struct rt_error *err)
 {
     char step[16], ms[24];
-    const char *p[13];
+    const char *p[14];
     struct db_rows *none = NULL;
     int rc;
 
@@ -250,17 +254,18 @@ history_insert(struct db *db, const struct history_entry *h, struct rt_error *er
     p[10] = h->applied_by;
     p[11] = h->status;
     p[12] = h->message;
+    p[13] = h->sql_sha256 ? h->sql_sha256 : "";
     rc = db_query(db,
                   db_kind(db) == DB_SQLITE
                       ? "INSERT INTO " HISTORY_TABLE " (plan, step, from_version, to_version, "
                         "direction, manifest_sha256, file_sha256, started_at, finished_at, "
-                        "duration_ms, applied_by, status, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                        "?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                        "duration_ms, applied_by, status, message, sql_sha256) VALUES (?1, ?2, ?3, "
+                        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
                       : "INSERT INTO " HISTORY_TABLE " (plan, step, from_version, to_version, "
                         "direction, manifest_sha256, file_sha256, started_at, finished_at, "
-                        "duration_ms, applied_by, status, message) VALUES ($1, $2::integer, $3, $4, "
-                        "$5, $6, $7, $8, $9, $10::bigint, $11, $12, $13)",
-                  p, 13, &none, err);
+                        "duration_ms, applied_by, status, message, sql_sha256) VALUES ($1, "
+                        "$2::integer, $3, $4, $5, $6, $7, $8, $9, $10::bigint, $11, $12, $13, $14)",
+                  p, 14, &none, err);
     db_rows_free(none);
     return rc;
 }

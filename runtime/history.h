@@ -14,6 +14,9 @@
  *   direction        up, down or baseline
  *   manifest_sha256  of the bundle's manifest.json
  *   file_sha256      of the SQL file that ran (the schema file for a baseline)
+ *   sql_sha256       of the statements alone, without comments: what the history check
+ *                    compares, so that a bundle rebuilt from a plan whose comments or line
+ *                    numbers moved is still recognised ("" for a baseline)
  *   started_at, finished_at   UTC, ISO 8601 with milliseconds
  *   duration_ms
  *   applied_by       user@host
@@ -38,6 +41,7 @@ struct history_row {
     char *direction;
     char *manifest_sha256;
     char *file_sha256;
+    char *sql_sha256;
     char *started_at;
     char *finished_at;
     long long duration_ms;
@@ -61,7 +65,7 @@ int history_current(struct db *db, char **version, bool *any, struct rt_error *e
 int history_other_plans(struct db *db, const char *plan, char **others, struct rt_error *err);
 
 /*
- * The file_sha256 of the last up-step applied to `to` (malloc'd), or NULL
+ * The sql_sha256 of the last up-step applied to `to` (malloc'd), or NULL
  * when that step was never applied (or was baselined).
  */
 int history_applied_sha(struct db *db, const char *to, char **sha, struct rt_error *err);
@@ -79,6 +83,7 @@ struct history_entry {
     const char *direction;
     const char *manifest_sha256;
     const char *file_sha256;
+    const char *sql_sha256;
     const char *started_at;
     const char *finished_at;
     long long duration_ms;

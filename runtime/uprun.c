@@ -262,6 +262,32 @@ uprun_plan_name(const uprun *u)
     return u->bundle->manifest.plan_name;
 }
 
+/*
+ * The digest of a SQL file's statements alone (sqlsplit.h), each followed by
+ * a newline: comments and blank lines between statements do not count, so
+ * a file whose origin comments moved has the same digest.
+ */
+static void
+sql_digest(const struct bundle_file *f, char out[65])
+{
+    struct sql_stmt *st = NULL;
+    size_t n = sql_split((const char *)f->data, f->size, &st), i, len = 0;
+    unsigned char *buf;
+
+    for (i = 0; i < n; i++)
+        len += st[i].end - st[i].start + 1;
+    buf = malloc(len + 1);
+    len = 0;
+    for (i = 0; buf && i < n; i++) {
+        memcpy(buf + len, f->data + st[i].start, st[i].end - st[i].start);
+        len += st[i].end - st[i].start;
+        buf[len++] = '\n';
+    }
+    sig_sha256_hex(buf ? buf : (unsigned char *)"", buf ? len : 0, out);
+    free(buf);
+    free(st);
+}
+
 /* --- versions and paths -------------------------------------------------- */
 
 static const struct mf_version *
@@ -380,12 +406,16 @@ read_state(uprun *u, char **current, bool *has_history, struct rt_error *err)
     for (v = *current; v; v = find_version(m, v)->from) {
         const struct mf_step *s = manifest_step_to(m, v);
         const struct mf_dialect_step *d = manifest_step_dialect(s, u->dialect);
+        char digest[65];
         if (history_applied_sha(u->db, v, &sha, err))
             return UPRUN_USAGE;
-        if (sha && strcmp(sha, d->up.sha256) != 0) {
+        if (sha)
+            sql_digest(bundle_file(u->bundle, d->up.path), digest);
+        if (sha && strcmp(sha, digest) != 0) {
             rt_fail(err, "step %u (%s -> %s) was applied to this database from other SQL than "
-                         "this bundle's (%s has SHA-256 %.12s..., the history records %.12s...)",
-                    s->index, vname(s->from), s->to, d->up.path, d->up.sha256, sha);
+                         "this bundle's (the statements of %s have SHA-256 %.12s..., the history "
+                         "records %.12s...)",
+                    s->index, vname(s->from), s->to, d->up.path, digest, sha);
             snprintf(err->hint, sizeof err->hint,
                      "The bundle and the database disagree about what version %s is; use the "
                      "bundle the database was upgraded with.",
@@ -556,10 +586,12 @@ record(uprun *u, const struct path_step *ps, const char *started, const struct t
        const char *status, const char *message, struct rt_error *err)
 {
     struct history_entry h;
-    char finished[32];
+    char finished[32], digest[65];
 
     memset(&h, 0, sizeof h);
     history_now(finished);
+    sql_digest(ps->file, digest);
+    h.sql_sha256 = digest;
     h.plan = u->bundle->manifest.plan_name;
     h.step = (int)ps->step->index;
     h.from_version = ps->from;
