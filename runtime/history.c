@@ -84,7 +84,7 @@ history_current(struct db *db, char **version, bool *any, struct rt_error *err)
     *version = NULL;
     *any = false;
     if (db_query(db,
-                 "SELECT to_version, (SELECT count(*) FROM " HISTORY_TABLE ") FROM " HISTORY_TABLE
+                 "SELECT to_version FROM " HISTORY_TABLE
                  " WHERE status IN ('applied', 'reverted', 'baselined') ORDER BY id DESC LIMIT 1",
                  NULL, 0, &r, err))
         return -1;
@@ -96,11 +96,11 @@ history_current(struct db *db, char **version, bool *any, struct rt_error *err)
         }
     } else {
         struct db_rows *c = NULL;
-        if (db_query(db, "SELECT count(*) FROM " HISTORY_TABLE, NULL, 0, &c, err)) {
+        if (db_query(db, "SELECT 1 FROM " HISTORY_TABLE " LIMIT 1", NULL, 0, &c, err)) {
             db_rows_free(r);
             return -1;
         }
-        *any = strcmp(db_cell(c, 0, 0), "0") != 0;
+        *any = c->nrows > 0;
         db_rows_free(c);
     }
     db_rows_free(r);

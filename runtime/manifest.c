@@ -472,7 +472,39 @@ manifest_free(struct manifest *m)
     for (i = 0; i < m->nfiles; i++)
         free_file(&m->files[i]);
     free(m->files);
+    free(m->by_name);
     memset(m, 0, sizeof *m);
+}
+
+static int
+cmp_version_name(const void *a, const void *b)
+{
+    return strcmp((*(const struct mf_version *const *)a)->name, (*(const struct mf_version *const *)b)->name);
+}
+
+/* Fills m->by_name with the version indices sorted by name. 0, or -1 out of memory. */
+static int
+index_versions(struct manifest *m)
+{
+    const struct mf_version **v = malloc((m->nversions + 1) * sizeof *v);
+    size_t i;
+
+    m->by_name = malloc((m->nversions + 1) * sizeof *m->by_name);
+    if (!v || !m->by_name) {
+        free(v);
+        return -1;
+    }
+    for (i = 0; i < m->nversions; i++)
+        v[i] = &m->versions[i];
+    qsort(v, m->nversions, sizeof *v, cmp_version_name);
+    for (i = 0; i < m->nversions; i++) {
+        m->by_name[i] = (size_t)(v[i] - m->versions);
+        m->versions[i].parent = SIZE_MAX;
+        m->versions[i].step = SIZE_MAX;
+    }
+    free(v);
+    m->sorted = true;
+    return 0;
 }
 
 static int
@@ -496,36 +528,56 @@ check_consistency(struct reader *r, struct manifest *m)
         bad(r, "out of memory");
         return;
     }
+    /* the versions, indexed by name: duplicates are neighbours once sorted */
+    if (index_versions(m)) {
+        free(paths);
+        bad(r, "out of memory");
+        return;
+    }
+    for (i = 1; i < m->nversions && !r->failed; i++) {
+        size_t a = m->by_name[i - 1], b = m->by_name[i];
+        if (strcmp(m->versions[a].name, m->versions[b].name) == 0) {
+            at(r, "versions[%zu]", a > b ? a : b);
+            bad(r, "version \"%.40s\" is listed twice", m->versions[b].name);
+        }
+    }
     for (i = 0; i < m->nversions && !r->failed; i++) {
-        const struct mf_version *v = &m->versions[i];
-        const struct mf_step *s = manifest_step_to(m, v->name);
+        struct mf_version *v = &m->versions[i];
         at(r, "versions[%zu]", i);
-        for (k = 0; k < i; k++)
-            if (strcmp(m->versions[k].name, v->name) == 0)
-                bad(r, "version \"%.40s\" is listed twice", v->name);
         if (v->from) {
-            for (k = 0; k < i && strcmp(m->versions[k].name, v->from) != 0; k++)
-                ;
-            if (k == i)
+            const struct mf_version *f = manifest_version(m, v->from);
+            if (!f || (size_t)(f - m->versions) >= i)
                 bad(r, "version \"%.40s\" follows \"%.40s\", which is not listed before it",
                     v->name, v->from);
+            else
+                v->parent = (size_t)(f - m->versions);
         } else if (i > 0) {
             bad(r, "only the first version may follow nothing");
         }
-        if (!s)
-            bad(r, "version \"%.40s\" has no step", v->name);
+    }
+    for (i = 0; i < m->nsteps && !r->failed; i++) {
+        const struct mf_step *s = &m->steps[i];
+        const struct mf_version *v = manifest_version(m, s->to);
+        at(r, "steps[%zu]", i);
+        if (s->index != i + 1)
+            bad(r, "steps are numbered from 1 in order; this one says %u", s->index);
+        else if (!v)
+            bad(r, "the step leads to \"%.40s\", which is not a listed version", s->to);
+        else if (v->step != SIZE_MAX)
+            bad(r, "a second step leads to \"%.40s\"", s->to);
         else if ((s->from == NULL) != (v->from == NULL) || (s->from && strcmp(s->from, v->from)))
             bad(r, "the step to \"%.40s\" does not start where the version follows", v->name);
+        else
+            m->versions[v - m->versions].step = i;
+    }
+    for (i = 0; i < m->nversions && !r->failed; i++) {
+        at(r, "versions[%zu]", i);
+        if (m->versions[i].step == SIZE_MAX)
+            bad(r, "version \"%.40s\" has no step", m->versions[i].name);
     }
     for (i = 0; i < m->nsteps && !r->failed; i++) {
         const struct mf_step *s = &m->steps[i];
         at(r, "steps[%zu]", i);
-        if (s->index != i + 1)
-            bad(r, "steps are numbered from 1 in order; this one says %u", s->index);
-        for (k = 0; k < m->nversions && strcmp(m->versions[k].name, s->to) != 0; k++)
-            ;
-        if (k == m->nversions)
-            bad(r, "the step leads to \"%.40s\", which is not a listed version", s->to);
         if (s->ndialects != m->ndialects)
             bad(r, "the step has %zu dialects but the bundle %zu", s->ndialects, m->ndialects);
         for (k = 0; k < s->ndialects; k++) {
@@ -661,11 +713,40 @@ manifest_read(const char *bytes, size_t len, struct manifest *m, struct rt_error
     return r.failed ? -1 : 0;
 }
 
+const struct mf_version *
+manifest_version(const struct manifest *m, const char *name)
+{
+    size_t lo = 0, hi = m->nversions, i;
+
+    if (!name)
+        return NULL;
+    if (!m->by_name || !m->sorted) {
+        for (i = 0; i < m->nversions; i++)
+            if (m->versions[i].name && strcmp(m->versions[i].name, name) == 0)
+                return &m->versions[i];
+        return NULL;
+    }
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(m->versions[m->by_name[mid]].name, name);
+        if (c == 0)
+            return &m->versions[m->by_name[mid]];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
 const struct mf_step *
 manifest_step_to(const struct manifest *m, const char *name)
 {
+    const struct mf_version *v;
     size_t i;
 
+    if (m->by_name && m->sorted && (v = manifest_version(m, name)) && v->step < m->nsteps)
+        return &m->steps[v->step];
     for (i = 0; i < m->nsteps; i++)
         if (m->steps[i].to && strcmp(m->steps[i].to, name) == 0)
             return &m->steps[i];

@@ -78,7 +78,9 @@ struct mf_step {
 
 struct mf_version {
     char *name;
-    char *from; /* the version it follows; NULL for the first */
+    char *from;    /* the version it follows; NULL for the first */
+    size_t parent; /* manifest_read(): the index of `from` (always lower), or SIZE_MAX */
+    size_t step;   /* manifest_read(): the index of the step leading here */
 };
 
 struct manifest {
@@ -98,6 +100,8 @@ struct manifest {
     size_t nsteps;
     struct mf_file *files; /* other files of the bundle (guide.md) */
     size_t nfiles;
+    size_t *by_name; /* manifest_read(): version indices sorted by name, for lookups */
+    bool sorted;     /* by_name is complete and sorted */
 };
 
 /* Frees everything a manifest owns (all strings and arrays are malloc'd). */
@@ -115,6 +119,8 @@ int manifest_read(const char *bytes, size_t len, struct manifest *m, struct rt_e
 /* True when path may name a file of a bundle: relative, no "..", [A-Za-z0-9._-/] only. */
 bool manifest_path_ok(const char *path);
 
+/* The version called name, or NULL (O(log n) after manifest_read()). */
+const struct mf_version *manifest_version(const struct manifest *m, const char *name);
 /* The step whose `to` is version name, or NULL. */
 const struct mf_step *manifest_step_to(const struct manifest *m, const char *name);
 /* A step's part for one dialect, or NULL. */

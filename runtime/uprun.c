@@ -293,12 +293,7 @@ sql_digest(const struct bundle_file *f, char out[65])
 static const struct mf_version *
 find_version(const struct manifest *m, const char *name)
 {
-    size_t i;
-
-    for (i = 0; name && i < m->nversions; i++)
-        if (strcmp(m->versions[i].name, name) == 0)
-            return &m->versions[i];
-    return NULL;
+    return manifest_version(m, name);
 }
 
 static bool
@@ -311,18 +306,50 @@ same_version(const char *a, const char *b)
 static bool
 is_ancestor(const struct manifest *m, const char *anc, const char *v)
 {
-    const struct mf_version *x;
+    const struct mf_version *x, *a;
+    size_t i;
 
-    for (;;) {
-        if (same_version(anc, v))
-            return true;
-        if (!v)
-            return false;
-        x = find_version(m, v);
-        if (!x)
-            return false;
-        v = x->from;
+    if (!anc)
+        return !v || find_version(m, v); /* the empty database comes before every version */
+    if (!(a = find_version(m, anc)) || !(x = find_version(m, v)))
+        return false;
+    /* parents have lower indices: walk up from v until at or below anc */
+    for (i = (size_t)(x - m->versions); i != SIZE_MAX && i > (size_t)(a - m->versions);)
+        i = m->versions[i].parent;
+    return i == (size_t)(a - m->versions);
+}
+
+/* The last version both a and b follow or are (NULL: none but the empty database). */
+static const char *
+meeting_point(const struct manifest *m, const char *a, const char *b)
+{
+    const struct mf_version *x = find_version(m, a), *y = find_version(m, b);
+    size_t i, k;
+
+    if (!x || !y)
+        return NULL;
+    i = (size_t)(x - m->versions);
+    k = (size_t)(y - m->versions);
+    /* parents have lower indices: step back from the higher one until they meet */
+    while (i != k && i != SIZE_MAX && k != SIZE_MAX) {
+        if (i > k)
+            i = m->versions[i].parent;
+        else
+            k = m->versions[k].parent;
     }
+    return i == k && i != SIZE_MAX ? m->versions[i].name : NULL;
+}
+
+/* The hint for two versions on different branches. */
+static void
+branches_hint(uprun *u, const char *current, const char *to, struct rt_error *err)
+{
+    const char *meet = meeting_point(&u->bundle->manifest, current, to);
+
+    snprintf(err->hint, sizeof err->hint,
+             "%s and %s are on different branches of the plan, which part at %s: roll back to it "
+             "first (uprun rollback --to %s), then apply --to %s.",
+             vname(current), vname(to), vname(meet), meet ? meet : "empty", vname(to));
 }
 
 /*
@@ -609,14 +636,30 @@ record(uprun *u, const struct path_step *ps, const char *started, const struct t
 }
 
 /*
+ * Whether another runner took the database to where this step, or a later
+ * step of the same path, ends: then this step is skipped, and so are the
+ * next ones until the path reaches the database's version.
+ */
+static bool
+moved_along(const struct path_step *path, size_t idx, size_t count, const char *now)
+{
+    for (size_t k = idx; k < count; k++)
+        if (same_version(now, path[k].to))
+            return true;
+    return false;
+}
+
+/*
  * One step, as a state machine (see the file comment). In atomic mode the
  * caller owns the transaction: no BEGIN, COMMIT or pragma here, and the
  * history was checked once at the start.
  */
 static int
-run_step(uprun *u, const struct path_step *ps, size_t pos, size_t count, bool atomic,
+run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool atomic,
          struct rt_error *err)
 {
+    const struct path_step *ps = &path[idx];
+    size_t pos = idx + 1;
     enum step_state state = STEP_PENDING;
     bool sqlite = db_kind(u->db) == DB_SQLITE, fk_off = sqlite && ps->ds->foreign_keys_off && !atomic;
     struct failure f;
@@ -665,7 +708,7 @@ run_step(uprun *u, const struct path_step *ps, size_t pos, size_t count, bool at
             }
             if (same_version(now, ps->from)) {
                 state = STEP_RUNNING;
-            } else if (same_version(now, ps->to)) {
+            } else if (moved_along(path, idx, count, now)) {
                 state = STEP_SKIPPED;
             } else {
                 rt_fail(err, "while this run waited, the database moved to version %s; step %u "
@@ -832,15 +875,27 @@ uprun_status(uprun *u, struct rt_error *err)
     info(u, "current version: %s%s", current ? current : "none",
          has_history ? "" : " (no history: an empty database, or one to baseline)");
     {
+        /* the versions after the current one on its chain (parents come first) */
         char line[1024] = "";
-        for (i = 0; i < m->nversions; i++) {
+        const struct mf_version *cv = find_version(m, current);
+        bool *after = calloc(m->nversions + 1, sizeof *after);
+        size_t len = 0, shown = 0, more = 0;
+        for (i = 0; after && i < m->nversions; i++) {
+            size_t p = m->versions[i].parent;
             const char *v = m->versions[i].name;
-            if (!same_version(v, current) && is_ancestor(m, current, v) &&
-                strlen(line) + strlen(v) + 3 < sizeof line) {
-                strcat(line, line[0] ? ", " : "");
-                strcat(line, v);
+            after[i] = cv ? p != SIZE_MAX && (p == (size_t)(cv - m->versions) || after[p]) : true;
+            if (!after[i])
+                continue;
+            if (len + strlen(v) + 3 < sizeof line - 32) {
+                len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", shown ? ", " : "", v);
+                shown++;
+            } else {
+                more++;
             }
         }
+        if (more)
+            snprintf(line + len, sizeof line - len, " and %zu more", more);
+        free(after);
         info(u, "upgrade targets: %s", line[0] ? line : "none (at the last version)");
     }
     if (history_exists(u->db, &exists, err)) {
@@ -898,6 +953,7 @@ uprun_plan(uprun *u, const char *target, bool with_sql, struct rt_error *err)
         rc = UPRUN_PATH_REFUSED;
         rt_fail(err, "there is no path from %s to %s: neither follows the other", vname(current),
                 vname(to));
+        branches_hint(u, current, to, err);
         goto done;
     }
     if (n == 0) {
@@ -966,7 +1022,7 @@ run_path(uprun *u, struct path_step *path, size_t n, bool atomic, struct rt_erro
 
     if (!atomic) {
         for (i = 0; i < n; i++)
-            if ((rc = run_step(u, &path[i], i + 1, n, false, err)))
+            if ((rc = run_step(u, path, i, n, false, err)))
                 return rc;
         return UPRUN_OK;
     }
@@ -993,7 +1049,7 @@ run_path(uprun *u, struct path_step *path, size_t n, bool atomic, struct rt_erro
         free(now);
     }
     for (i = 0; i < n; i++) {
-        if ((rc = run_step(u, &path[i], i + 1, n, true, err))) {
+        if ((rc = run_step(u, path, i, n, true, err))) {
             db_exec(u->db, "ROLLBACK", &ignored);
             info(u, "the whole path was rolled back (--atomic): the database is where it was");
             goto undo_pragma;
@@ -1033,6 +1089,8 @@ uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
             snprintf(err->hint, sizeof err->hint, "Version %s comes before %s: use uprun rollback "
                                                   "--to %s.",
                      vname(to), vname(current), vname(to));
+        else
+            branches_hint(u, current, to, err);
         goto done;
     }
     if (n == 0) {
@@ -1112,6 +1170,8 @@ uprun_rollback(uprun *u, const char *target, bool allow_data_loss, struct rt_err
             snprintf(err->hint, sizeof err->hint, "Version %s comes after %s: use uprun apply --to "
                                                   "%s.",
                      vname(to), vname(current), vname(to));
+        else
+            branches_hint(u, current, to, err);
         goto done;
     }
     if (n == 0) {

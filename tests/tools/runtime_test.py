@@ -21,6 +21,7 @@ sub-command, each with databases of its own:
                the end state equals an uninterrupted run's, rows included
   kill         kill -9 at random moments (50 runs), then resume: same end state
   concurrency  4 runners at once: every step applied once, all exit 0 or 5
+  branches     a plan whose versions branch: targets, the hint to cross branches, both tips
 """
 import argparse
 import json
@@ -286,7 +287,8 @@ def main(tmp):
             url = "host=/nonexistent/socket/dir dbname=never user=nobody connect_timeout=1"
             r = uprun(t, pub, url, "apply", "--ack-all")
             expect("a tampered bundle is refused (exit 3) before connecting (a connection would fail "
-                   "with exit 2)", r.returncode == 3 and "does not match" in r.stderr, r)
+                   "with exit 2)", r.returncode == 3 and
+                   "0002-6.0-to-6.1.up.sql" in r.stderr, r)
             expect("and no connection was tried", r.returncode == 3 and "connect" not in r.stderr.lower(), r)
         else:
             path = os.path.join(tmp, "never.db")
@@ -508,8 +510,8 @@ def main(tmp):
                     os.remove(url[7:])
             print(f"crashed and resumed at each of {crashed} statement boundaries")
         else:
-            t0 = time.time()
             timing = new_db(tmp, template=base)
+            t0 = time.time()
             uprun(bundle, pub, timing, "apply", "--ack-all")
             span = max(time.time() - t0, 0.05)
             rng = random.Random(1)
@@ -550,6 +552,28 @@ def main(tmp):
                    None)
             r = uprun(bundle, pub, url, "verify")
             expect(f"round {round_ + 1}: the database verifies at 7.0", r.returncode == 0 and "7.0" in r.stdout, r)
+    elif c == "branches":
+        bb = build(tmp, os.path.join(a.root, "tests", "emit", "branches.upg"), "branches", key)
+        url = new_db(tmp)
+        r = uprun(bb, pub, url, "apply", "--to", "1.0")
+        expect("apply --to 1.0", r.returncode == 0, r)
+        r = uprun(bb, pub, url, "status")
+        expect("status: the targets of both branches", "upgrade targets: 1.1, 1.2, 2.0" in r.stdout, r)
+        r = uprun(bb, pub, url, "apply", "--to", "1.2")
+        expect("apply --to 1.2", r.returncode == 0, r)
+        for cmd in (["apply", "--to", "2.0"], ["plan", "--to", "2.0"], ["rollback", "--to", "2.0"]):
+            r = uprun(bb, pub, url, *cmd)
+            expect(f"{cmd[0]} to the other branch: exit 8, with the way round", r.returncode == 8 and
+                   "different branches of the plan, which part at 1.0" in r.stderr and
+                   "uprun rollback --to 1.0" in r.stderr, r)
+        r = uprun(bb, pub, url, "rollback", "--to", "1.0")
+        expect("rollback to where the branches part", r.returncode == 0, r)
+        r = uprun(bb, pub, url, "apply", "--to", "2.0")
+        expect("then the other branch applies", r.returncode == 0, r)
+        r = uprun(bb, pub, url, "verify")
+        expect("and verifies at 2.0", r.returncode == 0 and "2.0" in r.stdout, r)
+        r = uprun(bb, pub, url, "status")
+        expect("status at the tip of a branch: no targets", "none (at the last version)" in r.stdout, r)
     else:
         sys.exit(f"unknown check {c}")
 
