@@ -906,6 +906,10 @@ uprun_status(uprun *u, struct rt_error *err)
         free(current);
         return UPRUN_USAGE;
     }
+    if (n)
+        info(u, "history (%zu entr%s, oldest first):", n, n == 1 ? "y" : "ies");
+    else
+        info(u, "history: none yet");
     for (i = 0; i < n; i++) {
         struct uprun_event ev;
         char msg[512];
