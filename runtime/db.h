@@ -33,8 +33,11 @@ struct db_rows {
 };
 
 /* Flags of db_open(). */
-enum { DB_OPEN_READONLY = 1 }; /* SQLite: do not create the file, open it read-only;
-                                  PostgreSQL: read-only transactions */
+enum {
+    DB_OPEN_READONLY = 1, /* SQLite: do not create the file, open it read-only;
+                             PostgreSQL: read-only transactions */
+    DB_OPEN_EXISTING = 2, /* SQLite: do not create the file (read-write); PostgreSQL: no effect */
+};
 
 int db_open(const char *url, struct db **out, struct rt_error *err);
 int db_open_flags(const char *url, int flags, struct db **out, struct rt_error *err);

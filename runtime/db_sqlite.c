@@ -75,15 +75,17 @@ sqlite_open(const char *path, int flags, struct db **out, struct rt_error *err)
         free(d);
         return rt_fail(err, "the SQLite URL names no file: write sqlite:path/to.db");
     }
-    if ((flags & DB_OPEN_READONLY) && strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0) {
+    if ((flags & (DB_OPEN_READONLY | DB_OPEN_EXISTING)) && strcmp(path, ":memory:") != 0 &&
+        access(path, F_OK) != 0) {
         free(d);
         rt_fail(err, "the SQLite database \"%s\" does not exist", path);
         snprintf(err->hint, sizeof err->hint, "Check the path; uprun apply creates a new database.");
         return -1;
     }
     rc = sqlite3_open_v2(path, &d->conn,
-                         (flags & DB_OPEN_READONLY) ? SQLITE_OPEN_READONLY
-                                                    : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                         (flags & DB_OPEN_READONLY)   ? SQLITE_OPEN_READONLY
+                         : (flags & DB_OPEN_EXISTING) ? SQLITE_OPEN_READWRITE
+                                                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                          NULL);
     if (rc != SQLITE_OK) {
         if (d->conn)

@@ -131,6 +131,8 @@ json_event(const struct uprun_event *ev)
     if (ev->kind == UPRUN_EV_STEP_DONE || ev->kind == UPRUN_EV_STEP_FAILED ||
         ev->kind == UPRUN_EV_PROGRESS)
         json_object_set_new(o, "elapsed", json_real(ev->elapsed));
+    if (ev->kind == UPRUN_EV_STEP_DONE || ev->kind == UPRUN_EV_STEP_FAILED)
+        json_object_set_new(o, "atomic", json_boolean(ev->atomic));
     if (ev->level)
         json_object_set_new(o, "level", json_string(ev->level));
     if (ev->id)
@@ -143,6 +145,7 @@ json_event(const struct uprun_event *ev)
         json_object_set_new(o, "statement", json_integer((json_int_t)ev->statement));
         json_object_set_new(o, "statements", json_integer((json_int_t)ev->statements));
         json_object_set_new(o, "origin", ev->origin ? json_string(ev->origin) : json_null());
+        json_object_set_new(o, "version_now", ev->at ? json_string(ev->at) : json_null());
         if (ev->db_error) {
             json_object_set_new(o, "sqlstate", json_string(ev->db_error->sqlstate));
             json_object_set_new(o, "detail", json_string(ev->db_error->detail));
@@ -246,7 +249,8 @@ human_event(struct cli *c, const struct uprun_event *ev)
         if (!c->quiet)
             printf("  step %zu of %zu: %s -> %s %s (%.2f s)\n", ev->position, ev->count,
                    vname(ev->from), vname(ev->to),
-                   strcmp(ev->direction, "down") == 0 ? "rolled back" : "applied", ev->elapsed);
+                   ev->atomic ? "done, to commit with the whole path"
+                   : strcmp(ev->direction, "down") == 0 ? "rolled back" : "applied", ev->elapsed);
         break;
     case UPRUN_EV_STEP_SKIPPED:
         if (!c->quiet)
@@ -273,8 +277,16 @@ human_event(struct cli *c, const struct uprun_event *ev)
             fprintf(stderr, "    = detail: %s\n", ev->db_error->detail);
         if (ev->db_error && ev->db_error->hint[0])
             fprintf(stderr, "    = hint: %s\n", ev->db_error->hint);
-        fprintf(stderr, "uprun: step %u was rolled back; the database is at version %s\n",
-                ev->step, vname(ev->from));
+        if (ev->atomic)
+            fprintf(stderr, "uprun: the whole path was rolled back (--atomic); the database is at "
+                            "version %s\n", vname(ev->at));
+        else
+            fprintf(stderr, "uprun: step %u was rolled back; the database is at version %s\n",
+                    ev->step, vname(ev->at));
+        fprintf(stderr, "uprun: hint: Fix the cause (the data, the database, or, if the step's SQL is "
+                        "wrong, a corrected bundle from the release), then run the same command "
+                        "again: it %s.\n",
+                ev->atomic ? "starts the whole path again" : "resumes at this step");
         c->last_failed_from = "";
         break;
     case UPRUN_EV_SQL:

@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +55,7 @@ struct uprun {
     struct db *db;
     const char *dialect;
     bool locked;
+    char *created;  /* a SQLite file this run created: removed again if nothing was written to it */
     char whoami[320];
     unsigned long statements;  /* statements sent by apply or rollback */
     unsigned long fault_after; /* fault injection: exit after this many (0: never) */
@@ -198,9 +200,13 @@ uprun_open(const struct uprun_config *cfg, uprun **out, struct rt_error *err)
     return UPRUN_OK;
 }
 
+/* How a command opens the database: only apply may create a SQLite file. */
+enum connect_mode { CONNECT_READ, CONNECT_WRITE, CONNECT_CREATE };
+
 static int
-connect_db(uprun *u, bool read_only, struct rt_error *err)
+connect_db(uprun *u, enum connect_mode mode, struct rt_error *err)
 {
+    bool read_only = mode == CONNECT_READ;
     size_t i;
     bool known = false;
 
@@ -212,7 +218,15 @@ connect_db(uprun *u, bool read_only, struct rt_error *err)
                  "Give it with --db URL: sqlite:path/to.db, or a PostgreSQL connection string.");
         return UPRUN_USAGE;
     }
-    if (db_open_flags(u->cfg.db_url, read_only ? DB_OPEN_READONLY : 0, &u->db, err))
+    if (mode == CONNECT_CREATE && strncmp(u->cfg.db_url, "sqlite:", 7) == 0 &&
+        strcmp(u->cfg.db_url + 7, ":memory:") != 0 && u->cfg.db_url[7] &&
+        access(u->cfg.db_url + 7, F_OK) != 0 && !(u->created = strdup(u->cfg.db_url + 7)))
+        return rt_fail(err, "out of memory"), UPRUN_USAGE;
+    if (db_open_flags(u->cfg.db_url,
+                      mode == CONNECT_READ    ? DB_OPEN_READONLY
+                      : mode == CONNECT_WRITE ? DB_OPEN_EXISTING
+                                              : 0,
+                      &u->db, err))
         return UPRUN_USAGE;
     u->dialect = db_dialect(u->db);
     for (i = 0; i < u->bundle->manifest.ndialects; i++)
@@ -237,11 +251,33 @@ connect_db(uprun *u, bool read_only, struct rt_error *err)
     return UPRUN_OK;
 }
 
+/*
+ * A refused apply leaves no trace: a SQLite file it created, and to which
+ * nothing was written (SQLite writes nothing before the first change), is
+ * removed again.
+ */
+static void
+forget_created(uprun *u)
+{
+    struct stat st;
+
+    if (!u->created || !u->db || db_kind(u->db) != DB_SQLITE)
+        return;
+    if (stat(u->created, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
+        db_close(u->db);
+        u->db = NULL;
+        u->locked = false;
+        unlink(u->created);
+    }
+    free(u->created);
+    u->created = NULL;
+}
+
 int
 uprun_connect(uprun *u, struct rt_error *err)
 {
     rt_error_clear(err);
-    return connect_db(u, false, err);
+    return connect_db(u, CONNECT_CREATE, err);
 }
 
 void
@@ -252,6 +288,7 @@ uprun_close(uprun *u)
     if (u->fault_count)
         fprintf(stderr, "uprun: fault injection: %lu statements\n", u->statements);
     db_close(u->db);
+    free(u->created);
     bundle_free(u->bundle);
     free(u);
 }
@@ -748,7 +785,9 @@ run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool 
             }
             step_event(u, &ev, UPRUN_EV_STEP_DONE, ps, pos, count);
             ev.elapsed = seconds_since(&t0);
-            ev.message = ps->down ? "step rolled back" : "step applied";
+            ev.atomic = atomic;
+            ev.message = atomic ? "step done (it commits with the whole path)"
+                         : ps->down ? "step rolled back" : "step applied";
             emit(u, &ev);
             goto out;
         case STEP_SKIPPED:
@@ -777,6 +816,8 @@ run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool 
         case STEP_ROLLED_BACK:
             step_event(u, &ev, UPRUN_EV_STEP_FAILED, ps, pos, count);
             ev.message = err->message;
+            ev.atomic = atomic;
+            ev.at = atomic ? path[0].from : ps->from;
             ev.file = ps->entry->path;
             ev.line = f.line;
             ev.statement = f.stmt;
@@ -862,7 +903,7 @@ uprun_status(uprun *u, struct rt_error *err)
     int rc;
 
     rt_error_clear(err);
-    if ((rc = connect_db(u, true, err)))
+    if ((rc = connect_db(u, CONNECT_READ, err)))
         return rc;
     info(u, "plan: %s%s%s%s", m->plan_name, m->plan_title ? " (" : "", m->plan_title ? m->plan_title : "",
          m->plan_title ? ")" : "");
@@ -949,7 +990,7 @@ uprun_plan(uprun *u, const char *target, bool with_sql, struct rt_error *err)
     int rc;
 
     rt_error_clear(err);
-    if ((rc = connect_db(u, true, err)) || (rc = read_state(u, &current, &has_history, err)) ||
+    if ((rc = connect_db(u, CONNECT_READ, err)) || (rc = read_state(u, &current, &has_history, err)) ||
         (rc = resolve_target(u, target, &to, err)))
         goto done;
     n = find_path(u, current, to, &path);
@@ -1055,7 +1096,6 @@ run_path(uprun *u, struct path_step *path, size_t n, bool atomic, struct rt_erro
     for (i = 0; i < n; i++) {
         if ((rc = run_step(u, path, i, n, true, err))) {
             db_exec(u->db, "ROLLBACK", &ignored);
-            info(u, "the whole path was rolled back (--atomic): the database is where it was");
             goto undo_pragma;
         }
     }
@@ -1082,7 +1122,7 @@ uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
     int rc;
 
     rt_error_clear(err);
-    if ((rc = connect_db(u, false, err)) || (rc = resolve_target(u, o->target, &to, err)) ||
+    if ((rc = connect_db(u, CONNECT_CREATE, err)) || (rc = resolve_target(u, o->target, &to, err)) ||
         (rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)))
         goto done;
     n = find_path(u, current, to, &path);
@@ -1149,6 +1189,8 @@ uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
 done:
     free(path);
     free(current);
+    if (rc != UPRUN_OK)
+        forget_created(u);
     return rc;
 }
 
@@ -1163,7 +1205,7 @@ uprun_rollback(uprun *u, const char *target, bool allow_data_loss, struct rt_err
     int rc;
 
     rt_error_clear(err);
-    if ((rc = connect_db(u, false, err)) || (rc = resolve_target(u, target ? target : "empty", &to, err)) ||
+    if ((rc = connect_db(u, CONNECT_WRITE, err)) || (rc = resolve_target(u, target ? target : "empty", &to, err)) ||
         (rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)))
         goto done;
     n = find_path(u, current, to, &path);
@@ -1212,6 +1254,8 @@ uprun_rollback(uprun *u, const char *target, bool allow_data_loss, struct rt_err
 done:
     free(path);
     free(current);
+    if (rc != UPRUN_OK)
+        forget_created(u);
     return rc;
 }
 
@@ -1265,7 +1309,7 @@ uprun_verify(uprun *u, struct rt_error *err)
     int rc;
 
     rt_error_clear(err);
-    if ((rc = connect_db(u, true, err)) || (rc = read_state(u, &current, &has_history, err)) ||
+    if ((rc = connect_db(u, CONNECT_READ, err)) || (rc = read_state(u, &current, &has_history, err)) ||
         (rc = compare_schema(u, current, &ndiff, err)))
         goto done;
     if (ndiff) {
@@ -1295,7 +1339,7 @@ uprun_baseline(uprun *u, const char *version, bool force, struct rt_error *err)
     int rc;
 
     rt_error_clear(err);
-    if ((rc = connect_db(u, false, err)) || (rc = resolve_target(u, version, &v, err)) ||
+    if ((rc = connect_db(u, CONNECT_WRITE, err)) || (rc = resolve_target(u, version, &v, err)) ||
         (rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)))
         goto done;
     if (has_history) {

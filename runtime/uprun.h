@@ -67,6 +67,9 @@ struct uprun_event {
     const char *to;
     const char *direction; /* "up", "down" */
     double elapsed;       /* seconds */
+    bool atomic;          /* apply --atomic: a step done commits only with the whole path, and a
+                             failure rolls the whole path back */
+    const char *at;       /* a failed step: the version the database is at now (NULL: empty) */
     /* notices, breaking changes, findings, SQL, drift */
     const char *level;
     const char *id;
@@ -118,7 +121,13 @@ struct uprun_apply_opts {
 
 /* Verifies the bundle against the public key. No database is opened. */
 int uprun_open(const struct uprun_config *cfg, uprun **out, struct rt_error *err);
-/* Connects to the database (only after uprun_open verified the bundle). */
+/*
+ * Connects to the database now (only after uprun_open verified the bundle),
+ * creating a SQLite file that does not exist, as apply does. Optional: each
+ * command connects when it first needs to, with no more than it needs
+ * (status, plan and verify read-only; rollback and baseline never create a
+ * file).
+ */
 int uprun_connect(uprun *u, struct rt_error *err);
 void uprun_close(uprun *u);
 

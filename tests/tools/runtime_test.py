@@ -372,6 +372,17 @@ def main(tmp):
                "deleted rows are gone" in r.stderr, r)
         r = uprun(ib, pub, url2, "apply", "--to", "1.0")
         expect("apply backwards: exit 8, pointing to rollback", r.returncode == 8 and "rollback" in r.stderr, r)
+        if not PG:
+            missing = os.path.join(tmp, "missing.db")
+            for cmd in (["status"], ["plan"], ["verify"], ["rollback", "--to", "6.0"],
+                        ["baseline", "--version", "6.0"]):
+                r = uprun(bundle, pub, "sqlite:" + missing, *cmd)
+                expect(f"{cmd[0]} on a missing SQLite file: exit 2, and no file is created",
+                       r.returncode == 2 and "does not exist" in r.stderr and not os.path.exists(missing), r)
+            for cmd, code in ((["apply"], 6), (["apply", "--to", "9.9"], 8)):
+                r = uprun(bundle, pub, "sqlite:" + missing, *cmd)
+                expect(f"a refused {' '.join(cmd)} leaves no file behind (exit {code})",
+                       r.returncode == code and not os.path.exists(missing), r)
 
     elif c == "baseline":
         url = new_db(tmp)
@@ -411,7 +422,9 @@ def main(tmp):
         bb = build(tmp, bad, "atomic-bad", key)
         url2 = new_db(tmp)
         r = uprun(bb, pub, url2, "apply", "--atomic")
-        expect("--atomic with a failing last step: exit 1", r.returncode == 1, r)
+        expect("--atomic with a failing last step: exit 1, the whole path rolled back",
+               r.returncode == 1 and "the whole path was rolled back (--atomic); the database is at version empty"
+               in r.stderr and "to commit with the whole path" in r.stdout, r)
         expect("and the whole path was rolled back (no table A, no history row)",
                '"name": "A"' not in schema(url2) and
                history(url2, "status <> 'failed'") == [], None)
@@ -432,8 +445,12 @@ def main(tmp):
             r = uprun(bundle, pub, "sqlite:" + bk, "status")
             expect("the backup is a database at 6.0", r.returncode == 0 and "current version: 6.0" in r.stdout, r)
             expect("with the rows", sql("sqlite:" + bk, 'SELECT count(*) FROM "PersistedGrants"') == [["3"]])
-            r = uprun(bundle, pub, url, "apply", "--backup", bk)
-            expect("an existing backup file is not overwritten", r.returncode == 0 or r.returncode == 2, r)
+            before = open(bk, "rb").read()
+            r = uprun(bundle, pub, url, "rollback", "--to", "6.3")
+            r = uprun(bundle, pub, url, "apply", "--ack-all", "--backup", bk)
+            expect("an existing backup file is refused (exit 2), untouched, before any change",
+                   r.returncode == 2 and "already exists" in r.stderr and open(bk, "rb").read() == before
+                   and "current version: 6.3" in uprun(bundle, pub, url, "status").stdout, r)
 
     elif c == "json":
         url = new_db(tmp)
