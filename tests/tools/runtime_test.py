@@ -22,6 +22,8 @@ sub-command, each with databases of its own:
   kill         kill -9 at random moments (50 runs), then resume: same end state
   concurrency  4 runners at once: every step applied once, all exit 0 or 5
   branches     a plan whose versions branch: targets, the hint to cross branches, both tips
+  terminal     on a terminal: progress during a long step, and the acknowledgement prompt;
+               in a pipe or with --json, neither
 """
 import argparse
 import json
@@ -591,6 +593,64 @@ def main(tmp):
         expect("and verifies at 2.0", r.returncode == 0 and "2.0" in r.stdout, r)
         r = uprun(bb, pub, url, "status")
         expect("status at the tip of a branch: no targets", "none (at the last version)" in r.stdout, r)
+    elif c == "terminal":
+        import pty
+        slow = os.path.join(tmp, "slow.upg")
+        open(slow, "w").write(
+            'plan "slow" { dialects postgres, sqlite; }\n'
+            'version "1.0" { create table A (Id int identity primary key); }\n'
+            'version "1.1" {\n'
+            '  breaking "b1" "A takes a while now.";\n'
+            '  sql postgres { up "SELECT pg_sleep(3)"; down "SELECT 1"; }\n'
+            '  sql sqlite { up "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 12000000) '
+            'SELECT count(*) FROM c"; down "SELECT 1"; }\n'
+            '}\n')
+        sb = build(tmp, slow, "slow", key)
+
+        def on_pty(args, answer=None):
+            """Runs uprun with a pseudo-terminal as its stdin, stdout and stderr; answers the prompt."""
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(UPRUN, [UPRUN, "--bundle", sb, "--pubkey", pub, *args])
+            out, answered = b"", False
+            while True:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+                if answer and not answered and b"to acknowledge it" in out:
+                    os.write(fd, answer.encode() + b"\n")
+                    answered = True
+            _, status = os.waitpid(pid, 0)
+            return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+        url = new_db(tmp)
+        code, out = on_pty(["--db", url, "apply"], answer="b1")
+        expect("on a terminal, uprun asks to acknowledge the breaking change; typing its id goes on",
+               code == 0 and 'Type "b1" to acknowledge it' in out, subprocess.CompletedProcess([], code, out, ""))
+        expect("and shows the long step's progress: step i of n, elapsed",
+               re.search(r"step 2 of 2 \(1\.0 -> 1\.1\) running for \d+ s", out) is not None,
+               subprocess.CompletedProcess([], code, out, ""))
+        url = new_db(tmp)
+        code, out = on_pty(["--db", url, "apply"], answer="no")
+        expect("a wrong answer stops with exit 6, nothing changed", code == 6 and
+               not has_table(url, "upgrade_plan_history"), subprocess.CompletedProcess([], code, out, ""))
+        url = new_db(tmp)
+        r = uprun(sb, pub, url, "apply", "--ack", "b1")
+        expect("in a pipe: no progress, no prompt", r.returncode == 0 and "running for" not in r.stdout + r.stderr
+               and "\x1b" not in r.stdout + r.stderr, r)
+        url = new_db(tmp)
+        code, out = on_pty(["--db", url, "--json", "apply", "--ack", "b1"])
+        lines = [l for l in out.replace("\r", "").splitlines() if l.strip()]
+        ok = code == 0 and "running for" not in out and "\x1b" not in out
+        try:
+            ok = ok and all(isinstance(json.loads(l), dict) for l in lines)
+        except ValueError:
+            ok = False
+        expect("--json on a terminal: JSON lines only, no progress", ok, subprocess.CompletedProcess([], code, out, ""))
     else:
         sys.exit(f"unknown check {c}")
 
