@@ -26,8 +26,8 @@ struct model {
     struct mf_version versions[MAXV];
     struct mf_step steps[MAXV];
     struct mf_dialect_step ds[MAXV];
-    char names[MAXV][8];
-    char paths[MAXV][3][48];
+    char names[MAXV][24];
+    char paths[MAXV][3][64];
     char *dialects[1];
 };
 
