@@ -8,6 +8,7 @@
  *   2  usage, I/O or internal error
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <termios.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "compiler/core/util.h"
 #include "compiler/driver.h"
 #include "compiler/expect.h"
+#include "compiler/guide.h"
 #include "compiler/lower.h"
 #include "runtime/canon.h"
 
@@ -54,9 +56,13 @@ static const char usage_text[] =
     "  schema PLAN            print the schema a database has at a version, as canonical\n"
     "                         JSON (what uprun verify compares a live database with)\n"
     "  build PLAN -o DIR      write the bundle: per-dialect SQL of every step, the manifest,\n"
-    "                         and its signature when --key is given\n"
+    "                         the guide (guide.md), and the signature when --key is given\n"
     "  keygen -o PREFIX       make a signing key pair: PREFIX.key (secret, unencrypted)\n"
     "                         and PREFIX.pub (public), in minisign's formats\n"
+    "  guide PLAN             write the upgrade guide (Markdown): the path, each step's schema\n"
+    "                         changes in words, notices, breaking changes, uprun commands\n"
+    "  graph PLAN             write the versions and steps as a Graphviz graph (DOT):\n"
+    "                         upc graph plan.upg | dot -Tsvg -o paths.svg\n"
     "  help                   show this help\n"
     "\n"
     "Options:\n"
@@ -81,6 +87,11 @@ static const char usage_text[] =
     "Options of upc schema:\n"
     "      --dialect=D        postgres or sqlite (needed when the plan declares both)\n"
     "      --at=V             the version (default: the last version)\n"
+    "\n"
+    "Options of upc guide and upc graph:\n"
+    "      --from=V           guide: start at version V (default: an empty database)\n"
+    "      --to=V             guide: the last version covered (default: the last version)\n"
+    "  -o, --output=FILE      write to FILE instead of standard output\n"
     "\n"
     "Options of upc build and upc keygen:\n"
     "  -o, --output=PATH      the bundle folder (build), the key files' prefix (keygen)\n"
@@ -565,6 +576,8 @@ cmd_build(struct cli *cli, char **plans, int nplans)
     struct compilation c;
     struct build_opts o;
     struct build_result res;
+    struct build_extra extra;
+    struct strbuf guide = STRBUF_INIT;
     struct sig_seckey *key = NULL;
     struct rt_error err;
     enum dialect_id d;
@@ -603,6 +616,15 @@ cmd_build(struct cli *cli, char **plans, int nplans)
     }
     o.out_dir = cli->output;
     o.dialects = cli->dialect_mask ? cli->dialect_mask : c.plan.dialects;
+    {
+        struct guide_opts go = {NULL, plan_last(&c.plan), base_name(c.sources.files[c.file]->path)};
+        guide_write(&c.plan, &go, &guide);
+        extra.path = "guide.md";
+        extra.data = strbuf_str(&guide);
+        extra.len = guide.len;
+        o.extra = &extra;
+        o.nextra = 1;
+    }
     if (cli->key) {
         bool encrypted = false;
         if (sig_seckey_load(cli->key, NULL, &key, &encrypted, &err) && encrypted) {
@@ -641,6 +663,136 @@ cmd_build(struct cli *cli, char **plans, int nplans)
     rc = 0;
 done:
     sig_seckey_free(key);
+    strbuf_free(&guide);
+    compilation_free(&c);
+    return rc;
+}
+
+/* Compiles one plan with the IR recorded (no dialect chosen). 0, or the exit status. */
+static int
+compile_with_ir(struct cli *cli, struct compilation *c, const char *path)
+{
+    int rc;
+
+    cli->copts.record_ir = true;
+    rc = compile_front(c, path, &cli->copts);
+    if (rc == 2) {
+        fprintf(stderr, "upc: error: %s\n", c->io_error);
+        return 2;
+    }
+    render(cli, c);
+    summary(cli, c->diag.n_errors, c->diag.n_warnings);
+    return rc;
+}
+
+/*
+ * Writes text to path ("-" or NULL: standard output). A file is written
+ * beside its final name and renamed into place, so that a failure never
+ * leaves half a file. 0, or 2 after a message.
+ */
+static int
+write_output(const char *path, const char *text, size_t len)
+{
+    char *tmp;
+    FILE *f;
+    int fd;
+
+    if (!path || strcmp(path, "-") == 0) {
+        if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
+            fprintf(stderr, "upc: error: could not write to standard output: %s\n", strerror(errno));
+            return 2;
+        }
+        return 0;
+    }
+    tmp = xmalloc(strlen(path) + 16);
+    sprintf(tmp, "%s.tmp-XXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0 || !(f = fdopen(fd, "w"))) {
+        fprintf(stderr, "upc: error: could not create %s: %s\n", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+        free(tmp);
+        return 2;
+    }
+    if (fwrite(text, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        fprintf(stderr, "upc: error: could not write %s: %s\n", path, strerror(errno));
+        fclose(f);
+        unlink(tmp);
+        free(tmp);
+        return 2;
+    }
+    if (fclose(f) != 0 || chmod(tmp, 0644) != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "upc: error: could not write %s: %s\n", path, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return 2;
+    }
+    free(tmp);
+    return 0;
+}
+
+static int
+cmd_guide(struct cli *cli, char **plans, int nplans)
+{
+    struct compilation c;
+    struct plan_version *from = NULL, *to = NULL, **path = NULL;
+    struct strbuf out = STRBUF_INIT;
+    struct guide_opts go;
+    bool bad = false;
+    int rc;
+
+    if (nplans != 1)
+        return usage_error("%s takes exactly one plan", "guide");
+    compilation_init(&c, &cli->copts);
+    if ((rc = compile_with_ir(cli, &c, plans[0])))
+        goto done;
+    if (cli->from)
+        from = cli_version(&c, cli->from, &bad);
+    to = cli->to ? cli_version(&c, cli->to, &bad) : plan_last(&c.plan);
+    if (bad) {
+        rc = 2;
+        goto done;
+    }
+    if (plan_path(&c.plan, from, to, &path) == SIZE_MAX) {
+        fprintf(stderr, "upc: error: version \"%s\" does not follow version \"%s\": there is no upgrade path "
+                        "between them\n",
+                to->name, from ? from->name : "empty");
+        fputs("upc: the versions' from relations make the paths; see upc graph\n", stderr);
+        rc = 2;
+        goto done;
+    }
+    memset(&go, 0, sizeof go);
+    go.from = from;
+    go.to = to;
+    go.plan_file = base_name(c.sources.files[c.file]->path);
+    guide_write(&c.plan, &go, &out);
+    rc = write_output(cli->output, strbuf_str(&out), out.len);
+done:
+    free(path);
+    strbuf_free(&out);
+    compilation_free(&c);
+    return rc;
+}
+
+static int
+cmd_graph(struct cli *cli, char **plans, int nplans)
+{
+    struct compilation c;
+    struct strbuf out = STRBUF_INIT;
+    int rc;
+
+    if (nplans != 1)
+        return usage_error("%s takes exactly one plan", "graph");
+    if (cli->from || cli->to)
+        return usage_error("%s draws every version: it takes no --from or --to", "graph");
+    compilation_init(&c, &cli->copts);
+    if ((rc = compile_with_ir(cli, &c, plans[0])) == 0) {
+        graph_write(&c.plan, &out);
+        rc = write_output(cli->output, strbuf_str(&out), out.len);
+    }
+    strbuf_free(&out);
     compilation_free(&c);
     return rc;
 }
@@ -703,6 +855,10 @@ main(int argc, char **argv)
         rc = cmd_build(&cli, plans, nplans);
     } else if (strcmp(cmd, "keygen") == 0) {
         rc = cmd_keygen(&cli, nplans);
+    } else if (strcmp(cmd, "guide") == 0) {
+        rc = cmd_guide(&cli, plans, nplans);
+    } else if (strcmp(cmd, "graph") == 0) {
+        rc = cmd_graph(&cli, plans, nplans);
     } else {
         rc = usage_error("unknown command \"%s\"", cmd);
     }

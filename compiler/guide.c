@@ -1,0 +1,1009 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * guide.c: `upc guide` and `upc graph` (guide.h).
+ *
+ * The guide has the shape of the guides maintainers write by hand (an
+ * overview of the versions and the recommended path, then one section per
+ * step), with every line taken from the checked model:
+ *
+ *   - the schema changes come from the step IR, in plain words and grouped
+ *     by table in the order the plan first touches each table; a column is
+ *     described as the model has it ("bool, nullable"), a type change says
+ *     when PostgreSQL rewrites the table (the same rule as lint W0401);
+ *   - notices and breaking changes are the plan's text, verbatim;
+ *   - what takes time is the checker's findings, as worded for operators;
+ *   - the commands are uprun's, with the --ack of each breaking change and
+ *     --allow-data-loss where the rollback needs it.
+ *
+ * Identifiers are written as Markdown code spans, with a fence longer than
+ * any run of backticks they contain, so that no name can break the layout.
+ */
+#include "compiler/guide.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/ir.h"
+#include "compiler/types.h"
+
+/* --- Markdown and DOT text ----------------------------------------------- */
+
+/* `s` as a code span that s cannot end early. */
+static void
+md_code(struct strbuf *out, const char *s)
+{
+    size_t run = 0, longest = 0, n = strlen(s);
+    bool pad;
+
+    for (const char *p = s; *p; p++) {
+        run = *p == '`' ? run + 1 : 0;
+        if (run > longest)
+            longest = run;
+    }
+    pad = n && (s[0] == '`' || s[n - 1] == '`' || s[0] == ' ');
+    strbuf_repeat(out, '`', longest + 1);
+    if (pad)
+        strbuf_putc(out, ' ');
+    for (const char *p = s; *p; p++)
+        strbuf_putc(out, *p == '\n' || *p == '\r' ? ' ' : *p);
+    if (pad)
+        strbuf_putc(out, ' ');
+    strbuf_repeat(out, '`', longest + 1);
+}
+
+/* Text inside a table cell: no line breaks, pipes escaped. */
+static void
+md_cell(struct strbuf *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            strbuf_puts(out, "\\|");
+        else
+            strbuf_putc(out, *s == '\n' || *s == '\r' ? ' ' : *s);
+    }
+}
+
+/*
+ * A paragraph of the plan's text, kept as written (it may hold Markdown):
+ * first before its first line, cont before each line after it, so that it
+ * stays inside a list item or a quote.
+ */
+static void
+md_text(struct strbuf *out, const char *first, const char *cont, const char *s)
+{
+    strbuf_puts(out, first);
+    for (; *s; s++) {
+        if (*s == '\r')
+            continue;
+        strbuf_putc(out, *s);
+        if (*s == '\n')
+            strbuf_puts(out, cont);
+    }
+    strbuf_putc(out, '\n');
+}
+
+/* A DOT string's body: quotes and backslashes escaped, line breaks as \n. */
+static void
+dot_str(struct strbuf *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            strbuf_putc(out, '\\');
+        if (*s == '\n')
+            strbuf_puts(out, "\\n");
+        else if (*s != '\r')
+            strbuf_putc(out, *s);
+    }
+}
+
+static const char *
+vname(const struct plan_version *v)
+{
+    return v ? v->name : "empty";
+}
+
+static const char *
+plural(size_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+/* --- what a step does ---------------------------------------------------- */
+
+static const char *
+op_table_name(const struct ir_op *op)
+{
+    return op->after ? op->after->name : op->before ? op->before->name : NULL;
+}
+
+static const void *
+op_table_id(const struct ir_op *op)
+{
+    return op->after ? (const void *)op->after->id : op->before ? (const void *)op->before->id : NULL;
+}
+
+void
+step_summarize(const struct plan_version *v, struct step_summary *s)
+{
+    const struct ir_step *ir = v->ir;
+    const void **seen;
+    size_t nseen = 0, i, k;
+
+    memset(s, 0, sizeof *s);
+    for (i = 0; i < v->ast->stmts.len; i++) {
+        const struct ast_stmt *st = v->ast->stmts.items[i];
+        if (st->kind == STMT_NOTICE) {
+            s->notices++;
+            if (st->level == NOTICE_WARNING)
+                s->warnings++;
+        } else if (st->kind == STMT_BREAKING) {
+            s->breaking++;
+        }
+    }
+    for (i = 0; i < v->findings.len; i++) {
+        const struct plan_finding *f = v->findings.items[i];
+        if (strcmp(f->lint, "table_rewrite") == 0 || strcmp(f->lint, "sqlite_rebuild") == 0 ||
+            strcmp(f->lint, "table_lock") == 0)
+            s->rewrites = true;
+    }
+    if (!ir)
+        return;
+    seen = xcalloc(ir->nops + 1, sizeof *seen);
+    /* a table created, dropped or renamed counts there; any other table touched is "changed" */
+    for (i = 0; i < ir->nops; i++) {
+        const struct ir_op *op = ir->ops[i];
+        if (op->lossy)
+            s->lossy = true;
+        if (op->kind == IR_SQL) {
+            s->sql_blocks++;
+            for (k = 0; k < DIALECT_COUNT; k++)
+                if (op->irreversible[k])
+                    s->irreversible = true;
+            continue;
+        }
+        if (op->kind == IR_CREATE_TABLE)
+            s->new_tables++;
+        else if (op->kind == IR_DROP_TABLE)
+            s->dropped_tables++;
+        else if (op->kind == IR_RENAME_TABLE)
+            s->renamed_tables++;
+        else
+            continue;
+        seen[nseen++] = op_table_id(op);
+    }
+    for (i = 0; i < ir->nops; i++) {
+        const struct ir_op *op = ir->ops[i];
+        const void *id = op_table_id(op);
+        if (op->kind == IR_SQL || !id)
+            continue;
+        for (k = 0; k < nseen && seen[k] != id; k++)
+            ;
+        if (k == nseen) {
+            seen[nseen++] = id;
+            s->changed_tables++;
+        }
+    }
+    free(seen);
+}
+
+void
+step_summary_text(const struct step_summary *s, struct strbuf *out)
+{
+    size_t start = out->len;
+
+#define PART(n, one, many)                                                                         \
+    do {                                                                                           \
+        if (n) {                                                                                   \
+            if (out->len > start)                                                                  \
+                strbuf_puts(out, ", ");                                                            \
+            strbuf_printf(out, "%zu %s", (size_t)(n), plural(n, one, many));                       \
+        }                                                                                          \
+    } while (0)
+    PART(s->new_tables, "new table", "new tables");
+    PART(s->changed_tables, "table changed", "tables changed");
+    PART(s->renamed_tables, "table renamed", "tables renamed");
+    PART(s->dropped_tables, "table dropped", "tables dropped");
+    PART(s->sql_blocks, "SQL block", "SQL blocks");
+#undef PART
+    if (out->len == start)
+        strbuf_puts(out, "no schema change");
+}
+
+/* --- the schema changes in words ------------------------------------------ */
+
+static void
+literal_text(struct strbuf *out, const struct ast_literal *l)
+{
+    switch (l->kind) {
+    case LIT_TRUE:
+        strbuf_puts(out, "true");
+        break;
+    case LIT_FALSE:
+        strbuf_puts(out, "false");
+        break;
+    case LIT_NULL:
+        strbuf_puts(out, "null");
+        break;
+    case LIT_STRING:
+        strbuf_putc(out, '"');
+        strbuf_append(out, l->text, l->len);
+        strbuf_putc(out, '"');
+        break;
+    default:
+        strbuf_append(out, l->text, l->len);
+        break;
+    }
+}
+
+/* "(bool, nullable)", "(bigint, identity, not null, default 0)" */
+static void
+col_traits(struct strbuf *out, const struct snap_col *c)
+{
+    char buf[64];
+
+    strbuf_printf(out, "(%s", type_str(&c->type, buf, sizeof buf));
+    if (c->identity)
+        strbuf_puts(out, ", identity");
+    strbuf_puts(out, c->not_null ? ", not null" : ", nullable");
+    if (c->dflt) {
+        strbuf_puts(out, ", default ");
+        literal_text(out, c->dflt);
+    }
+    strbuf_putc(out, ')');
+}
+
+static void
+name_list(struct strbuf *out, const char *const *names, size_t n)
+{
+    strbuf_putc(out, '(');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strbuf_puts(out, ", ");
+        md_code(out, names[i]);
+    }
+    strbuf_putc(out, ')');
+}
+
+static const char *
+on_delete_text(enum ast_fk_action a)
+{
+    switch (a) {
+    case FK_ACTION_CASCADE:
+        return ", on delete cascade";
+    case FK_ACTION_SET_NULL:
+        return ", on delete set null";
+    case FK_ACTION_RESTRICT:
+        return ", on delete restrict";
+    case FK_ACTION_NO_ACTION:
+        return ", on delete no action";
+    default:
+        return "";
+    }
+}
+
+/* "primary key `PK_T` (`Id`)" and the like. */
+static void
+key_text(struct strbuf *out, const struct snap_key *k)
+{
+    switch (k->kind) {
+    case KEY_PRIMARY:
+        strbuf_puts(out, "primary key ");
+        break;
+    case KEY_UNIQUE:
+        strbuf_puts(out, "unique constraint ");
+        break;
+    case KEY_FOREIGN:
+        strbuf_puts(out, "foreign key ");
+        break;
+    case KEY_CHECK:
+        strbuf_puts(out, "check ");
+        md_code(out, k->name);
+        strbuf_puts(out, ": ");
+        md_code(out, k->expr ? k->expr : "");
+        return;
+    }
+    md_code(out, k->name);
+    strbuf_putc(out, ' ');
+    name_list(out, k->cols, k->ncols);
+    if (k->kind == KEY_FOREIGN) {
+        strbuf_puts(out, " references ");
+        md_code(out, k->ref_table);
+        strbuf_putc(out, ' ');
+        name_list(out, k->ref_cols, k->nref);
+        strbuf_puts(out, on_delete_text(k->on_delete));
+    }
+}
+
+static void
+index_text(struct strbuf *out, const struct snap_index *x)
+{
+    strbuf_puts(out, x->unique ? "unique index " : "index ");
+    md_code(out, x->name);
+    strbuf_putc(out, ' ');
+    name_list(out, x->cols, x->ncols);
+}
+
+/* The bullets of a new table: its columns, keys and indexes as created. */
+static void
+new_table_lines(struct strbuf *out, const struct snap_table *t)
+{
+    size_t i;
+
+    for (i = 0; i < t->ncols; i++) {
+        strbuf_puts(out, "- column ");
+        md_code(out, t->cols[i].name);
+        strbuf_putc(out, ' ');
+        col_traits(out, &t->cols[i]);
+        strbuf_putc(out, '\n');
+    }
+    if (t->pk) {
+        strbuf_puts(out, "- ");
+        key_text(out, t->pk);
+        strbuf_putc(out, '\n');
+    }
+    for (i = 0; i < t->nkeys; i++) {
+        strbuf_puts(out, "- ");
+        key_text(out, &t->keys[i]);
+        strbuf_putc(out, '\n');
+    }
+    for (i = 0; i < t->nindexes; i++) {
+        strbuf_puts(out, "- ");
+        index_text(out, &t->indexes[i]);
+        strbuf_putc(out, '\n');
+    }
+}
+
+static bool
+has_key(const struct snap_table *t, const char *name)
+{
+    if (t->pk && strcmp(t->pk->name, name) == 0)
+        return true;
+    for (size_t i = 0; i < t->nkeys; i++)
+        if (strcmp(t->keys[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* The keys declared with a column as it is added (add column ... primary key). */
+static void
+new_keys_lines(struct strbuf *out, const struct snap_table *before, const struct snap_table *after)
+{
+    if (after->pk && !(before->pk && strcmp(before->pk->name, after->pk->name) == 0)) {
+        strbuf_puts(out, "- new ");
+        key_text(out, after->pk);
+        strbuf_putc(out, '\n');
+    }
+    for (size_t i = 0; i < after->nkeys; i++) {
+        if (has_key(before, after->keys[i].name))
+            continue;
+        strbuf_puts(out, "- new ");
+        key_text(out, &after->keys[i]);
+        strbuf_putc(out, '\n');
+    }
+}
+
+/* One bullet for an operation on a table that exists before and after it. */
+static void
+op_line(struct strbuf *out, const struct ir_op *op)
+{
+    const struct snap_col *b = NULL, *a = NULL;
+    char tb[64], ta[64];
+
+    switch (op->kind) {
+    case IR_RENAME_TABLE:
+        strbuf_puts(out, "- renamed from ");
+        md_code(out, op->before->name);
+        strbuf_puts(out, " to ");
+        md_code(out, op->after->name);
+        break;
+    case IR_ADD_COLUMN:
+        a = snap_find_col(op->after, op->col);
+        strbuf_puts(out, "- gains column ");
+        md_code(out, a ? a->name : "?");
+        if (a) {
+            strbuf_putc(out, ' ');
+            col_traits(out, a);
+        }
+        strbuf_putc(out, '\n');
+        new_keys_lines(out, op->before, op->after);
+        return;
+    case IR_DROP_COLUMN:
+        b = snap_find_col(op->before, op->col);
+        strbuf_puts(out, "- loses column ");
+        md_code(out, b ? b->name : "?");
+        strbuf_puts(out, op->lossy ? ", and its values: rolling back brings the column back empty" : "");
+        break;
+    case IR_RENAME_COLUMN:
+        b = snap_find_col(op->before, op->col);
+        a = snap_find_col(op->after, op->col);
+        strbuf_puts(out, "- column ");
+        md_code(out, b ? b->name : "?");
+        strbuf_puts(out, " is renamed to ");
+        md_code(out, a ? a->name : "?");
+        break;
+    case IR_ALTER_COLUMN: {
+        bool first = true;
+        b = snap_find_col(op->before, op->col);
+        a = snap_find_col(op->after, op->col);
+        if (!a || !b)
+            return;
+        strbuf_puts(out, "- ");
+        md_code(out, a->name);
+        strbuf_puts(out, ": ");
+        if (!type_equal(&b->type, &a->type)) {
+            strbuf_printf(out, "%s -> %s", type_str(&b->type, tb, sizeof tb),
+                          type_str(&a->type, ta, sizeof ta));
+            if (type_pg_rewrites(&b->type, &a->type))
+                strbuf_puts(out, ", rewrites the table on PostgreSQL");
+            first = false;
+        }
+        if (b->not_null != a->not_null) {
+            strbuf_puts(out, first ? "" : "; ");
+            strbuf_puts(out, a->not_null ? "becomes not null" : "becomes nullable");
+            first = false;
+        }
+        if ((b->dflt == NULL) != (a->dflt == NULL) ||
+            (a->dflt && b->dflt &&
+             (a->dflt->kind != b->dflt->kind || a->dflt->len != b->dflt->len ||
+              memcmp(a->dflt->text, b->dflt->text, a->dflt->len) != 0))) {
+            strbuf_puts(out, first ? "" : "; ");
+            if (a->dflt) {
+                strbuf_puts(out, "default ");
+                literal_text(out, a->dflt);
+            } else {
+                strbuf_puts(out, "no default any more");
+            }
+            first = false;
+        }
+        if (b->identity != a->identity) {
+            strbuf_puts(out, first ? "" : "; ");
+            strbuf_puts(out, a->identity ? "becomes an identity column" : "no longer an identity column");
+            first = false;
+        }
+        if (first)
+            strbuf_puts(out, "unchanged");
+        break;
+    }
+    case IR_ADD_KEY:
+        strbuf_puts(out, "- new ");
+        key_text(out, op->key);
+        break;
+    case IR_DROP_KEY:
+        strbuf_puts(out, "- drops ");
+        key_text(out, op->key);
+        break;
+    case IR_CREATE_INDEX:
+        strbuf_puts(out, "- new ");
+        index_text(out, op->index);
+        break;
+    case IR_DROP_INDEX:
+        strbuf_puts(out, "- drops ");
+        index_text(out, op->index);
+        break;
+    default:
+        return;
+    }
+    strbuf_putc(out, '\n');
+}
+
+/* The schema changes of a step, grouped by table in the order the plan first touches each. */
+static void
+schema_changes(struct strbuf *out, const struct plan *p, const struct plan_version *v)
+{
+    const struct ir_step *ir = v->ir;
+    const void **done = xcalloc(ir->nops + 1, sizeof *done);
+    size_t ndone = 0, i, k, nsql = 0;
+
+    for (i = 0; i < ir->nops; i++) {
+        const struct ir_op *first = ir->ops[i];
+        const void *id = op_table_id(first);
+        const struct ir_op *last = first;
+        if (first->kind == IR_SQL || !id)
+            continue;
+        for (k = 0; k < ndone && done[k] != id; k++)
+            ;
+        if (k < ndone)
+            continue;
+        done[ndone++] = id;
+        for (k = i; k < ir->nops; k++)
+            if (ir->ops[k]->kind != IR_SQL && op_table_id(ir->ops[k]) == id)
+                last = ir->ops[k];
+        /* the heading: the table as the step leaves it */
+        strbuf_puts(out, "\n");
+        if (first->kind == IR_CREATE_TABLE) {
+            strbuf_puts(out, "**New table ");
+            md_code(out, first->after->name);
+            strbuf_puts(out, "**\n\n");
+            new_table_lines(out, first->after);
+        } else if (last->kind == IR_DROP_TABLE && !last->after) {
+            strbuf_puts(out, "**");
+            md_code(out, last->before->name);
+            strbuf_puts(out, " is dropped**");
+            if (last->lossy)
+                strbuf_puts(out, ", with its rows: rolling back brings the table back empty");
+            strbuf_puts(out, "\n");
+            continue;
+        } else {
+            strbuf_puts(out, "**");
+            md_code(out, op_table_name(last));
+            strbuf_puts(out, "**\n\n");
+        }
+        for (k = i; k < ir->nops; k++) {
+            const struct ir_op *op = ir->ops[k];
+            if (op == first && first->kind == IR_CREATE_TABLE)
+                continue;
+            if (op->kind == IR_SQL || op_table_id(op) != id)
+                continue;
+            if (op->kind == IR_DROP_TABLE) {
+                strbuf_puts(out, "- dropped");
+                strbuf_puts(out, op->lossy ? ", with its rows: rolling back brings the table back empty\n"
+                                           : "\n");
+                continue;
+            }
+            if (op->kind == IR_CREATE_TABLE) {
+                strbuf_puts(out, "- created again:\n");
+                continue;
+            }
+            op_line(out, op);
+        }
+    }
+    free(done);
+    for (i = 0; i < ir->nops; i++)
+        nsql += ir->ops[i]->kind == IR_SQL;
+    if (nsql) {
+        strbuf_printf(out, "\n**SQL written by the maintainers** (%zu %s, run in the step's order)\n",
+                      nsql, plural(nsql, "block", "blocks"));
+        for (i = 0; i < ir->nops; i++) {
+            const struct ir_op *op = ir->ops[i];
+            if (op->kind != IR_SQL)
+                continue;
+            for (k = 0; k < p->ndialects; k++) {
+                enum dialect_id d = p->dialect_order[k];
+                const char *up = op->sql_up[d];
+                strbuf_printf(out, "\n%s:", d == DIALECT_POSTGRES ? "PostgreSQL" : "SQLite");
+                if (!up || !*up) {
+                    strbuf_puts(out, " nothing to run.\n");
+                } else {
+                    size_t fence = 3;
+                    for (const char *q = up; (q = strstr(q, "```")); q++)
+                        fence = 4; /* a fence the text cannot close */
+                    strbuf_puts(out, "\n\n");
+                    strbuf_repeat(out, '`', fence);
+                    strbuf_puts(out, "sql\n");
+                    strbuf_puts(out, up);
+                    if (up[strlen(up) - 1] != '\n')
+                        strbuf_putc(out, '\n');
+                    strbuf_repeat(out, '`', fence);
+                    strbuf_putc(out, '\n');
+                }
+                if (op->irreversible[d])
+                    strbuf_printf(out, "\nIt cannot be undone on %s%s%s.\n",
+                                  d == DIALECT_POSTGRES ? "PostgreSQL" : "SQLite",
+                                  op->irreversible[d][0] ? ": " : "", op->irreversible[d]);
+            }
+        }
+    }
+}
+
+/* --- the guide ----------------------------------------------------------- */
+
+static void
+breaking_ids(struct strbuf *out, const struct plan_version *v, const char *sep, bool code)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < v->ast->stmts.len; i++) {
+        const struct ast_stmt *s = v->ast->stmts.items[i];
+        if (s->kind != STMT_BREAKING)
+            continue;
+        if (n++)
+            strbuf_puts(out, sep);
+        if (code)
+            md_code(out, s->id.text);
+        else
+            md_cell(out, s->id.text);
+    }
+}
+
+/* The apply command of a step, with an --ack for each breaking change. */
+static void
+apply_command(struct strbuf *out, const struct plan_version *to, const struct plan_version *const *path,
+              size_t n)
+{
+    strbuf_printf(out, "uprun apply --to %s", to->name);
+    for (size_t i = 0; i < n; i++) {
+        const struct plan_version *v = path[i];
+        for (size_t k = 0; k < v->ast->stmts.len; k++) {
+            const struct ast_stmt *s = v->ast->stmts.items[k];
+            if (s->kind != STMT_BREAKING)
+                continue;
+            strbuf_puts(out, " \\\n    --ack ");
+            /* ids are shell words only when plain; quote the others */
+            bool plain = true;
+            for (const char *q = s->id.text; *q; q++)
+                if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+                      strchr("._-:/", *q)))
+                    plain = false;
+            if (plain) {
+                strbuf_puts(out, s->id.text);
+            } else {
+                strbuf_putc(out, '\'');
+                for (const char *q = s->id.text; *q; q++) {
+                    if (*q == '\'')
+                        strbuf_puts(out, "'\\''");
+                    else
+                        strbuf_putc(out, *q);
+                }
+                strbuf_putc(out, '\'');
+            }
+        }
+    }
+    strbuf_putc(out, '\n');
+}
+
+/*
+ * The findings of v whose lint is one of lints (space-separated) under a
+ * heading: the dialects in the plan's order, then those of every dialect.
+ */
+static void
+findings_section(struct strbuf *out, const struct plan *p, const struct plan_version *v,
+                 const char *heading, const char *lints)
+{
+    bool any = false;
+
+    for (size_t k = 0; k <= p->ndialects; k++) {
+        const char *d = k < p->ndialects ? dialect_name(p->dialect_order[k]) : NULL;
+        for (size_t i = 0; i < v->findings.len; i++) {
+            const struct plan_finding *f = v->findings.items[i];
+            const char *hit = strstr(lints, f->lint);
+            size_t n = strlen(f->lint);
+            if (!hit || (hit != lints && hit[-1] != ' ') || (hit[n] != ' ' && hit[n] != '\0'))
+                continue;
+            if ((d == NULL) != (f->dialect == NULL) || (d && strcmp(d, f->dialect) != 0))
+                continue;
+            if (!any)
+                strbuf_printf(out, "\n### %s\n\n", heading);
+            any = true;
+            strbuf_printf(out, "- %s\n", f->message);
+        }
+    }
+}
+
+/* Before a step that deletes data or cannot be rolled back: what is lost, and to back up first. */
+static void
+backup_advice(struct strbuf *out, const struct plan_version *v, const struct step_summary *s)
+{
+    strbuf_puts(out, "\n**Back up the database before this step.**");
+    if (s->irreversible) {
+        strbuf_puts(out, " It cannot be rolled back:");
+        for (size_t i = 0; i < v->ir->nops; i++) {
+            const struct ir_op *op = v->ir->ops[i];
+            for (size_t d = 0; op->kind == IR_SQL && d < DIALECT_COUNT; d++) {
+                if (!op->irreversible[d])
+                    continue;
+                strbuf_puts(out, " a SQL block cannot be undone");
+                if (op->irreversible[d][0])
+                    strbuf_printf(out, " (%s)", op->irreversible[d]);
+                strbuf_putc(out, '.');
+                break;
+            }
+        }
+    }
+    if (s->lossy) {
+        strbuf_puts(out, " It deletes data that rolling it back cannot restore:\n\n");
+        for (size_t i = 0; i < v->ir->nops; i++) {
+            const struct ir_op *op = v->ir->ops[i];
+            const struct snap_col *c;
+            if (!op->lossy)
+                continue;
+            if (op->kind == IR_DROP_TABLE) {
+                strbuf_puts(out, "- the rows of table ");
+                md_code(out, op->before->name);
+                strbuf_putc(out, '\n');
+            } else if (op->kind == IR_DROP_COLUMN && (c = snap_find_col(op->before, op->col))) {
+                strbuf_puts(out, "- the values of column ");
+                md_code(out, c->name);
+                strbuf_puts(out, " of table ");
+                md_code(out, op->before->name);
+                strbuf_putc(out, '\n');
+            }
+        }
+    } else {
+        strbuf_putc(out, '\n');
+    }
+}
+
+/* Whether the step adds a table or a column, which its rollback drops again. */
+static bool
+added_something(const struct plan_version *v)
+{
+    for (size_t i = 0; v->ir && i < v->ir->nops; i++)
+        if (v->ir->ops[i]->kind == IR_CREATE_TABLE || v->ir->ops[i]->kind == IR_ADD_COLUMN)
+            return true;
+    return false;
+}
+
+static void
+step_section(struct strbuf *out, const struct plan *p, const struct plan_version *v, size_t index)
+{
+    struct step_summary s;
+    size_t i, k;
+
+    step_summarize(v, &s);
+    strbuf_printf(out, "\n## Step %zu: %s -> %s\n", index, vname(v->parent), v->name);
+    if (!v->parent)
+        strbuf_printf(out, "\nA new database: this step creates the schema of version %s.\n", v->name);
+
+    /* notices, in the plan's order; warnings stand out */
+    for (i = 0; i < v->ast->stmts.len; i++) {
+        const struct ast_stmt *st = v->ast->stmts.items[i];
+        if (st->kind != STMT_NOTICE)
+            continue;
+        strbuf_putc(out, '\n');
+        if (st->level == NOTICE_WARNING)
+            md_text(out, "> **Warning:** ", "> ", st->text.text);
+        else
+            md_text(out, "", "", st->text.text);
+    }
+
+    if (s.lossy || s.irreversible)
+        backup_advice(out, v, &s);
+
+    strbuf_puts(out, "\n### Schema changes\n");
+    if (!v->ir || v->ir->nops == 0)
+        strbuf_puts(out, "\nNone: the database schema does not change in this step.\n");
+    else if (!v->parent) {
+        strbuf_printf(out, "\n%zu new %s:", s.new_tables, plural(s.new_tables, "table", "tables"));
+        for (i = 0, k = 0; i < v->ir->nops; i++) {
+            const struct ir_op *op = v->ir->ops[i];
+            if (op->kind != IR_CREATE_TABLE)
+                continue;
+            strbuf_puts(out, k++ ? ", " : " ");
+            md_code(out, op->after->name);
+        }
+        strbuf_puts(out, ".\n");
+        if (s.sql_blocks)
+            strbuf_printf(out, "%zu SQL %s written by the maintainers run too.\n", s.sql_blocks,
+                          plural(s.sql_blocks, "block", "blocks"));
+    } else {
+        schema_changes(out, p, v);
+    }
+
+    findings_section(out, p, v, "What takes time", "table_rewrite table_lock sqlite_rebuild");
+    findings_section(out, p, v, "What can fail", "narrowing");
+
+    if (s.breaking) {
+        strbuf_puts(out, "\n### Breaking changes\n\n");
+        for (i = 0; i < v->ast->stmts.len; i++) {
+            const struct ast_stmt *st = v->ast->stmts.items[i];
+            if (st->kind != STMT_BREAKING)
+                continue;
+            strbuf_puts(out, "- ");
+            md_code(out, st->id.text);
+            md_text(out, ": ", "  ", st->text.text);
+        }
+    }
+
+    strbuf_puts(out, "\n### Apply this step\n\n```sh\n");
+    apply_command(out, v, &v, 1);
+    strbuf_puts(out, "```\n\nIt runs in one transaction together with its row in the history table: "
+                     "if a statement fails, the database ");
+    if (v->parent)
+        strbuf_printf(out, "stays at version %s.", v->parent->name);
+    else
+        strbuf_puts(out, "stays empty.");
+    strbuf_printf(out, "%s\n", s.breaking ? " uprun refuses to start until every breaking change of the "
+                                            "step is acknowledged (`--ack`)."
+                                          : "");
+
+    strbuf_puts(out, "\n### Roll back this step\n\n");
+    if (s.irreversible) {
+        strbuf_puts(out, "It cannot be rolled back: a SQL block of the step cannot be undone (see above). "
+                         "Restore the backup instead.\n");
+    } else {
+        strbuf_printf(out, "```sh\nuprun rollback --to %s%s\n```\n", vname(v->parent),
+                      s.lossy ? " --allow-data-loss" : "");
+        if (added_something(v))
+            strbuf_puts(out, "\nRolling back drops what the step added (tables, columns), with the data "
+                             "they hold by then.");
+        if (s.lossy)
+            strbuf_puts(out, "\nThe rollback brings back the structure of what the step dropped, but not its "
+                             "data: restore the backup if you need the data.");
+        if (added_something(v) || s.lossy)
+            strbuf_putc(out, '\n');
+    }
+}
+
+void
+guide_write(const struct plan *p, const struct guide_opts *o, struct strbuf *out)
+{
+    struct plan_version **path = NULL;
+    size_t n = plan_path(p, o->from, o->to, &path), i;
+    size_t others = 0;
+    struct strbuf offpath = STRBUF_INIT;
+    const char *title = p->title ? p->title : p->name;
+
+    strbuf_printf(out, "# %s: upgrade guide\n\n", title);
+    if (p->description)
+        md_text(out, "", "", p->description), strbuf_putc(out, '\n');
+    strbuf_printf(out, "This guide covers the upgrade from %s to %s. It is generated by `upc guide` from "
+                       "the plan ",
+                  o->from ? o->from->name : "an empty database", o->to->name);
+    md_code(out, o->plan_file);
+    strbuf_puts(out, " (plan ");
+    md_code(out, p->name);
+    strbuf_puts(out, "), the source the SQL of its bundle is compiled from: it describes exactly what "
+                     "that SQL does.\n");
+    if (n == SIZE_MAX || n == 0) {
+        strbuf_puts(out, "\nThere is nothing to do: no step leads there.\n");
+        free(path);
+        return;
+    }
+
+    /* the overview */
+    strbuf_puts(out, "\n## Overview\n\n| Step | From | To | Schema changes | Breaking changes |\n"
+                     "| --- | --- | --- | --- | --- |\n");
+    for (i = 0; i < n; i++) {
+        struct step_summary s;
+        struct strbuf ids = STRBUF_INIT;
+        step_summarize(path[i], &s);
+        strbuf_printf(out, "| %zu | %s | %s | ", path[i]->index + 1, vname(path[i]->parent), path[i]->name);
+        step_summary_text(&s, out);
+        if (s.rewrites)
+            strbuf_puts(out, "; rewrites or locks tables");
+        strbuf_puts(out, " | ");
+        breaking_ids(&ids, path[i], ", ", false);
+        strbuf_puts(out, ids.len ? strbuf_str(&ids) : "none");
+        strbuf_puts(out, " |\n");
+        strbuf_free(&ids);
+    }
+    for (i = 0; i < p->nversions; i++) {
+        bool on = p->versions[i] == o->from;
+        for (size_t k = 0; k < n; k++)
+            on = on || path[k] == p->versions[i];
+        if (!on) {
+            strbuf_puts(&offpath, others++ ? ", " : "");
+            strbuf_puts(&offpath, p->versions[i]->name);
+        }
+    }
+
+    /* the recommended path, from each version on it */
+    strbuf_puts(out, "\n## The recommended path\n\n");
+    strbuf_printf(out, "Upgrade through every version in order: %s", vname(path[0]->parent));
+    for (i = 0; i < n; i++)
+        strbuf_printf(out, " -> %s", path[i]->name);
+    strbuf_puts(out, ". `uprun apply` takes this path by itself, one step at a time, each step in its own "
+                     "transaction, and stops at the first failure with the database at the last good "
+                     "version; run it again to resume.\n");
+    if (others)
+        strbuf_printf(out, "\n%s %s of the plan (%s) %s not on this path; `upc guide --to VERSION` covers "
+                           "%s.\n",
+                      others == 1 ? "One" : "Other", plural(others, "version", "versions"),
+                      strbuf_str(&offpath), plural(others, "is", "are"), plural(others, "it", "them"));
+    strbuf_free(&offpath);
+    for (i = 0; i < n; i++) {
+        struct step_summary s;
+        const struct plan_version *v = path[i];
+        step_summarize(v, &s);
+        if (!v->parent)
+            strbuf_puts(out, "\n### Starting with an empty database\n\n");
+        else
+            strbuf_printf(out, "\n### Upgrading from version %s\n\n", v->parent->name);
+        strbuf_printf(out, "Step %zu (%s -> %s) ", v->index + 1, vname(v->parent), v->name);
+        if (!v->ir || v->ir->nops == 0)
+            strbuf_puts(out, "has no schema change");
+        if ((!v->ir || v->ir->nops == 0) && !s.breaking) {
+            strbuf_puts(out, " and no breaking change.");
+            goto next;
+        }
+        else {
+            strbuf_puts(out, "changes the schema (");
+            step_summary_text(&s, out);
+            strbuf_putc(out, ')');
+        }
+        if (s.breaking) {
+            strbuf_printf(out, " and has %zu breaking %s (", s.breaking, plural(s.breaking, "change", "changes"));
+            breaking_ids(out, v, ", ", true);
+            strbuf_puts(out, ")");
+        } else {
+            strbuf_puts(out, " and has no breaking change");
+        }
+        strbuf_puts(out, ".");
+    next:
+        if (s.rewrites)
+            strbuf_puts(out, " It rewrites or locks tables: on large tables, plan for downtime.");
+        if (s.lossy || s.irreversible)
+            strbuf_puts(out, " It deletes data: back up first.");
+        if (i + 1 < n)
+            strbuf_printf(out, " Then continue with \"Upgrading from version %s\".\n", v->name);
+        else
+            strbuf_puts(out, "\n");
+    }
+
+    /* before you start */
+    strbuf_puts(out, "\n## Before you start\n\n"
+                     "The commands below take the bundle, the release's public key and the database from "
+                     "the environment:\n\n```sh\nexport UPRUN_BUNDLE=path/to/bundle UPRUN_PUBKEY=release.pub\n"
+                     "export UPRUN_DB=sqlite:path/to/app.db       # or a PostgreSQL connection string\n"
+                     "uprun verify-bundle                          # the signature and every file\n"
+                     "uprun status                                 # the version the database is at\n```\n\n"
+                     "Back up the database first (`pg_dump` on PostgreSQL; `uprun apply --backup FILE` "
+                     "on SQLite). To go the whole way in one command:\n\n```sh\n");
+    apply_command(out, o->to, (const struct plan_version *const *)path, n);
+    strbuf_puts(out, "```\n\n`uprun plan --to ");
+    strbuf_puts(out, o->to->name);
+    strbuf_puts(out, "` shows the same path without changing anything, and `--sql` adds its SQL.\n");
+
+    for (i = 0; i < n; i++)
+        step_section(out, p, path[i], path[i]->index + 1);
+    free(path);
+}
+
+/* --- the graph ----------------------------------------------------------- */
+
+void
+graph_write(const struct plan *p, struct strbuf *out)
+{
+    size_t i;
+
+    strbuf_puts(out, "digraph \"");
+    dot_str(out, p->name ? p->name : "plan");
+    strbuf_puts(out, "\" {\n  rankdir=LR;\n  labelloc=t;\n  label=\"");
+    dot_str(out, p->title ? p->title : p->name ? p->name : "plan");
+    strbuf_puts(out, ": upgrade paths\";\n"
+                     "  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n"
+                     "  edge [fontname=\"Helvetica\", fontsize=10];\n"
+                     "  \"empty\" [label=\"empty database\", shape=ellipse, style=dashed];\n");
+    for (i = 0; i < p->nversions; i++) {
+        strbuf_puts(out, "  \"v:");
+        dot_str(out, p->versions[i]->name);
+        strbuf_puts(out, "\" [label=\"");
+        dot_str(out, p->versions[i]->name);
+        strbuf_puts(out, "\"];\n");
+    }
+    for (i = 0; i < p->nversions; i++) {
+        const struct plan_version *v = p->versions[i];
+        struct step_summary s;
+        struct strbuf label = STRBUF_INIT, ids = STRBUF_INIT;
+
+        step_summarize(v, &s);
+        strbuf_printf(&label, "step %zu: ", v->index + 1);
+        step_summary_text(&s, &label);
+        if (s.rewrites)
+            strbuf_puts(&label, "\nrewrites or locks tables");
+        if (s.lossy)
+            strbuf_puts(&label, "\ndeletes data");
+        if (s.irreversible)
+            strbuf_puts(&label, "\nirreversible");
+        for (size_t k = 0; k < v->ast->stmts.len; k++) {
+            const struct ast_stmt *st = v->ast->stmts.items[k];
+            if (st->kind == STMT_BREAKING)
+                strbuf_printf(&ids, "\nbreaking: %s", st->id.text);
+        }
+        strbuf_puts(out, "  ");
+        if (v->parent) {
+            strbuf_puts(out, "\"v:");
+            dot_str(out, v->parent->name);
+            strbuf_puts(out, "\"");
+        } else {
+            strbuf_puts(out, "\"empty\"");
+        }
+        strbuf_puts(out, " -> \"v:");
+        dot_str(out, v->name);
+        strbuf_puts(out, "\" [label=\"");
+        dot_str(out, strbuf_str(&label));
+        if (ids.len)
+            dot_str(out, strbuf_str(&ids));
+        strbuf_puts(out, "\"");
+        if (s.breaking)
+            strbuf_puts(out, ", color=red, fontcolor=red, penwidth=2");
+        if (s.irreversible)
+            strbuf_puts(out, ", style=bold, arrowhead=tee");
+        else if (!v->ir || v->ir->nops == 0)
+            strbuf_puts(out, ", style=dashed");
+        strbuf_puts(out, "];\n");
+        strbuf_free(&label);
+        strbuf_free(&ids);
+    }
+    strbuf_puts(out, "}\n");
+}

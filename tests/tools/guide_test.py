@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""upc guide and upc graph.
+
+  golden    `upc guide PLAN` byte for byte against tests/guide/NAME.md, for
+            plans/identityserver.upg and every tests/emit/*.upg (--update rewrites them)
+  facts     the guide says nothing the plan does not say: every code span names
+            something written in the plan (or is a uprun/upc command), every notice and
+            breaking change is there verbatim, every version on the path has its section
+  options   --from/--to ranges, -o FILE, unknown versions, no path, a plan with errors
+  graph     `upc graph PLAN | dot -Tsvg` and `-Tpng` work for every plan; one edge per
+            step, breaking steps in red, every version a node
+  bundle    `upc build` puts the same guide into the bundle as guide.md, listed in the
+            manifest with its digest
+"""
+import argparse
+import difflib
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--upc", required=True)
+ap.add_argument("--root", required=True)
+ap.add_argument("--update", action="store_true")
+ap.add_argument("check")
+a = ap.parse_args()
+ROOT = a.root
+PLANS = [os.path.join(ROOT, "plans", "identityserver.upg")] + sorted(glob.glob(os.path.join(ROOT, "tests", "emit", "*.upg")))
+failures = []
+
+
+def expect(name, cond, detail=""):
+    print(("ok " if cond else "FAILED ") + name + ("" if cond else "\n  " + detail[-3000:]))
+    if not cond:
+        failures.append(name)
+
+
+def upc(*args, **kw):
+    return subprocess.run([a.upc, *args], capture_output=True, text=True, **kw)
+
+
+def name(plan):
+    return os.path.splitext(os.path.basename(plan))[0]
+
+
+if a.check == "golden":
+    for plan in PLANS:
+        r = upc("guide", plan)
+        exp = os.path.join(ROOT, "tests", "guide", name(plan) + ".md")
+        if r.returncode != 0:
+            expect(f"upc guide {name(plan)}", False, r.stderr)
+            continue
+        if a.update:
+            open(exp, "w").write(r.stdout)
+            print(f"updated {exp}")
+            continue
+        try:
+            want = open(exp).read()
+        except FileNotFoundError:
+            want = ""
+        expect(f"the guide of {name(plan)} is the golden one", r.stdout == want,
+               "".join(difflib.unified_diff(want.splitlines(True), r.stdout.splitlines(True), exp, "upc guide")))
+
+elif a.check == "facts":
+    for plan in PLANS:
+        src = open(plan).read()
+        # the text of the plan's strings, with the language's escapes undone
+        strings = [re.sub(r'\\(.)', r'\1', m) for m in re.findall(r'"((?:[^"\\]|\\.)*)"', src)]
+        strings += re.findall(r'\$\$(.*?)\$\$', src, re.S)
+        guide = upc("guide", plan).stdout
+        allowed_commands = ("uprun ", "upc ", "pg_dump", "--ack", "--backup", "--sql", "--to", "--allow-data-loss")
+        prose = re.sub(r"^(`{3,})[^\n]*\n.*?^\1$", "", guide, flags=re.S | re.M)  # fenced blocks out
+        spans = re.findall(r"(?<!`)(`+)(?!`) ?(.+?) ?(?<!`)\1(?!`)", prose)
+        unknown = []
+        for _, span in spans:
+            if span.startswith(allowed_commands) or span == os.path.basename(plan):
+                continue
+            if span in src or any(span in s for s in strings):
+                continue
+            # a check's expression as the model keeps it, or a name the checker derived (PK_T...)
+            if re.fullmatch(r"(PK|AK|FK|CK|IX)_[^`]*", span):
+                continue
+            unknown.append(span)
+        expect(f"{name(plan)}: every name in the guide is in the plan", not unknown, repr(unknown[:10]))
+        notices = re.findall(r'(?:notice(?:\s+(?:info|warning))?|breaking\s+"[^"]*")\s+"((?:[^"\\]|\\.)*)"', src)
+        missing = [n for n in notices if re.sub(r'\\(.)', r'\1', n) not in guide]
+        expect(f"{name(plan)}: every notice and breaking change is in the guide verbatim", not missing,
+               repr(missing[:3]))
+        versions = re.findall(r'^version\s+"([^"]+)"', src, re.M)
+        last_path = guide.count("\n## Step ")
+        expect(f"{name(plan)}: one section per step of the path", last_path >= 1 and
+               all(f"-> {v}\n" in guide for v in versions if f"| {v} |" in guide), "")
+    g = upc("guide", PLANS[0]).stdout
+    for needle in ("`ServerSideSessions`", "gains column `CoordinateLifetimeWithUserSession` (bool, nullable)",
+                   "`Id`: int -> bigint, rewrites the table on PostgreSQL", "New table `ServerSideSessions`",
+                   "`v7.0-iidentityservertools`", "uprun apply --to 7.0", "uprun rollback --to 6.3"):
+        expect(f"identityserver: the guide says {needle}", needle in g)
+    g = upc("guide", os.path.join(ROOT, "tests", "emit", "every-op.upg")).stdout
+    expect("a step that drops data: back-up advice before it, and --allow-data-loss on its rollback",
+           "**Back up the database before this step.** It deletes data" in g and "--allow-data-loss" in g)
+    g = upc("guide", os.path.join(ROOT, "tests", "emit", "irreversible.upg")).stdout
+    expect("an irreversible step: no rollback command, the reason given",
+           "It cannot be rolled back" in g and "the deleted events are gone" in g and "rollback --to 1.0\n" not in g)
+
+elif a.check == "options":
+    plan = PLANS[0]
+    r = upc("guide", plan, "--from", "6.2", "--to", "6.3")
+    expect("--from 6.2 --to 6.3: that step only", r.returncode == 0 and r.stdout.count("\n## Step ") == 1 and
+           "## Step 4: 6.2 -> 6.3" in r.stdout, r.stderr)
+    r = upc("guide", plan, "--from", "7.0")
+    expect("--from the last version: nothing to do", r.returncode == 0 and "nothing to do" in r.stdout, r.stderr)
+    r = upc("guide", plan, "--to", "9.9")
+    expect("an unknown version: exit 2", r.returncode == 2 and 'no version "9.9"' in r.stderr, r.stderr)
+    r = upc("guide", plan, "--from", "7.0", "--to", "6.0")
+    expect("no path between the versions: exit 2", r.returncode == 2 and "no upgrade path" in r.stderr, r.stderr)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "guide.md")
+        r = upc("guide", plan, "-o", out)
+        expect("-o FILE writes the same guide", r.returncode == 0 and r.stdout == "" and
+               open(out).read() == upc("guide", plan).stdout, r.stderr)
+        r = upc("guide", plan, "-o", os.path.join(tmp, "no", "such", "dir", "g.md"))
+        expect("-o into a missing folder: exit 2, a message, no file", r.returncode == 2 and "could not" in r.stderr
+               and not os.listdir(tmp) == [], r.stderr)
+        bad = os.path.join(tmp, "bad.upg")
+        open(bad, "w").write('plan "x" { dialects sqlite; }\nversion "1.0" { alter table Nope add column A int; }\n')
+        r = upc("guide", bad)
+        expect("a plan with errors: exit 1, the diagnostics, no guide", r.returncode == 1 and r.stdout == "" and
+               "E0320" in r.stderr, r.stdout + r.stderr)
+        r = upc("graph", bad)
+        expect("graph of a plan with errors: exit 1, no graph", r.returncode == 1 and r.stdout == "", r.stdout)
+    r = upc("graph", plan, "--to", "6.1")
+    expect("graph takes no --to: exit 2", r.returncode == 2, r.stderr)
+    r = upc("guide")
+    expect("guide without a plan: exit 2", r.returncode == 2, r.stderr)
+
+elif a.check == "graph":
+    dot = shutil.which("dot")
+    if not dot:
+        sys.exit("dot (graphviz) is not installed: run scripts/setup")
+    for plan in PLANS:
+        r = upc("graph", plan)
+        if not expect(f"upc graph {name(plan)}", r.returncode == 0, r.stderr):
+            continue
+        src = open(plan).read()
+        versions = re.findall(r'^version\s+"([^"]+)"', src, re.M)
+        edges = re.findall(r'^  "[^\n]*" -> "v:', r.stdout, re.M)
+        expect(f"{name(plan)}: one edge per step", len(edges) == len(versions), r.stdout)
+        breaking = len(re.findall(r'^\s*breaking\s+"', src, re.M))
+        expect(f"{name(plan)}: breaking steps in red", (breaking == 0) == ("color=red" not in r.stdout), r.stdout)
+        svg = subprocess.run([dot, "-Tsvg"], input=r.stdout, capture_output=True, text=True)
+        expect(f"{name(plan)}: dot -Tsvg draws it", svg.returncode == 0 and "<svg" in svg.stdout and
+               all(f">{v}<" in svg.stdout for v in versions), svg.stderr)
+        with tempfile.TemporaryDirectory() as tmp:
+            png = subprocess.run(f'"{a.upc}" graph "{plan}" | "{dot}" -Tpng -o "{tmp}/g.png"', shell=True,
+                                 capture_output=True, text=True)
+            ok = png.returncode == 0 and open(f"{tmp}/g.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+            expect(f"{name(plan)}: upc graph | dot -Tpng -o g.png", ok, png.stderr)
+
+elif a.check == "bundle":
+    with tempfile.TemporaryDirectory() as tmp:
+        upc("keygen", "-o", f"{tmp}/k")
+        for plan in PLANS[:2]:
+            b = f"{tmp}/{name(plan)}"
+            r = upc("build", plan, "-o", b, "--key", f"{tmp}/k.key")
+            if not expect(f"build {name(plan)}", r.returncode == 0, r.stderr):
+                continue
+            data = open(f"{b}/guide.md", "rb").read()
+            expect(f"{name(plan)}: the bundle's guide.md is upc guide's output",
+                   data.decode() == upc("guide", plan).stdout)
+            m = json.load(open(f"{b}/manifest.json"))
+            entry = [f for f in m["files"] if f["path"] == "guide.md"]
+            expect(f"{name(plan)}: the manifest lists guide.md with its size and SHA-256",
+                   entry and entry[0]["size"] == len(data) and entry[0]["sha256"] == hashlib.sha256(data).hexdigest(),
+                   json.dumps(m["files"]))
+else:
+    sys.exit(f"unknown check {a.check}")
+
+print(f"{a.check}: {len(failures)} failures")
+sys.exit(1 if failures else 0)
