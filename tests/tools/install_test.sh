@@ -23,6 +23,10 @@ check "the public header is installed" '[ -f "$root/include/upgrade-plan/runtime
 pc=$(find "$root" -name libuprun.pc | head -1)
 check "libuprun.pc is installed" '[ -n "$pc" ]'
 check "libuprun.a is installed" '[ -n "$(find "$root" -name libuprun.a)" ]'
+if [ -d "$build/docs" ] && ls "$build/docs"/*.1 >/dev/null 2>&1; then
+  check "the man pages are installed: upc(1), uprun(1), upg(5)" \
+    '[ -f "$root/share/man/man1/upc.1" ] && [ -f "$root/share/man/man1/uprun.1" ] && [ -f "$root/share/man/man5/upg.5" ]'
+fi
 
 # An embedding program, built against the installed copy only.
 export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$tmp/root
@@ -39,6 +43,10 @@ check "the database it made is one uprun knows" \
 # The runtime alone.
 meson install -C "$build" --destdir "$tmp/rt" --no-rebuild --tags runtime >"$tmp/rt.log" 2>&1 || cat "$tmp/rt.log"
 check "--tags runtime installs uprun and not upc" '[ -x "$tmp/rt$prefix/bin/uprun" ] && [ ! -e "$tmp/rt$prefix/bin/upc" ]'
+if [ -f "$root/share/man/man1/uprun.1" ]; then
+  check "--tags runtime installs uprun(1) and not upc(1)" \
+    '[ -f "$tmp/rt$prefix/share/man/man1/uprun.1" ] && [ ! -e "$tmp/rt$prefix/share/man/man1/upc.1" ]'
+fi
 
 [ "$fail" -eq 0 ] && echo "install: ok" || echo "install: FAILED"
 exit $fail
