@@ -697,9 +697,30 @@ write_output(const char *path, const char *text, size_t len)
     FILE *f;
     int fd;
 
+    struct stat st;
+
     if (!path || strcmp(path, "-") == 0) {
         if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
             fprintf(stderr, "upc: error: could not write to standard output: %s\n", strerror(errno));
+            return 2;
+        }
+        return 0;
+    }
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* a device, a pipe: written in place (a rename would replace it) */
+        if (S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "upc: error: %s is a folder: -o takes a file name\n", path);
+            return 2;
+        }
+        bool ok;
+        if (!(f = fopen(path, "w"))) {
+            fprintf(stderr, "upc: error: could not open %s: %s\n", path, strerror(errno));
+            return 2;
+        }
+        ok = fwrite(text, 1, len, f) == len;
+        ok = (fclose(f) == 0) && ok;
+        if (!ok) {
+            fprintf(stderr, "upc: error: could not write %s: %s\n", path, strerror(errno));
             return 2;
         }
         return 0;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """upc and uprun under valgrind's memcheck: no invalid access, no leak.
 
-upc: check on clean and bad plans, and build. uprun: every command on a SQLite
+upc: check on clean and bad plans, guide and graph, and build. uprun: every command on a SQLite
 database (apply, status, plan --sql, verify, rollback, baseline, verify-bundle),
 a failing step, a refused bundle, and --json."""
 import glob
@@ -30,6 +30,9 @@ cases = [os.path.join(root, "plans", "identityserver.upg")] + \
     sorted(glob.glob(os.path.join(root, "tests", "diag", "*.upg")))[::6]
 for c in cases:
     memcheck([upc, "check", c], (0, 1), c)
+for c in [os.path.join(root, "plans", "identityserver.upg")] + sorted(glob.glob(os.path.join(root, "tests", "emit", "*.upg"))):
+    memcheck([upc, "guide", c, "-o", "/dev/null"], (0,), "upc guide " + c)
+    memcheck([upc, "graph", c], (0,), "upc graph " + c)
 
 with tempfile.TemporaryDirectory() as tmp:
     plan = os.path.join(root, "plans", "identityserver.upg")
