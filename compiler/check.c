@@ -1012,7 +1012,7 @@ stmt_drop_table(struct checker *ck, const struct ast_stmt *s)
              "dropping table \"%s\" deletes its rows", t->name);
     op = rec(ck, IR_DROP_TABLE, s, rec_before(ck, t), NULL);
     if (op)
-        op->lossy = true;
+        op->lossy = has_rows(ck, t); /* a table made in this step held nothing to lose */
     schema_drop_table(&ck->schema, t);
     schema_mark_gone(&ck->schema, gone(ck, "table", t->name, NULL, s->span));
 }
@@ -1160,7 +1160,7 @@ stmt_drop_column(struct checker *ck, const struct ast_stmt *s)
     schema_drop_column(&ck->schema, t, c);
     if ((op = rec(ck, IR_DROP_COLUMN, s, before, t))) {
         op->col = c;
-        op->lossy = true;
+        op->lossy = has_rows(ck, t);
     }
     schema_mark_column_gone(&ck->schema, t, gone(ck, "column", c->name, NULL, s->span));
 }

@@ -51,6 +51,39 @@ md_code(struct strbuf *out, const char *s)
     strbuf_repeat(out, '`', longest + 1);
 }
 
+/* Our own sentences that quote names (findings): Markdown punctuation escaped, one line. */
+static bool
+is_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c & 0x80);
+}
+
+static void
+md_plain(struct strbuf *out, const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        /* an underscore inside a word never starts emphasis: IX_Orders_Paid stays as it is */
+        bool inword = *p == '_' && p > s && is_alnum(p[-1]) && is_alnum(p[1]);
+        if (strchr("\\`*[]<>#|~!&", *p) || (*p == '_' && !inword))
+            strbuf_putc(out, '\\');
+        strbuf_putc(out, *p == '\n' || *p == '\r' ? ' ' : *p);
+    }
+}
+
+/* A fence longer than any run of backticks in s (at least three). */
+static size_t
+fence_for(const char *s)
+{
+    size_t run = 0, longest = 0;
+
+    for (; *s; s++) {
+        run = *s == '`' ? run + 1 : 0;
+        if (run > longest)
+            longest = run;
+    }
+    return longest + 1 > 3 ? longest + 1 : 3;
+}
+
 /* Text inside a table cell: no line breaks, pipes escaped. */
 static void
 md_cell(struct strbuf *out, const char *s)
@@ -122,8 +155,17 @@ op_table_id(const struct ir_op *op)
     return op->after ? (const void *)op->after->id : op->before ? (const void *)op->before->id : NULL;
 }
 
+/* Whether a finding concerns one of the dialects in the mask (or every dialect). */
+static bool
+finding_in(const struct plan_finding *f, unsigned dialects)
+{
+    enum dialect_id d;
+
+    return !f->dialect || (dialect_lookup(f->dialect, &d) && ((dialects >> d) & 1u));
+}
+
 void
-step_summarize(const struct plan_version *v, struct step_summary *s)
+step_summarize(const struct plan_version *v, unsigned dialects, struct step_summary *s)
 {
     const struct ir_step *ir = v->ir;
     const void **seen;
@@ -142,8 +184,9 @@ step_summarize(const struct plan_version *v, struct step_summary *s)
     }
     for (i = 0; i < v->findings.len; i++) {
         const struct plan_finding *f = v->findings.items[i];
-        if (strcmp(f->lint, "table_rewrite") == 0 || strcmp(f->lint, "sqlite_rebuild") == 0 ||
-            strcmp(f->lint, "table_lock") == 0)
+        if (finding_in(f, dialects) &&
+            (strcmp(f->lint, "table_rewrite") == 0 || strcmp(f->lint, "sqlite_rebuild") == 0 ||
+             strcmp(f->lint, "table_lock") == 0))
             s->rewrites = true;
     }
     if (!ir)
@@ -157,8 +200,8 @@ step_summarize(const struct plan_version *v, struct step_summary *s)
         if (op->kind == IR_SQL) {
             s->sql_blocks++;
             for (k = 0; k < DIALECT_COUNT; k++)
-                if (op->irreversible[k])
-                    s->irreversible = true;
+                if (op->irreversible[k] && ((dialects >> k) & 1u))
+                    s->irreversible_in |= 1u << k;
             continue;
         }
         if (op->kind == IR_CREATE_TABLE)
@@ -184,6 +227,11 @@ step_summarize(const struct plan_version *v, struct step_summary *s)
         }
     }
     free(seen);
+    if (!v->parent) {
+        /* a new database: what counts is the tables it ends with */
+        s->new_tables = v->ntables;
+        s->changed_tables = s->renamed_tables = s->dropped_tables = 0;
+    }
 }
 
 void
@@ -488,7 +536,7 @@ op_line(struct strbuf *out, const struct ir_op *op)
 
 /* The schema changes of a step, grouped by table in the order the plan first touches each. */
 static void
-schema_changes(struct strbuf *out, const struct plan *p, const struct plan_version *v)
+schema_changes(struct strbuf *out, const struct plan *p, const struct plan_version *v, unsigned dialects)
 {
     const struct ir_step *ir = v->ir;
     const void **done = xcalloc(ir->nops + 1, sizeof *done);
@@ -516,8 +564,9 @@ schema_changes(struct strbuf *out, const struct plan *p, const struct plan_versi
             strbuf_puts(out, "**\n\n");
             new_table_lines(out, first->after);
         } else if (last->kind == IR_DROP_TABLE && !last->after) {
+            /* named as the database has it before the step (it may be renamed, then dropped) */
             strbuf_puts(out, "**");
-            md_code(out, last->before->name);
+            md_code(out, first->before->name);
             strbuf_puts(out, " is dropped**");
             if (last->lossy)
                 strbuf_puts(out, ", with its rows: rolling back brings the table back empty");
@@ -560,13 +609,13 @@ schema_changes(struct strbuf *out, const struct plan *p, const struct plan_versi
             for (k = 0; k < p->ndialects; k++) {
                 enum dialect_id d = p->dialect_order[k];
                 const char *up = op->sql_up[d];
+                if (!((dialects >> d) & 1u))
+                    continue;
                 strbuf_printf(out, "\n%s:", d == DIALECT_POSTGRES ? "PostgreSQL" : "SQLite");
                 if (!up || !*up) {
                     strbuf_puts(out, " nothing to run.\n");
                 } else {
-                    size_t fence = 3;
-                    for (const char *q = up; (q = strstr(q, "```")); q++)
-                        fence = 4; /* a fence the text cannot close */
+                    size_t fence = fence_for(up); /* a fence the text cannot close */
                     strbuf_puts(out, "\n\n");
                     strbuf_repeat(out, '`', fence);
                     strbuf_puts(out, "sql\n");
@@ -576,10 +625,14 @@ schema_changes(struct strbuf *out, const struct plan *p, const struct plan_versi
                     strbuf_repeat(out, '`', fence);
                     strbuf_putc(out, '\n');
                 }
-                if (op->irreversible[d])
-                    strbuf_printf(out, "\nIt cannot be undone on %s%s%s.\n",
-                                  d == DIALECT_POSTGRES ? "PostgreSQL" : "SQLite",
-                                  op->irreversible[d][0] ? ": " : "", op->irreversible[d]);
+                if (op->irreversible[d]) {
+                    strbuf_printf(out, "\nIt cannot be undone on %s", d == DIALECT_POSTGRES ? "PostgreSQL" : "SQLite");
+                    if (op->irreversible[d][0]) {
+                        strbuf_puts(out, ": ");
+                        md_plain(out, op->irreversible[d]);
+                    }
+                    strbuf_puts(out, ".\n");
+                }
             }
         }
     }
@@ -646,13 +699,15 @@ apply_command(struct strbuf *out, const struct plan_version *to, const struct pl
  * heading: the dialects in the plan's order, then those of every dialect.
  */
 static void
-findings_section(struct strbuf *out, const struct plan *p, const struct plan_version *v,
+findings_section(struct strbuf *out, const struct plan *p, const struct plan_version *v, unsigned dialects,
                  const char *heading, const char *lints)
 {
     bool any = false;
 
     for (size_t k = 0; k <= p->ndialects; k++) {
         const char *d = k < p->ndialects ? dialect_name(p->dialect_order[k]) : NULL;
+        if (k < p->ndialects && !((dialects >> p->dialect_order[k]) & 1u))
+            continue;
         for (size_t i = 0; i < v->findings.len; i++) {
             const struct plan_finding *f = v->findings.items[i];
             const char *hit = strstr(lints, f->lint);
@@ -664,52 +719,91 @@ findings_section(struct strbuf *out, const struct plan *p, const struct plan_ver
             if (!any)
                 strbuf_printf(out, "\n### %s\n\n", heading);
             any = true;
-            strbuf_printf(out, "- %s\n", f->message);
+            strbuf_puts(out, "- ");
+            md_plain(out, f->message);
+            strbuf_putc(out, '\n');
         }
     }
 }
 
+/* The name a table has when the step starts (before any rename in it). */
+static const char *
+table_start_name(const struct ir_step *ir, const void *id)
+{
+    for (size_t i = 0; i < ir->nops; i++)
+        if (ir->ops[i]->kind != IR_SQL && op_table_id(ir->ops[i]) == id && ir->ops[i]->before)
+            return ir->ops[i]->before->name;
+    return "?";
+}
+
+/* The name a column has when the step starts. */
+static const char *
+column_start_name(const struct ir_step *ir, const struct sm_column *col)
+{
+    const struct snap_col *c;
+
+    for (size_t i = 0; i < ir->nops; i++)
+        if (ir->ops[i]->col == col && ir->ops[i]->before && (c = snap_find_col(ir->ops[i]->before, col)))
+            return c->name;
+    return "?";
+}
+
+static const char *
+dialect_title(enum dialect_id d)
+{
+    return d == DIALECT_POSTGRES ? "PostgreSQL" : "SQLite";
+}
+
 /* Before a step that deletes data or cannot be rolled back: what is lost, and to back up first. */
 static void
-backup_advice(struct strbuf *out, const struct plan_version *v, const struct step_summary *s)
+backup_advice(struct strbuf *out, const struct plan_version *v, const struct step_summary *s,
+              unsigned dialects)
 {
+    const struct ir_step *ir = v->ir;
+
     strbuf_puts(out, "\n**Back up the database before this step.**");
-    if (s->irreversible) {
-        strbuf_puts(out, " It cannot be rolled back:");
-        for (size_t i = 0; i < v->ir->nops; i++) {
-            const struct ir_op *op = v->ir->ops[i];
-            for (size_t d = 0; op->kind == IR_SQL && d < DIALECT_COUNT; d++) {
-                if (!op->irreversible[d])
-                    continue;
-                strbuf_puts(out, " a SQL block cannot be undone");
-                if (op->irreversible[d][0])
-                    strbuf_printf(out, " (%s)", op->irreversible[d]);
-                strbuf_putc(out, '.');
+    for (size_t d = 0; d < DIALECT_COUNT; d++) {
+        bool everywhere = s->irreversible_in == dialects;
+        if (!((s->irreversible_in >> d) & 1u))
+            continue;
+        if (everywhere)
+            strbuf_puts(out, " It cannot be rolled back: a SQL block cannot be undone");
+        else
+            strbuf_printf(out, " On %s it cannot be rolled back: a SQL block cannot be undone",
+                          dialect_title((enum dialect_id)d));
+        for (size_t i = 0; i < ir->nops; i++) {
+            const struct ir_op *op = ir->ops[i];
+            if (op->kind == IR_SQL && op->irreversible[d] && op->irreversible[d][0]) {
+                strbuf_puts(out, " (");
+                md_plain(out, op->irreversible[d]);
+                strbuf_putc(out, ')');
                 break;
             }
         }
+        strbuf_putc(out, '.');
+        if (everywhere)
+            break;
     }
-    if (s->lossy) {
-        strbuf_puts(out, " It deletes data that rolling it back cannot restore:\n\n");
-        for (size_t i = 0; i < v->ir->nops; i++) {
-            const struct ir_op *op = v->ir->ops[i];
-            const struct snap_col *c;
-            if (!op->lossy)
-                continue;
-            if (op->kind == IR_DROP_TABLE) {
-                strbuf_puts(out, "- the rows of table ");
-                md_code(out, op->before->name);
-                strbuf_putc(out, '\n');
-            } else if (op->kind == IR_DROP_COLUMN && (c = snap_find_col(op->before, op->col))) {
-                strbuf_puts(out, "- the values of column ");
-                md_code(out, c->name);
-                strbuf_puts(out, " of table ");
-                md_code(out, op->before->name);
-                strbuf_putc(out, '\n');
-            }
-        }
-    } else {
+    if (!s->lossy) {
         strbuf_putc(out, '\n');
+        return;
+    }
+    strbuf_puts(out, " It deletes data that rolling it back cannot restore:\n\n");
+    for (size_t i = 0; i < ir->nops; i++) {
+        const struct ir_op *op = ir->ops[i];
+        if (!op->lossy)
+            continue;
+        if (op->kind == IR_DROP_TABLE) {
+            strbuf_puts(out, "- the rows of table ");
+            md_code(out, table_start_name(ir, op_table_id(op)));
+            strbuf_putc(out, '\n');
+        } else if (op->kind == IR_DROP_COLUMN) {
+            strbuf_puts(out, "- the values of column ");
+            md_code(out, column_start_name(ir, op->col));
+            strbuf_puts(out, " of table ");
+            md_code(out, table_start_name(ir, op_table_id(op)));
+            strbuf_putc(out, '\n');
+        }
     }
 }
 
@@ -724,53 +818,52 @@ added_something(const struct plan_version *v)
 }
 
 static void
-step_section(struct strbuf *out, const struct plan *p, const struct plan_version *v, size_t index)
+step_section(struct strbuf *out, const struct plan *p, const struct plan_version *v, size_t index,
+             unsigned dialects)
 {
     struct step_summary s;
-    size_t i, k;
+    size_t i;
 
-    step_summarize(v, &s);
+    step_summarize(v, dialects, &s);
     strbuf_printf(out, "\n## Step %zu: %s -> %s\n", index, vname(v->parent), v->name);
     if (!v->parent)
         strbuf_printf(out, "\nA new database: this step creates the schema of version %s.\n", v->name);
 
-    /* notices, in the plan's order; warnings stand out */
+    /* notices, in the plan's order, each in a quote (which also contains the author's Markdown) */
     for (i = 0; i < v->ast->stmts.len; i++) {
         const struct ast_stmt *st = v->ast->stmts.items[i];
         if (st->kind != STMT_NOTICE)
             continue;
         strbuf_putc(out, '\n');
-        if (st->level == NOTICE_WARNING)
-            md_text(out, "> **Warning:** ", "> ", st->text.text);
-        else
-            md_text(out, "", "", st->text.text);
+        md_text(out, st->level == NOTICE_WARNING ? "> **Warning:** " : "> **Note:** ", "> ", st->text.text);
     }
 
-    if (s.lossy || s.irreversible)
-        backup_advice(out, v, &s);
+    if (s.lossy || s.irreversible_in)
+        backup_advice(out, v, &s, dialects);
 
     strbuf_puts(out, "\n### Schema changes\n");
-    if (!v->ir || v->ir->nops == 0)
+    if (!v->ir || v->ir->nops == 0) {
         strbuf_puts(out, "\nNone: the database schema does not change in this step.\n");
-    else if (!v->parent) {
-        strbuf_printf(out, "\n%zu new %s:", s.new_tables, plural(s.new_tables, "table", "tables"));
-        for (i = 0, k = 0; i < v->ir->nops; i++) {
-            const struct ir_op *op = v->ir->ops[i];
-            if (op->kind != IR_CREATE_TABLE)
-                continue;
-            strbuf_puts(out, k++ ? ", " : " ");
-            md_code(out, op->after->name);
+    } else if (!v->parent) {
+        /* a new database: the tables the step leaves, by name */
+        if (v->ntables)
+            strbuf_printf(out, "\n%zu %s:", v->ntables, plural(v->ntables, "table", "tables"));
+        else
+            strbuf_puts(out, "\nNo table.");
+        for (i = 0; i < v->ntables; i++) {
+            strbuf_puts(out, i ? ", " : " ");
+            md_code(out, v->schema[i]->name);
         }
-        strbuf_puts(out, ".\n");
+        strbuf_puts(out, v->ntables ? ".\n" : "\n");
         if (s.sql_blocks)
-            strbuf_printf(out, "%zu SQL %s written by the maintainers run too.\n", s.sql_blocks,
-                          plural(s.sql_blocks, "block", "blocks"));
+            strbuf_printf(out, "\n%zu SQL %s written by the maintainers %s too.\n", s.sql_blocks,
+                          plural(s.sql_blocks, "block", "blocks"), plural(s.sql_blocks, "runs", "run"));
     } else {
-        schema_changes(out, p, v);
+        schema_changes(out, p, v, dialects);
     }
 
-    findings_section(out, p, v, "What takes time", "table_rewrite table_lock sqlite_rebuild");
-    findings_section(out, p, v, "What can fail", "narrowing");
+    findings_section(out, p, v, dialects, "What takes time", "table_rewrite table_lock sqlite_rebuild");
+    findings_section(out, p, v, dialects, "What can fail", "narrowing");
 
     if (s.breaking) {
         strbuf_puts(out, "\n### Breaking changes\n\n");
@@ -797,21 +890,26 @@ step_section(struct strbuf *out, const struct plan *p, const struct plan_version
                                           : "");
 
     strbuf_puts(out, "\n### Roll back this step\n\n");
-    if (s.irreversible) {
+    if (s.irreversible_in == dialects) {
         strbuf_puts(out, "It cannot be rolled back: a SQL block of the step cannot be undone (see above). "
                          "Restore the backup instead.\n");
-    } else {
-        strbuf_printf(out, "```sh\nuprun rollback --to %s%s\n```\n", vname(v->parent),
-                      s.lossy ? " --allow-data-loss" : "");
-        if (added_something(v))
-            strbuf_puts(out, "\nRolling back drops what the step added (tables, columns), with the data "
-                             "they hold by then.");
-        if (s.lossy)
-            strbuf_puts(out, "\nThe rollback brings back the structure of what the step dropped, but not its "
-                             "data: restore the backup if you need the data.");
-        if (added_something(v) || s.lossy)
-            strbuf_putc(out, '\n');
+        return;
     }
+    for (size_t d = 0; d < DIALECT_COUNT; d++)
+        if ((s.irreversible_in >> d) & 1u)
+            strbuf_printf(out, "On %s it cannot be rolled back (a SQL block cannot be undone): restore the "
+                               "backup instead. Elsewhere:\n\n",
+                          dialect_title((enum dialect_id)d));
+    strbuf_printf(out, "```sh\nuprun rollback --to %s%s\n```\n", vname(v->parent),
+                  s.lossy ? " --allow-data-loss" : "");
+    if (added_something(v))
+        strbuf_puts(out, "\nRolling back drops what the step added (tables, columns), with the data "
+                         "they hold by then.");
+    if (s.lossy)
+        strbuf_puts(out, "\nThe rollback brings back the structure of what the step dropped, but not its "
+                         "data: restore the backup if you need the data.");
+    if (added_something(v) || s.lossy)
+        strbuf_putc(out, '\n');
 }
 
 void
@@ -821,11 +919,16 @@ guide_write(const struct plan *p, const struct guide_opts *o, struct strbuf *out
     size_t n = plan_path(p, o->from, o->to, &path), i;
     size_t others = 0;
     struct strbuf offpath = STRBUF_INIT;
-    const char *title = p->title ? p->title : p->name;
+    unsigned dialects = o->dialects ? o->dialects & p->dialects : p->dialects;
 
-    strbuf_printf(out, "# %s: upgrade guide\n\n", title);
-    if (p->description)
-        md_text(out, "", "", p->description), strbuf_putc(out, '\n');
+    /* the title on one line; the description in a quote, which contains its Markdown */
+    strbuf_puts(out, "# ");
+    md_cell(out, p->title ? p->title : p->name);
+    strbuf_puts(out, ": upgrade guide\n\n");
+    if (p->description) {
+        md_text(out, "> ", "> ", p->description);
+        strbuf_putc(out, '\n');
+    }
     strbuf_printf(out, "This guide covers the upgrade from %s to %s. It is generated by `upc guide` from "
                        "the plan ",
                   o->from ? o->from->name : "an empty database", o->to->name);
@@ -846,7 +949,7 @@ guide_write(const struct plan *p, const struct guide_opts *o, struct strbuf *out
     for (i = 0; i < n; i++) {
         struct step_summary s;
         struct strbuf ids = STRBUF_INIT;
-        step_summarize(path[i], &s);
+        step_summarize(path[i], dialects, &s);
         strbuf_printf(out, "| %zu | %s | %s | ", path[i]->index + 1, vname(path[i]->parent), path[i]->name);
         step_summary_text(&s, out);
         if (s.rewrites)
@@ -884,36 +987,38 @@ guide_write(const struct plan *p, const struct guide_opts *o, struct strbuf *out
     for (i = 0; i < n; i++) {
         struct step_summary s;
         const struct plan_version *v = path[i];
-        step_summarize(v, &s);
+        step_summarize(v, dialects, &s);
         if (!v->parent)
             strbuf_puts(out, "\n### Starting with an empty database\n\n");
         else
             strbuf_printf(out, "\n### Upgrading from version %s\n\n", v->parent->name);
         strbuf_printf(out, "Step %zu (%s -> %s) ", v->index + 1, vname(v->parent), v->name);
-        if (!v->ir || v->ir->nops == 0)
+        bool has = !v->ir || v->ir->nops == 0;
+        if (has) {
             strbuf_puts(out, "has no schema change");
-        if ((!v->ir || v->ir->nops == 0) && !s.breaking) {
-            strbuf_puts(out, " and no breaking change.");
-            goto next;
-        }
-        else {
+        } else if (s.sql_blocks && s.new_tables + s.changed_tables + s.renamed_tables + s.dropped_tables == 0) {
+            strbuf_printf(out, "runs %zu SQL %s written by the maintainers", s.sql_blocks,
+                          plural(s.sql_blocks, "block", "blocks"));
+        } else {
             strbuf_puts(out, "changes the schema (");
             step_summary_text(&s, out);
             strbuf_putc(out, ')');
         }
         if (s.breaking) {
-            strbuf_printf(out, " and has %zu breaking %s (", s.breaking, plural(s.breaking, "change", "changes"));
+            strbuf_printf(out, " and %s%zu breaking %s (", has ? "" : "has ", s.breaking,
+                          plural(s.breaking, "change", "changes"));
             breaking_ids(out, v, ", ", true);
             strbuf_puts(out, ")");
         } else {
-            strbuf_puts(out, " and has no breaking change");
+            strbuf_puts(out, has ? " and no breaking change" : " and has no breaking change");
         }
         strbuf_puts(out, ".");
-    next:
         if (s.rewrites)
             strbuf_puts(out, " It rewrites or locks tables: on large tables, plan for downtime.");
-        if (s.lossy || s.irreversible)
+        if (s.lossy)
             strbuf_puts(out, " It deletes data: back up first.");
+        else if (s.irreversible_in)
+            strbuf_puts(out, " It cannot be undone: back up first.");
         if (i + 1 < n)
             strbuf_printf(out, " Then continue with \"Upgrading from version %s\".\n", v->name);
         else
@@ -935,7 +1040,7 @@ guide_write(const struct plan *p, const struct guide_opts *o, struct strbuf *out
     strbuf_puts(out, "` shows the same path without changing anything, and `--sql` adds its SQL.\n");
 
     for (i = 0; i < n; i++)
-        step_section(out, p, path[i], path[i]->index + 1);
+        step_section(out, p, path[i], path[i]->index + 1, dialects);
     free(path);
 }
 
@@ -966,15 +1071,19 @@ graph_write(const struct plan *p, struct strbuf *out)
         struct step_summary s;
         struct strbuf label = STRBUF_INIT, ids = STRBUF_INIT;
 
-        step_summarize(v, &s);
+        step_summarize(v, p->dialects, &s);
         strbuf_printf(&label, "step %zu: ", v->index + 1);
         step_summary_text(&s, &label);
         if (s.rewrites)
             strbuf_puts(&label, "\nrewrites or locks tables");
         if (s.lossy)
             strbuf_puts(&label, "\ndeletes data");
-        if (s.irreversible)
+        if (s.irreversible_in == p->dialects)
             strbuf_puts(&label, "\nirreversible");
+        else
+            for (size_t d = 0; d < DIALECT_COUNT; d++)
+                if ((s.irreversible_in >> d) & 1u)
+                    strbuf_printf(&label, "\nirreversible on %s", dialect_title((enum dialect_id)d));
         for (size_t k = 0; k < v->ast->stmts.len; k++) {
             const struct ast_stmt *st = v->ast->stmts.items[k];
             if (st->kind == STMT_BREAKING)
@@ -997,7 +1106,7 @@ graph_write(const struct plan *p, struct strbuf *out)
         strbuf_puts(out, "\"");
         if (s.breaking)
             strbuf_puts(out, ", color=red, fontcolor=red, penwidth=2");
-        if (s.irreversible)
+        if (s.irreversible_in)
             strbuf_puts(out, ", style=bold, arrowhead=tee");
         else if (!v->ir || v->ir->nops == 0)
             strbuf_puts(out, ", style=dashed");

@@ -7,6 +7,7 @@
  *   1  the plan has errors, or asks for something it cannot give (no down-step)
  *   2  usage, I/O or internal error
  */
+#define _XOPEN_SOURCE 700 /* realpath() */
 #include <errno.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -617,7 +618,7 @@ cmd_build(struct cli *cli, char **plans, int nplans)
     o.out_dir = cli->output;
     o.dialects = cli->dialect_mask ? cli->dialect_mask : c.plan.dialects;
     {
-        struct guide_opts go = {NULL, plan_last(&c.plan), base_name(c.sources.files[c.file]->path)};
+        struct guide_opts go = {NULL, plan_last(&c.plan), base_name(c.sources.files[c.file]->path), o.dialects};
         guide_write(&c.plan, &go, &guide);
         extra.path = "guide.md";
         extra.data = strbuf_str(&guide);
@@ -693,11 +694,11 @@ compile_with_ir(struct cli *cli, struct compilation *c, const char *path)
 static int
 write_output(const char *path, const char *text, size_t len)
 {
-    char *tmp;
-    FILE *f;
-    int fd;
-
+    char *tmp, *real = NULL;
+    mode_t mode, mask;
     struct stat st;
+    FILE *f;
+    int fd, rc = 2;
 
     if (!path || strcmp(path, "-") == 0) {
         if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
@@ -706,25 +707,31 @@ write_output(const char *path, const char *text, size_t len)
         }
         return 0;
     }
+    /* through a symbolic link to its file, as an editor would */
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (real = realpath(path, NULL)))
+        path = real;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         /* a device, a pipe: written in place (a rename would replace it) */
+        bool ok;
         if (S_ISDIR(st.st_mode)) {
             fprintf(stderr, "upc: error: %s is a folder: -o takes a file name\n", path);
-            return 2;
+            goto out;
         }
-        bool ok;
         if (!(f = fopen(path, "w"))) {
             fprintf(stderr, "upc: error: could not open %s: %s\n", path, strerror(errno));
-            return 2;
+            goto out;
         }
         ok = fwrite(text, 1, len, f) == len;
         ok = (fclose(f) == 0) && ok;
-        if (!ok) {
+        if (!ok)
             fprintf(stderr, "upc: error: could not write %s: %s\n", path, strerror(errno));
-            return 2;
-        }
-        return 0;
+        rc = ok ? 0 : 2;
+        goto out;
     }
+    /* a new file gets the mode the umask allows; an existing one keeps its own */
+    mask = umask(0);
+    umask(mask);
+    mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : (0666 & ~mask);
     tmp = xmalloc(strlen(path) + 16);
     sprintf(tmp, "%s.tmp-XXXXXX", path);
     fd = mkstemp(tmp);
@@ -735,23 +742,27 @@ write_output(const char *path, const char *text, size_t len)
             unlink(tmp);
         }
         free(tmp);
-        return 2;
+        goto out;
     }
-    if (fwrite(text, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+    if (fwrite(text, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0 ||
+        fchmod(fileno(f), mode) != 0) {
         fprintf(stderr, "upc: error: could not write %s: %s\n", path, strerror(errno));
         fclose(f);
         unlink(tmp);
         free(tmp);
-        return 2;
+        goto out;
     }
-    if (fclose(f) != 0 || chmod(tmp, 0644) != 0 || rename(tmp, path) != 0) {
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
         fprintf(stderr, "upc: error: could not write %s: %s\n", path, strerror(errno));
         unlink(tmp);
         free(tmp);
-        return 2;
+        goto out;
     }
     free(tmp);
-    return 0;
+    rc = 0;
+out:
+    free(real);
+    return rc;
 }
 
 static int
@@ -766,9 +777,17 @@ cmd_guide(struct cli *cli, char **plans, int nplans)
 
     if (nplans != 1)
         return usage_error("%s takes exactly one plan", "guide");
+    if (cli->bad_dialect)
+        return usage_error("unknown dialect \"%s\"; the dialects are postgres and sqlite", cli->dialect);
     compilation_init(&c, &cli->copts);
     if ((rc = compile_with_ir(cli, &c, plans[0])))
         goto done;
+    for (size_t k = 0; k < DIALECT_COUNT; k++) {
+        if ((cli->dialect_mask >> k) & 1u && !plan_has_dialect(&c.plan, (enum dialect_id)k)) {
+            rc = usage_error("the plan does not declare dialect \"%s\"", dialect_name((enum dialect_id)k));
+            goto done;
+        }
+    }
     if (cli->from)
         from = cli_version(&c, cli->from, &bad);
     to = cli->to ? cli_version(&c, cli->to, &bad) : plan_last(&c.plan);
@@ -788,6 +807,7 @@ cmd_guide(struct cli *cli, char **plans, int nplans)
     go.from = from;
     go.to = to;
     go.plan_file = base_name(c.sources.files[c.file]->path);
+    go.dialects = cli->dialect_mask;
     guide_write(&c.plan, &go, &out);
     rc = write_output(cli->output, strbuf_str(&out), out.len);
 done:

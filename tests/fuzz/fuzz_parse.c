@@ -21,7 +21,7 @@ static void
 backend(struct compilation *c)
 {
     struct strbuf out = STRBUF_INIT;
-    struct guide_opts go = {NULL, plan_last(&c->plan), "fuzz.upg"};
+    struct guide_opts go = {NULL, plan_last(&c->plan), "fuzz.upg", 0};
     struct lower_ctx lctx;
     size_t i;
 

@@ -11,6 +11,9 @@
             step, breaking steps in red, every version a node
   bundle    `upc build` puts the same guide into the bundle as guide.md, listed in the
             manifest with its digest
+  tricky    what a review found: a step irreversible on one dialect only, tables made and
+            dropped in one step, a step with only a breaking change, a table renamed then
+            dropped, hostile names in findings, SQL holding fences, a title over two lines
 """
 import argparse
 import difflib
@@ -39,6 +42,7 @@ def expect(name, cond, detail=""):
     print(("ok " if cond else "FAILED ") + name + ("" if cond else "\n  " + detail[-3000:]))
     if not cond:
         failures.append(name)
+    return cond
 
 
 def upc(*args, **kw):
@@ -183,6 +187,81 @@ elif a.check == "bundle":
             expect(f"{name(plan)}: the manifest lists guide.md with its size and SHA-256",
                    entry and entry[0]["size"] == len(data) and entry[0]["sha256"] == hashlib.sha256(data).hexdigest(),
                    json.dumps(m["files"]))
+elif a.check == "tricky":
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = os.path.join(tmp, "tricky.upg")
+        open(plan, "w").write(r"""plan "tricky" {
+  title "Evil\n# Injected";
+  description "A description with an unclosed fence:\n```\nand more";
+  dialects postgres, sqlite;
+}
+version "1.0" {
+  create table ren (Id int primary key);
+  alter table ren rename to ren2;
+  create table tmp (Id int);
+  drop table tmp;
+  create table keep (Id int primary key, Old int);
+  create table `<img src=x onerror=alert(1)>` (Id int primary key);
+}
+version "1.1" {
+  breaking "b1" "Only a breaking change.";
+}
+version "1.2" {
+  notice "An info notice with an unclosed fence:\n```";
+  alter table keep rename column Old to Older;
+  alter table keep drop column Older allow data_loss;
+  alter table `<img src=x onerror=alert(1)>` alter column Id type bigint allow table_rewrite, sqlite_rebuild;
+  sql postgres { up $$SELECT 1 AS "````"$$; down "SELECT 1"; }
+  sql sqlite { up "SELECT 1"; irreversible "one-way on sqlite"; }
+}
+version "1.3" {
+  alter table keep rename to keep3;
+  drop table keep3 allow data_loss;
+}
+""")
+        r = upc("check", plan)
+        if not expect("the tricky plan checks clean", r.returncode == 0, r.stderr):
+            sys.exit(1)
+        g = upc("guide", plan).stdout
+        step = lambda n: g.split(f"## Step {n}:", 1)[1].split("\n## Step ", 1)[0]
+        expect("the title stays one heading", g.startswith("# Evil # Injected: upgrade guide\n") and
+               "\n# Injected" not in g, g[:200])
+        expect("the description is quoted, so its fence cannot swallow the guide",
+               "> A description with an unclosed fence:\n> ```\n> and more\n" in g)
+        expect("an info notice is quoted too", "> **Note:** An info notice with an unclosed fence:\n> ```\n" in g)
+        s1 = step(1)
+        expect("a new database lists the tables it ends with (not one made and dropped in the step)",
+               "3 tables:" in s1 and "`ren2`" in s1 and "`tmp`" not in s1 and "`ren`," not in s1, s1)
+        expect("a table made and dropped in one step deletes no data", "Back up" not in s1 and
+               "--allow-data-loss" not in s1, s1)
+        expect("a step with only a breaking change reads right",
+               "Step 2 (1.0 -> 1.1) has no schema change and 1 breaking change (`b1`)." in g)
+        s3 = step(3)
+        expect("irreversible on SQLite only: said so, and the rollback command for the others",
+               "On SQLite it cannot be rolled back" in s3 and "uprun rollback --to 1.1 --allow-data-loss" in s3, s3)
+        expect("the SQL holding a four-backtick run gets a longer fence", "`````sql\nSELECT 1 AS \"````\"\n`````" in s3, s3)
+        findings = s3.split("### What takes time", 1)[1].split("###", 1)[0]
+        expect("names in findings cannot become HTML: every < escaped",
+               "\\<img" in findings and re.search(r"(?<!\\)[<>]", findings) is None, findings)
+        expect("a column renamed then dropped is named as the database has it", "column `Old` of table `keep`" in s3, s3)
+        s4 = step(4)
+        expect("a table renamed then dropped is named as the database has it",
+               "**`keep` is dropped**" in s4 and "the rows of table `keep`" in s4, s4)
+        g = upc("guide", plan, "--dialect", "postgres").stdout
+        s3 = g.split("## Step 3:", 1)[1].split("\n## Step ", 1)[0]
+        expect("--dialect postgres: the step rolls back, no SQLite SQL or findings",
+               "cannot be rolled back" not in s3 and "SQLite" not in s3 and "uprun rollback --to 1.1" in s3, s3)
+        r = upc("guide", plan, "--dialect", "oracle")
+        expect("--dialect unknown: exit 2", r.returncode == 2, r.stderr)
+        upc("keygen", "-o", f"{tmp}/k")
+        r = upc("build", plan, "-o", f"{tmp}/b", "--key", f"{tmp}/k.key", "--dialect", "postgres")
+        expect("a postgres-only bundle carries the postgres-only guide", r.returncode == 0 and
+               open(f"{tmp}/b/guide.md").read() == g, r.stderr)
+        r = upc("graph", plan)
+        dot = shutil.which("dot")
+        expect("the graph marks the step irreversible on SQLite and draws", "irreversible on SQLite" in r.stdout and
+               (not dot or subprocess.run([dot, "-Tsvg"], input=r.stdout, capture_output=True, text=True).returncode == 0),
+               r.stdout)
 else:
     sys.exit(f"unknown check {a.check}")
 
