@@ -978,6 +978,15 @@ guide_write(const struct plan *p, const struct guide_opts *o, struct strbuf *out
     strbuf_puts(out, ". `uprun apply` takes this path by itself, one step at a time, each step in its own "
                      "transaction, and stops at the first failure with the database at the last good "
                      "version; run it again to resume.\n");
+    if (o->from && !o->from->parent) {
+        struct step_summary s0;
+        step_summarize(o->from, dialects, &s0);
+        strbuf_printf(out, "\nA new, empty database starts with step %zu (empty -> %s), which creates the "
+                           "schema of version %s (%zu %s); `uprun apply` runs it first. `upc guide --from "
+                           "empty` describes it.\n",
+                      o->from->index + 1, o->from->name, o->from->name, s0.new_tables,
+                      plural(s0.new_tables, "table", "tables"));
+    }
     if (others)
         strbuf_printf(out, "\n%s %s of the plan (%s) %s not on this path; `upc guide --to VERSION` covers "
                            "%s.\n",

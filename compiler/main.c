@@ -90,7 +90,8 @@ static const char usage_text[] =
     "      --at=V             the version (default: the last version)\n"
     "\n"
     "Options of upc guide and upc graph:\n"
-    "      --from=V           guide: start at version V (default: an empty database)\n"
+    "      --from=V           guide: start at version V (default: the first version;\n"
+    "                         \"empty\" adds the step that creates it)\n"
     "      --to=V             guide: the last version covered (default: the last version)\n"
     "  -o, --output=FILE      write to FILE instead of standard output\n"
     "\n"
@@ -571,6 +572,20 @@ read_password(const char *keyfile)
     return xstrdup(buf);
 }
 
+/*
+ * The guide's default start: the baseline (the first version) of the path
+ * to `to`, or an empty database when `to` is the baseline itself.
+ */
+static struct plan_version *
+guide_baseline(struct plan_version *to)
+{
+    if (!to || !to->parent)
+        return NULL;
+    while (to->parent)
+        to = to->parent;
+    return to;
+}
+
 static int
 cmd_build(struct cli *cli, char **plans, int nplans)
 {
@@ -618,7 +633,8 @@ cmd_build(struct cli *cli, char **plans, int nplans)
     o.out_dir = cli->output;
     o.dialects = cli->dialect_mask ? cli->dialect_mask : c.plan.dialects;
     {
-        struct guide_opts go = {NULL, plan_last(&c.plan), base_name(c.sources.files[c.file]->path), o.dialects};
+        struct guide_opts go = {guide_baseline(plan_last(&c.plan)), plan_last(&c.plan),
+                                base_name(c.sources.files[c.file]->path), o.dialects};
         guide_write(&c.plan, &go, &guide);
         extra.path = "guide.md";
         extra.data = strbuf_str(&guide);
@@ -788,9 +804,11 @@ cmd_guide(struct cli *cli, char **plans, int nplans)
             goto done;
         }
     }
-    if (cli->from)
-        from = cli_version(&c, cli->from, &bad);
     to = cli->to ? cli_version(&c, cli->to, &bad) : plan_last(&c.plan);
+    if (cli->from && strcmp(cli->from, "empty") != 0)
+        from = cli_version(&c, cli->from, &bad);
+    else if (!cli->from && to)
+        from = guide_baseline(to);
     if (bad) {
         rc = 2;
         goto done;

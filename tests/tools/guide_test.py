@@ -96,10 +96,10 @@ elif a.check == "facts":
         missing = [n for n in notices if re.sub(r'\\(.)', r'\1', n) not in guide]
         expect(f"{name(plan)}: every notice and breaking change is in the guide verbatim", not missing,
                repr(missing[:3]))
-        versions = re.findall(r'^version\s+"([^"]+)"', src, re.M)
-        last_path = guide.count("\n## Step ")
-        expect(f"{name(plan)}: one section per step of the path", last_path >= 1 and
-               all(f"-> {v}\n" in guide for v in versions if f"| {v} |" in guide), "")
+        rows = re.findall(r"^\| (\d+) \| (\S+) \| (\S+) \|", guide, re.M)
+        expect(f"{name(plan)}: one section per step of the overview, in order",
+               rows and guide.count("\n## Step ") == len(rows) and
+               all(f"\n## Step {n}: {f} -> {t}\n" in guide for n, f, t in rows), repr(rows))
     g = upc("guide", PLANS[0]).stdout
     for needle in ("`ServerSideSessions`", "gains column `CoordinateLifetimeWithUserSession` (bool, nullable)",
                    "`Id`: int -> bigint, rewrites the table on PostgreSQL", "New table `ServerSideSessions`",
@@ -117,6 +117,9 @@ elif a.check == "options":
     r = upc("guide", plan, "--from", "6.2", "--to", "6.3")
     expect("--from 6.2 --to 6.3: that step only", r.returncode == 0 and r.stdout.count("\n## Step ") == 1 and
            "## Step 4: 6.2 -> 6.3" in r.stdout, r.stderr)
+    r = upc("guide", plan, "--from", "empty")
+    expect("--from empty: the step that creates the baseline too", r.returncode == 0 and
+           "## Step 1: empty -> 6.0" in r.stdout and r.stdout.count("\n## Step ") == 5, r.stderr)
     r = upc("guide", plan, "--from", "7.0")
     expect("--from the last version: nothing to do", r.returncode == 0 and "nothing to do" in r.stdout, r.stderr)
     r = upc("guide", plan, "--to", "9.9")
@@ -222,7 +225,7 @@ version "1.3" {
         r = upc("check", plan)
         if not expect("the tricky plan checks clean", r.returncode == 0, r.stderr):
             sys.exit(1)
-        g = upc("guide", plan).stdout
+        g = upc("guide", plan, "--from", "empty").stdout
         step = lambda n: g.split(f"## Step {n}:", 1)[1].split("\n## Step ", 1)[0]
         expect("the title stays one heading", g.startswith("# Evil # Injected: upgrade guide\n") and
                "\n# Injected" not in g, g[:200])
@@ -248,6 +251,9 @@ version "1.3" {
         expect("a table renamed then dropped is named as the database has it",
                "**`keep` is dropped**" in s4 and "the rows of table `keep`" in s4, s4)
         g = upc("guide", plan, "--dialect", "postgres").stdout
+        expect("by default the guide starts at the baseline, and says how a new database begins",
+               "covers the upgrade from 1.0 to 1.3" in g and "## Step 1:" not in g and
+               "A new, empty database starts with step 1 (empty -> 1.0)" in g, g[:1500])
         s3 = g.split("## Step 3:", 1)[1].split("\n## Step ", 1)[0]
         expect("--dialect postgres: the step rolls back, no SQLite SQL or findings",
                "cannot be rolled back" not in s3 and "SQLite" not in s3 and "uprun rollback --to 1.1" in s3, s3)
