@@ -287,12 +287,9 @@ base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
-/*
- * Compiles one plan with the IR recorded and picks its dialect. Returns 0,
- * or the exit status after reporting (1: the plan has errors, 2: usage).
- */
+/* Compiles one plan with the IR recorded (no dialect chosen). 0, or the exit status. */
 static int
-compile_for_sql(struct cli *cli, struct compilation *c, const char *path, enum dialect_id *d)
+compile_with_ir(struct cli *cli, struct compilation *c, const char *path)
 {
     int rc;
 
@@ -304,8 +301,20 @@ compile_for_sql(struct cli *cli, struct compilation *c, const char *path, enum d
     }
     render(cli, c);
     summary(cli, c->diag.n_errors, c->diag.n_warnings);
-    if (rc == 1)
-        return 1;
+    return rc;
+}
+
+/*
+ * Compiles one plan with the IR recorded and picks its dialect. Returns 0,
+ * or the exit status after reporting (1: the plan has errors, 2: usage).
+ */
+static int
+compile_for_sql(struct cli *cli, struct compilation *c, const char *path, enum dialect_id *d)
+{
+    int rc;
+
+    if ((rc = compile_with_ir(cli, c, path)))
+        return rc;
     if (cli->dialect) {
         if (!dialect_lookup(cli->dialect, d))
             return usage_error("unknown dialect \"%s\"; the dialects are postgres and sqlite",
@@ -613,15 +622,7 @@ cmd_build(struct cli *cli, char **plans, int nplans)
     }
     memset(&o, 0, sizeof o);
     compilation_init(&c, &cli->copts);
-    cli->copts.record_ir = true;
-    rc = compile_front(&c, plans[0], &cli->copts);
-    if (rc == 2) {
-        fprintf(stderr, "upc: error: %s\n", c.io_error);
-        goto done;
-    }
-    render(cli, &c);
-    summary(cli, c.diag.n_errors, c.diag.n_warnings);
-    if (rc == 1)
+    if ((rc = compile_with_ir(cli, &c, plans[0])))
         goto done;
     for (k = 0; k < DIALECT_COUNT; k++) {
         d = (enum dialect_id)k;
@@ -682,23 +683,6 @@ done:
     sig_seckey_free(key);
     strbuf_free(&guide);
     compilation_free(&c);
-    return rc;
-}
-
-/* Compiles one plan with the IR recorded (no dialect chosen). 0, or the exit status. */
-static int
-compile_with_ir(struct cli *cli, struct compilation *c, const char *path)
-{
-    int rc;
-
-    cli->copts.record_ir = true;
-    rc = compile_front(c, path, &cli->copts);
-    if (rc == 2) {
-        fprintf(stderr, "upc: error: %s\n", c->io_error);
-        return 2;
-    }
-    render(cli, c);
-    summary(cli, c->diag.n_errors, c->diag.n_warnings);
     return rc;
 }
 
