@@ -176,19 +176,6 @@ rec(struct checker *ck, enum ir_kind kind, const struct ast_stmt *s, struct snap
     return op;
 }
 
-static const struct snap_key *
-snap_key_named(const struct snap_table *t, const char *name)
-{
-    size_t i;
-
-    if (t->pk && strcmp(t->pk->name, name) == 0)
-        return t->pk;
-    for (i = 0; i < t->nkeys; i++)
-        if (strcmp(t->keys[i].name, name) == 0)
-            return &t->keys[i];
-    return NULL;
-}
-
 static const struct snap_index *
 snap_index_named(const struct snap_table *t, const char *name)
 {
@@ -1430,7 +1417,7 @@ stmt_add_constraint(struct checker *ck, const struct ast_stmt *s)
         }
     }
     if ((op = rec(ck, IR_ADD_KEY, s, before, t)))
-        op->key = snap_key_named(op->after, k->name);
+        op->key = snap_find_key(op->after, k->name);
     if (!has_rows(ck, t))
         return;
     if (pg(ck))
@@ -1467,7 +1454,7 @@ stmt_drop_key(struct checker *ck, const struct ast_stmt *s, struct sm_table *t, 
         schema_drop_key(&ck->schema, t, k);
     }
     if ((op = rec(ck, IR_DROP_KEY, s, before, t)))
-        op->key = snap_key_named(before, k->name);
+        op->key = snap_find_key(before, k->name);
 }
 
 static void

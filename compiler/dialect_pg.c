@@ -28,36 +28,6 @@ column_def(struct strbuf *b, const struct snap_col *c)
     }
 }
 
-/* CONSTRAINT "name" PRIMARY KEY (...) | UNIQUE (...) | FOREIGN KEY ... | CHECK (...) */
-static void
-constraint_def(struct strbuf *b, const struct snap_key *k)
-{
-    strbuf_puts(b, "CONSTRAINT ");
-    sql_quote_ident(b, k->name);
-    switch (k->kind) {
-    case KEY_PRIMARY:
-        strbuf_puts(b, " PRIMARY KEY ");
-        sql_col_list(b, k->cols, k->ncols);
-        break;
-    case KEY_UNIQUE:
-        strbuf_puts(b, " UNIQUE ");
-        sql_col_list(b, k->cols, k->ncols);
-        break;
-    case KEY_FOREIGN:
-        strbuf_puts(b, " FOREIGN KEY ");
-        sql_col_list(b, k->cols, k->ncols);
-        strbuf_puts(b, " REFERENCES ");
-        sql_quote_ident(b, k->ref_table);
-        strbuf_putc(b, ' ');
-        sql_col_list(b, k->ref_cols, k->nref);
-        sql_on_delete(b, k->on_delete);
-        break;
-    case KEY_CHECK:
-        strbuf_printf(b, " CHECK (%s)", k->expr);
-        break;
-    }
-}
-
 static void
 alter_table(struct strbuf *b, const char *table)
 {
@@ -107,11 +77,11 @@ create_table(struct lower_out *lo, const struct ir_op *op, const struct snap_tab
     }
     if (t->pk) {
         strbuf_puts(b, ",\n    ");
-        constraint_def(b, t->pk);
+        sql_constraint_def(b, t->pk);
     }
     for (i = 0; i < t->nkeys; i++) {
         strbuf_puts(b, ",\n    ");
-        constraint_def(b, &t->keys[i]);
+        sql_constraint_def(b, &t->keys[i]);
     }
     strbuf_puts(b, "\n)");
     lower_end(lo);
@@ -135,7 +105,7 @@ add_constraint(struct lower_out *lo, const struct ir_op *op, const char *table,
     lower_begin(lo, op);
     alter_table(&lo->out->body, table);
     strbuf_puts(&lo->out->body, " ADD ");
-    constraint_def(&lo->out->body, k);
+    sql_constraint_def(&lo->out->body, k);
     lower_end(lo);
 }
 
@@ -147,19 +117,6 @@ drop_constraint(struct lower_out *lo, const struct ir_op *op, const char *table,
     strbuf_puts(&lo->out->body, " DROP CONSTRAINT ");
     sql_quote_ident(&lo->out->body, name);
     lower_end(lo);
-}
-
-static const struct snap_key *
-key_named(const struct snap_table *t, const char *name)
-{
-    size_t i;
-
-    if (t->pk && strcmp(t->pk->name, name) == 0)
-        return t->pk;
-    for (i = 0; i < t->nkeys; i++)
-        if (strcmp(t->keys[i].name, name) == 0)
-            return &t->keys[i];
-    return NULL;
 }
 
 /* ALTER COLUMN for what differs between the column in `from` and in `to`. */
@@ -275,7 +232,7 @@ pg_lower_op(struct lower_out *lo, const struct ir_op *op, bool down)
         if (to->pk && !(from->pk && strcmp(from->pk->name, to->pk->name) == 0))
             add_constraint(lo, op, to->name, to->pk);
         for (i = 0; i < to->nkeys; i++)
-            if (!key_named(from, to->keys[i].name))
+            if (!snap_find_key(from, to->keys[i].name))
                 add_constraint(lo, op, to->name, &to->keys[i]);
         return;
     case IR_RENAME_COLUMN:
@@ -294,7 +251,7 @@ pg_lower_op(struct lower_out *lo, const struct ir_op *op, bool down)
         return;
     case IR_ADD_KEY:
     case IR_DROP_KEY:
-        if (key_named(to, op->key->name)) {
+        if (snap_find_key(to, op->key->name)) {
             add_constraint(lo, op, to->name, op->key);
             return;
         }

@@ -60,33 +60,6 @@ identity_pk(const struct snap_table *t, const struct snap_col *c)
 }
 
 static void
-table_constraint(struct strbuf *b, const struct snap_key *k)
-{
-    strbuf_puts(b, "CONSTRAINT ");
-    sql_quote_ident(b, k->name);
-    switch (k->kind) {
-    case KEY_PRIMARY:
-        strbuf_puts(b, " PRIMARY KEY ");
-        sql_col_list(b, k->cols, k->ncols);
-        break;
-    case KEY_FOREIGN:
-        strbuf_puts(b, " FOREIGN KEY ");
-        sql_col_list(b, k->cols, k->ncols);
-        strbuf_puts(b, " REFERENCES ");
-        sql_quote_ident(b, k->ref_table);
-        strbuf_putc(b, ' ');
-        sql_col_list(b, k->ref_cols, k->nref);
-        sql_on_delete(b, k->on_delete);
-        break;
-    case KEY_CHECK:
-        strbuf_printf(b, " CHECK (%s)", k->expr);
-        break;
-    case KEY_UNIQUE:
-        break; /* an index, see table_indexes() */
-    }
-}
-
-static void
 create_index(struct lower_out *lo, const struct ir_op *op, const char *table, const char *name,
              bool unique, const char *const *cols, size_t ncols)
 {
@@ -147,13 +120,13 @@ create_table_as(struct lower_out *lo, const struct ir_op *op, const struct snap_
     }
     if (t->pk && !pk_on_column) {
         strbuf_puts(b, ",\n    ");
-        table_constraint(b, t->pk);
+        sql_constraint_def(b, t->pk);
     }
     for (i = 0; i < t->nkeys; i++) {
         if (t->keys[i].kind == KEY_UNIQUE)
             continue;
         strbuf_puts(b, ",\n    ");
-        table_constraint(b, &t->keys[i]);
+        sql_constraint_def(b, &t->keys[i]);
     }
     strbuf_puts(b, "\n)");
     lower_end(lo);
@@ -168,19 +141,6 @@ cols_have(const char *const *cols, size_t n, const char *name)
         if (strcmp(cols[i], name) == 0)
             return true;
     return false;
-}
-
-static const struct snap_key *
-key_named(const struct snap_table *t, const char *name)
-{
-    size_t i;
-
-    if (t->pk && strcmp(t->pk->name, name) == 0)
-        return t->pk;
-    for (i = 0; i < t->nkeys; i++)
-        if (strcmp(t->keys[i].name, name) == 0)
-            return &t->keys[i];
-    return NULL;
 }
 
 /*
@@ -210,7 +170,7 @@ needs_rebuild(const struct ir_op *op, const struct snap_table *from, const struc
                 if (k->kind == KEY_FOREIGN && cols_have(k->cols, k->ncols, c->name) &&
                     (c->dflt || k->ncols > 1))
                     return true;
-                if (k->kind == KEY_CHECK && !key_named(from, k->name) && k->ncols != 1)
+                if (k->kind == KEY_CHECK && !snap_find_key(from, k->name) && k->ncols != 1)
                     return true;
             }
             return false;
@@ -385,7 +345,7 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
             column_def(b, ct, NULL);
             for (i = 0; i < to->nkeys; i++) {
                 const struct snap_key *k = &to->keys[i];
-                if (key_named(from, k->name) || !cols_have(k->cols, k->ncols, ct->name))
+                if (snap_find_key(from, k->name) || !cols_have(k->cols, k->ncols, ct->name))
                     continue;
                 if (k->kind == KEY_FOREIGN) {
                     strbuf_puts(b, " CONSTRAINT ");
@@ -403,7 +363,7 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
             }
             lower_end(lo);
             for (i = 0; i < to->nkeys; i++)
-                if (to->keys[i].kind == KEY_UNIQUE && !key_named(from, to->keys[i].name))
+                if (to->keys[i].kind == KEY_UNIQUE && !snap_find_key(from, to->keys[i].name))
                     create_index(lo, op, to->name, to->keys[i].name, true, to->keys[i].cols,
                                  to->keys[i].ncols);
             return;
@@ -411,7 +371,7 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
         cf = snap_find_col(from, op->col);
         /* the unique indexes that went with the column go first */
         for (i = 0; i < from->nkeys; i++)
-            if (from->keys[i].kind == KEY_UNIQUE && !key_named(to, from->keys[i].name))
+            if (from->keys[i].kind == KEY_UNIQUE && !snap_find_key(to, from->keys[i].name))
                 drop_index(lo, op, from->keys[i].name);
         lower_begin(lo, op);
         strbuf_puts(b, "ALTER TABLE ");
@@ -434,7 +394,7 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
         return;
     case IR_ADD_KEY:
     case IR_DROP_KEY: /* unique constraints only: the others rebuild */
-        if (key_named(to, op->key->name))
+        if (snap_find_key(to, op->key->name))
             create_index(lo, op, to->name, op->key->name, true, op->key->cols, op->key->ncols);
         else
             drop_index(lo, op, op->key->name);

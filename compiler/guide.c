@@ -401,17 +401,6 @@ new_table_lines(struct strbuf *out, const struct snap_table *t)
     }
 }
 
-static bool
-has_key(const struct snap_table *t, const char *name)
-{
-    if (t->pk && strcmp(t->pk->name, name) == 0)
-        return true;
-    for (size_t i = 0; i < t->nkeys; i++)
-        if (strcmp(t->keys[i].name, name) == 0)
-            return true;
-    return false;
-}
-
 /* The keys declared with a column as it is added (add column ... primary key). */
 static void
 new_keys_lines(struct strbuf *out, const struct snap_table *before, const struct snap_table *after)
@@ -422,7 +411,7 @@ new_keys_lines(struct strbuf *out, const struct snap_table *before, const struct
         strbuf_putc(out, '\n');
     }
     for (size_t i = 0; i < after->nkeys; i++) {
-        if (has_key(before, after->keys[i].name))
+        if (snap_find_key(before, after->keys[i].name))
             continue;
         strbuf_puts(out, "- new ");
         key_text(out, &after->keys[i]);

@@ -81,6 +81,19 @@ snap_find_col(const struct snap_table *t, const struct sm_column *id)
     return NULL;
 }
 
+const struct snap_key *
+snap_find_key(const struct snap_table *t, const char *name)
+{
+    size_t i;
+
+    if (t->pk && strcmp(t->pk->name, name) == 0)
+        return t->pk;
+    for (i = 0; i < t->nkeys; i++)
+        if (strcmp(t->keys[i].name, name) == 0)
+            return &t->keys[i];
+    return NULL;
+}
+
 void
 ir_push(struct arena *a, struct ir_step *step, struct ir_op *op)
 {

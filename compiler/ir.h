@@ -102,6 +102,9 @@ struct snap_table *snap_table(struct arena *a, const struct sm_table *t);
 /* The column of snapshot t whose identity is id, or NULL. */
 const struct snap_col *snap_find_col(const struct snap_table *t, const struct sm_column *id);
 
+/* The key (the primary key, or a unique, foreign or check constraint) of t called name, or NULL. */
+const struct snap_key *snap_find_key(const struct snap_table *t, const char *name);
+
 void ir_push(struct arena *a, struct ir_step *step, struct ir_op *op);
 
 #endif

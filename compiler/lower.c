@@ -251,3 +251,32 @@ lower_step(const struct lower_ctx *ctx, const struct plan_version *v, bool down,
     for (i = 0; i < ir->nops; i++)
         pg_lower_op(&lo, ir->ops[down ? ir->nops - 1 - i : i], down);
 }
+
+void
+sql_constraint_def(struct strbuf *b, const struct snap_key *k)
+{
+    strbuf_puts(b, "CONSTRAINT ");
+    sql_quote_ident(b, k->name);
+    switch (k->kind) {
+    case KEY_PRIMARY:
+        strbuf_puts(b, " PRIMARY KEY ");
+        sql_col_list(b, k->cols, k->ncols);
+        break;
+    case KEY_UNIQUE:
+        strbuf_puts(b, " UNIQUE ");
+        sql_col_list(b, k->cols, k->ncols);
+        break;
+    case KEY_FOREIGN:
+        strbuf_puts(b, " FOREIGN KEY ");
+        sql_col_list(b, k->cols, k->ncols);
+        strbuf_puts(b, " REFERENCES ");
+        sql_quote_ident(b, k->ref_table);
+        strbuf_putc(b, ' ');
+        sql_col_list(b, k->ref_cols, k->nref);
+        sql_on_delete(b, k->on_delete);
+        break;
+    case KEY_CHECK:
+        strbuf_printf(b, " CHECK (%s)", k->expr);
+        break;
+    }
+}

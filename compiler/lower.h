@@ -76,6 +76,11 @@ void lower_end(struct lower_out *lo);
 void lower_comment(struct lower_out *lo, const char *text);
 /* The column list ("a", "b"). */
 void sql_col_list(struct strbuf *out, const char *const *cols, size_t n);
+/*
+ * CONSTRAINT "name" PRIMARY KEY (...) | UNIQUE (...) | FOREIGN KEY ... | CHECK (...):
+ * the same in both dialects (SQLite makes unique constraints indexes, and does not ask).
+ */
+void sql_constraint_def(struct strbuf *b, const struct snap_key *k);
 /* ON DELETE ... of a foreign key, with a leading space, or nothing. */
 void sql_on_delete(struct strbuf *out, enum ast_fk_action a);
 /* Appends an author's sql text, making sure it ends with ";" and a newline. */

@@ -327,12 +327,6 @@ sql_digest(const struct bundle_file *f, char out[65])
 
 /* --- versions and paths -------------------------------------------------- */
 
-static const struct mf_version *
-find_version(const struct manifest *m, const char *name)
-{
-    return manifest_version(m, name);
-}
-
 static bool
 same_version(const char *a, const char *b)
 {
@@ -347,8 +341,8 @@ is_ancestor(const struct manifest *m, const char *anc, const char *v)
     size_t i;
 
     if (!anc)
-        return !v || find_version(m, v); /* the empty database comes before every version */
-    if (!(a = find_version(m, anc)) || !(x = find_version(m, v)))
+        return !v || manifest_version(m, v); /* the empty database comes before every version */
+    if (!(a = manifest_version(m, anc)) || !(x = manifest_version(m, v)))
         return false;
     /* parents have lower indices: walk up from v until at or below anc */
     for (i = (size_t)(x - m->versions); i != SIZE_MAX && i > (size_t)(a - m->versions);)
@@ -360,7 +354,7 @@ is_ancestor(const struct manifest *m, const char *anc, const char *v)
 static const char *
 meeting_point(const struct manifest *m, const char *a, const char *b)
 {
-    const struct mf_version *x = find_version(m, a), *y = find_version(m, b);
+    const struct mf_version *x = manifest_version(m, a), *y = manifest_version(m, b);
     size_t i, k;
 
     if (!x || !y)
@@ -406,13 +400,13 @@ find_path(uprun *u, const char *from, const char *to, struct path_step **out)
     *out = NULL;
     if (down && !is_ancestor(m, to, from))
         return SIZE_MAX;
-    for (v = hi; !same_version(v, lo); v = find_version(m, v)->from)
+    for (v = hi; !same_version(v, lo); v = manifest_version(m, v)->from)
         n++;
     *out = calloc(n + 1, sizeof **out);
     if (!*out)
         return SIZE_MAX;
     i = 0;
-    for (v = hi; !same_version(v, lo); v = find_version(m, v)->from) {
+    for (v = hi; !same_version(v, lo); v = manifest_version(m, v)->from) {
         struct path_step *ps = &(*out)[down ? i : n - 1 - i];
         ps->step = manifest_step_to(m, v);
         ps->ds = manifest_step_dialect(ps->step, u->dialect);
@@ -424,6 +418,36 @@ find_path(uprun *u, const char *from, const char *to, struct path_step **out)
         i++;
     }
     return n;
+}
+
+enum path_want { PATH_EITHER, PATH_UP, PATH_DOWN };
+
+/*
+ * The path from current to `to` that a command may take: *n steps into a
+ * malloc'd *path. UPRUN_PATH_REFUSED, with the way round in the hint, when
+ * there is none or it goes the other way than want.
+ */
+static int
+path_for(uprun *u, const char *current, const char *to, enum path_want want, struct path_step **path,
+         size_t *n, struct rt_error *err)
+{
+    *n = find_path(u, current, to, path);
+    if (*n != SIZE_MAX && (want == PATH_EITHER || *n == 0 || (*path)[0].down == (want == PATH_DOWN)))
+        return UPRUN_OK;
+    if (want == PATH_EITHER)
+        rt_fail(err, "there is no path from %s to %s: neither follows the other", vname(current), vname(to));
+    else
+        rt_fail(err, "there is no %s path from %s to %s", want == PATH_UP ? "upgrade" : "rollback",
+                vname(current), vname(to));
+    if (*n == SIZE_MAX)
+        branches_hint(u, current, to, err);
+    else if (want == PATH_UP)
+        snprintf(err->hint, sizeof err->hint, "Version %s comes before %s: use uprun rollback --to %s.",
+                 vname(to), vname(current), vname(to));
+    else
+        snprintf(err->hint, sizeof err->hint, "Version %s comes after %s: use uprun apply --to %s.",
+                 vname(to), vname(current), vname(to));
+    return UPRUN_PATH_REFUSED;
 }
 
 /*
@@ -458,7 +482,7 @@ read_state(uprun *u, char **current, bool *has_history, struct rt_error *err)
     if (history_current(u->db, current, &any, err))
         return UPRUN_USAGE;
     *has_history = any;
-    if (*current && !find_version(m, *current)) {
+    if (*current && !manifest_version(m, *current)) {
         rt_fail(err, "the database is at version %s, which this bundle does not know (it has %s to "
                      "%s)",
                 *current, m->versions[0].name, m->versions[m->nversions - 1].name);
@@ -467,7 +491,7 @@ read_state(uprun *u, char **current, bool *has_history, struct rt_error *err)
         return UPRUN_DB_REFUSED;
     }
     /* the steps that brought it here must be this bundle's */
-    for (v = *current; v; v = find_version(m, v)->from) {
+    for (v = *current; v; v = manifest_version(m, v)->from) {
         const struct mf_step *s = manifest_step_to(m, v);
         const struct mf_dialect_step *d = manifest_step_dialect(s, u->dialect);
         char digest[65];
@@ -883,12 +907,12 @@ resolve_target(uprun *u, const char *target, const char **out, struct rt_error *
         *out = NULL;
         return UPRUN_OK;
     }
-    if (!find_version(m, target)) {
+    if (!manifest_version(m, target)) {
         rt_fail(err, "the bundle has no version \"%s\" (it has %s to %s)", target,
                 m->versions[0].name, m->versions[m->nversions - 1].name);
         return UPRUN_PATH_REFUSED;
     }
-    *out = find_version(m, target)->name;
+    *out = manifest_version(m, target)->name;
     return UPRUN_OK;
 }
 
@@ -918,7 +942,7 @@ uprun_status(uprun *u, struct rt_error *err)
     {
         /* the versions after the current one on its chain (parents come first) */
         char line[1024] = "";
-        const struct mf_version *cv = find_version(m, current);
+        const struct mf_version *cv = manifest_version(m, current);
         bool *after = calloc(m->nversions + 1, sizeof *after);
         size_t len = 0, shown = 0, more = 0;
         for (i = 0; after && i < m->nversions; i++) {
@@ -993,14 +1017,8 @@ uprun_plan(uprun *u, const char *target, bool with_sql, struct rt_error *err)
     if ((rc = connect_db(u, CONNECT_READ, err)) || (rc = read_state(u, &current, &has_history, err)) ||
         (rc = resolve_target(u, target, &to, err)))
         goto done;
-    n = find_path(u, current, to, &path);
-    if (n == SIZE_MAX) {
-        rc = UPRUN_PATH_REFUSED;
-        rt_fail(err, "there is no path from %s to %s: neither follows the other", vname(current),
-                vname(to));
-        branches_hint(u, current, to, err);
+    if ((rc = path_for(u, current, to, PATH_EITHER, &path, &n, err)))
         goto done;
-    }
     if (n == 0) {
         info(u, "the database is at %s already: nothing to do", vname(current));
         goto done;
@@ -1125,18 +1143,8 @@ uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
     if ((rc = connect_db(u, CONNECT_CREATE, err)) || (rc = resolve_target(u, o->target, &to, err)) ||
         (rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)))
         goto done;
-    n = find_path(u, current, to, &path);
-    if (n == SIZE_MAX || (n > 0 && path[0].down)) {
-        rc = UPRUN_PATH_REFUSED;
-        rt_fail(err, "there is no upgrade path from %s to %s", vname(current), vname(to));
-        if (n != SIZE_MAX)
-            snprintf(err->hint, sizeof err->hint, "Version %s comes before %s: use uprun rollback "
-                                                  "--to %s.",
-                     vname(to), vname(current), vname(to));
-        else
-            branches_hint(u, current, to, err);
+    if ((rc = path_for(u, current, to, PATH_UP, &path, &n, err)))
         goto done;
-    }
     if (n == 0) {
         info(u, "the database is at %s already: nothing to do", vname(current));
         goto done;
@@ -1208,18 +1216,8 @@ uprun_rollback(uprun *u, const char *target, bool allow_data_loss, struct rt_err
     if ((rc = connect_db(u, CONNECT_WRITE, err)) || (rc = resolve_target(u, target ? target : "empty", &to, err)) ||
         (rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)))
         goto done;
-    n = find_path(u, current, to, &path);
-    if (n == SIZE_MAX || (n > 0 && !path[0].down)) {
-        rc = UPRUN_PATH_REFUSED;
-        rt_fail(err, "there is no rollback path from %s to %s", vname(current), vname(to));
-        if (n != SIZE_MAX)
-            snprintf(err->hint, sizeof err->hint, "Version %s comes after %s: use uprun apply --to "
-                                                  "%s.",
-                     vname(to), vname(current), vname(to));
-        else
-            branches_hint(u, current, to, err);
+    if ((rc = path_for(u, current, to, PATH_DOWN, &path, &n, err)))
         goto done;
-    }
     if (n == 0) {
         info(u, "the database is at %s already: nothing to do", vname(current));
         goto done;
