@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/core/strbuf.h"
-#include "compiler/core/util.h"
+#include "core/strbuf.h"
+#include "core/util.h"
 #include "compiler/ir.h"
 #include "compiler/plan.h"
 

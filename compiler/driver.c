@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "compiler/core/strbuf.h"
+#include "core/strbuf.h"
 #include "grammar/parse.h"
 
 void

@@ -16,9 +16,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "compiler/core/arena.h"
-#include "compiler/core/diag.h"
-#include "compiler/core/source.h"
+#include "core/arena.h"
+#include "core/diag.h"
+#include "core/source.h"
 #include "compiler/plan.h"
 #include "grammar/ast.h"
 

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "compiler/core/strbuf.h"
+#include "core/strbuf.h"
 #include "compiler/plan.h"
 
 /* What one step (from v's parent to v) does, counted for overviews and edge labels. */

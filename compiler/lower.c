@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#include "compiler/core/util.h"
+#include "core/util.h"
 
 void
 sql_quote_ident(struct strbuf *out, const char *name)

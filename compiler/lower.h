@@ -16,7 +16,7 @@
 
 #include <stdbool.h>
 
-#include "compiler/core/strbuf.h"
+#include "core/strbuf.h"
 #include "compiler/ir.h"
 #include "compiler/plan.h"
 

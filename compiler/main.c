@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "compiler/build.h"
-#include "compiler/core/util.h"
+#include "core/util.h"
 #include "compiler/driver.h"
 #include "compiler/expect.h"
 #include "compiler/guide.h"

@@ -10,9 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "compiler/core/arena.h"
-#include "compiler/core/diag.h"
-#include "compiler/core/hmap.h"
+#include "core/arena.h"
+#include "core/diag.h"
+#include "core/hmap.h"
 #include "compiler/schema.h"
 #include "compiler/version.h"
 #include "grammar/ast.h"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/core/util.h"
+#include "core/util.h"
 #include "compiler/plan.h"
 
 static const char *const dialect_names[DIALECT_COUNT] = {

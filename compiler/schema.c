@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/core/util.h"
+#include "core/util.h"
 
 enum undo_kind {
     UNDO_REL_PUT,

@@ -23,9 +23,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "compiler/core/arena.h"
-#include "compiler/core/hmap.h"
-#include "compiler/core/source.h"
+#include "core/arena.h"
+#include "core/hmap.h"
+#include "core/source.h"
 #include "compiler/types.h"
 #include "grammar/ast.h"
 

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/core/util.h"
+#include "core/util.h"
 
 static const struct {
     const char *name;

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "compiler/core/diag.h"
+#include "core/diag.h"
 #include "grammar/ast.h"
 
 enum type_kind {

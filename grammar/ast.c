@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "compiler/core/strbuf.h"
+#include "core/strbuf.h"
 
 struct ast_file *
 ast_file_new(struct arena *a)

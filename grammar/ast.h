@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "compiler/core/arena.h"
-#include "compiler/core/source.h"
-#include "compiler/core/vec.h"
+#include "core/arena.h"
+#include "core/source.h"
+#include "core/vec.h"
 
 /* A name as written: bare identifier, keyword used as a name, or `quoted`. */
 struct ast_ident {

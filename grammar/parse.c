@@ -7,7 +7,7 @@
  */
 #include "grammar/parse.h"
 
-#include "compiler/core/util.h"
+#include "core/util.h"
 #include "grammar/parser.h"
 
 #define YYSTYPE UPG_YYSTYPE

@@ -9,9 +9,9 @@
 
 #include <stdint.h>
 
-#include "compiler/core/arena.h"
-#include "compiler/core/diag.h"
-#include "compiler/core/source.h"
+#include "core/arena.h"
+#include "core/diag.h"
+#include "core/source.h"
 #include "grammar/ast.h"
 
 /* Everything the scanner and the parser share: one pointer, passed to both. */

@@ -32,7 +32,7 @@
  */
 
 %code requires {
-#include "compiler/core/source.h"
+#include "core/source.h"
 #include "grammar/ast.h"
 struct parse_ctx;
 }
@@ -44,9 +44,9 @@ int upg_yyparse(struct parse_ctx *ctx);
 %code {
 #include <string.h>
 
-#include "compiler/core/diag.h"
-#include "compiler/core/strbuf.h"
-#include "compiler/core/util.h"
+#include "core/diag.h"
+#include "core/strbuf.h"
+#include "core/util.h"
 #include "grammar/keywords.h"
 #include "grammar/parse.h"
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "compiler/core/strbuf.h"
+#include "core/strbuf.h"
 #include "compiler/driver.h"
 
 #define HEADER "plan \"p\" { dialects postgres, sqlite; }\n"

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* test_diag.c: rendering of diagnostics (compiler/core/diag.c, source.c). */
+/* test_diag.c: rendering of diagnostics (core/diag.c, source.c). */
 #include "tests/unit/unittest.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/core/diag.h"
+#include "core/diag.h"
 
 struct fixture {
     struct arena arena;

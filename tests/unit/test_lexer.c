@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/core/arena.h"
-#include "compiler/core/diag.h"
-#include "compiler/core/source.h"
+#include "core/arena.h"
+#include "core/diag.h"
+#include "core/source.h"
 #include "grammar/parse.h"
 #include "grammar/parser.h"
 

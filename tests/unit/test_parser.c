@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/core/strbuf.h"
+#include "core/strbuf.h"
 #include "grammar/parse.h"
 
 struct parsed {

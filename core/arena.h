@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "compiler/core/util.h"
+#include "core/util.h"
 
 struct arena_block;
 

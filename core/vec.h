@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "compiler/core/arena.h"
+#include "core/arena.h"
 
 #define VEC(T)                                                                                     \
     struct {                                                                                       \

@@ -4,14 +4,14 @@
  * A file is read whole (plans are small; the fuzzer's 100 MB line is the
  * outlier) so that the lexer can scan it in place without copying.
  */
-#include "compiler/core/source.h"
+#include "core/source.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/core/util.h"
-#include "compiler/core/vec.h"
+#include "core/util.h"
+#include "core/vec.h"
 
 void
 source_set_init(struct source_set *set, struct arena *a)

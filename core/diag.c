@@ -8,14 +8,14 @@
  * and golden files stay aligned and deterministic. Lines longer than a
  * screen are shown through a window around the caret.
  */
-#include "compiler/core/diag.h"
+#include "core/diag.h"
 
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/core/strbuf.h"
+#include "core/strbuf.h"
 
 enum { SNIPPET_MAX_COLS = 120, SNIPPET_LEAD_COLS = 40 };
 

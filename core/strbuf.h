@@ -10,7 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#include "compiler/core/util.h"
+#include "core/util.h"
 
 struct strbuf {
     char *data; /* NUL-terminated once anything was appended; NULL before */

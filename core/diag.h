@@ -20,9 +20,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "compiler/core/arena.h"
-#include "compiler/core/source.h"
-#include "compiler/core/vec.h"
+#include "core/arena.h"
+#include "core/source.h"
+#include "core/vec.h"
 
 enum diag_severity { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE };
 

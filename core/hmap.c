@@ -4,13 +4,13 @@
  * is rebuilt (dropping tombstones) when live entries plus tombstones pass
  * 3/4 of the capacity, so create/drop churn during schema replay stays O(1).
  */
-#include "compiler/core/hmap.h"
+#include "core/hmap.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/core/util.h"
+#include "core/util.h"
 
 static const char hmap_tombstone_[1];
 #define HMAP_TOMBSTONE (hmap_tombstone_)

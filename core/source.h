@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "compiler/core/arena.h"
+#include "core/arena.h"
 
 /* The largest file upc accepts; offsets are 32-bit. */
 #define SOURCE_MAX_BYTES ((size_t)1 << 30)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* strbuf.c: growable strings, doubling capacity (cproc's struct array). */
-#include "compiler/core/strbuf.h"
+#include "core/strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

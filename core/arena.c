@@ -4,7 +4,7 @@
  * the next block gets a block of its own, so big token texts (a 100 MB line)
  * do not waste the rest of a shared block.
  */
-#include "compiler/core/arena.h"
+#include "core/arena.h"
 
 #include <stdarg.h>
 #include <stdalign.h>

@@ -3,7 +3,7 @@
  * util.c: the x-allocators, fatal(), ASCII folding, a UTF-8 decoder and the
  * edit distance used for "did you mean" hints.
  */
-#include "compiler/core/util.h"
+#include "core/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>

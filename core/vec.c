@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* vec.c: the one out-of-line helper behind VEC_PUSH / VEC_INSERT. */
-#include "compiler/core/vec.h"
+#include "core/vec.h"
 
 void
 vec_grow_(struct arena *a, void **items, size_t *cap, size_t elem, size_t need)
