@@ -126,152 +126,95 @@ file_entry(struct mf_file *f, const char *path, const char *data, size_t len)
     f->size = len;
 }
 
-/* The header comment of a step file, for a reader who runs it by hand. */
+
+/* The manifest's entry of a step, but its dialects (filled as compile_lower() emits them). */
 static void
-step_header(struct strbuf *out, const struct plan *p, size_t index, const char *from,
-            const char *to, bool down, enum dialect_id d, const struct step_sql *s)
+step_entry(const struct build_opts *o, const struct compilation *c, const struct plan_version *v,
+           struct mf_step *ms)
 {
-    strbuf_printf(out, "-- upgrade-plan: plan \"%s\", step %zu, %s -> %s (%s), %s\n", p->name,
-                  index, down ? to : from, down ? from : to, down ? "down" : "up",
-                  dialect_name(d));
-    if (d == DIALECT_POSTGRES)
-        strbuf_puts(out, "-- Runs in one transaction: uprun does it, or psql -1 -v ON_ERROR_STOP=1 "
-                         "-f FILE.\n");
-    else if (s->fk_off)
-        strbuf_puts(out, "-- Runs in one transaction, with PRAGMA foreign_keys = OFF before BEGIN "
-                         "and ON after COMMIT:\n-- uprun does it, or see upc sql.\n");
-    else
-        strbuf_puts(out, "-- Runs in one transaction: uprun does it, or sqlite3 -bail with "
-                         "BEGIN; ... COMMIT; around it.\n");
-    if (down && s->lossy)
-        strbuf_puts(out, "-- Lossy: the structure comes back, the data dropped by the step does "
-                         "not.\n");
-    if (s->nstatements == 0)
-        strbuf_puts(out, "-- Nothing to do: the step changes no schema.\n");
-    strbuf_putc(out, '\n');
-}
-
-static const char *
-base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-
-    return slash ? slash + 1 : path;
-}
-
-/* One step of the manifest, its SQL and schema files written under tmp. */
-static int
-build_step(struct compilation *c, const struct build_opts *o, const char *tmp, size_t index,
-           const struct plan_version *v, struct mf_step *ms, struct rt_error *err)
-{
-    const char *from = v->parent ? v->parent->name : "empty";
-    struct lower_ctx lctx;
     size_t i, k, n = 0;
 
-    memset(&lctx, 0, sizeof lctx);
-    lctx.plan = &c->plan;
-    lctx.origin_file = base_name(c->sources.files[c->file]->path);
-    lctx.sources = &c->sources;
-    ms->index = (unsigned)index;
+    ms->index = (unsigned)(v->index + 1);
     ms->from = xstrdup_or_null(v->parent ? v->parent->name : NULL);
     ms->to = xstrdup(v->name);
-    for (i = 0; i < v->ast->stmts.len; i++) {
-        const struct ast_stmt *s = v->ast->stmts.items[i];
-        if (s->kind == STMT_NOTICE)
-            ms->nnotices++;
-        else if (s->kind == STMT_BREAKING)
-            ms->nbreaking++;
+    ms->notices = xcalloc(v->nnotices + 1, sizeof *ms->notices);
+    for (i = 0; i < v->nnotices; i++) {
+        ms->notices[i].level = xstrdup(v->notices[i].warning ? "warning" : "info");
+        ms->notices[i].text = xstrdup(v->notices[i].text);
     }
-    ms->notices = xcalloc(ms->nnotices + 1, sizeof *ms->notices);
-    ms->breaking = xcalloc(ms->nbreaking + 1, sizeof *ms->breaking);
-    ms->nnotices = ms->nbreaking = 0;
-    for (i = 0; i < v->ast->stmts.len; i++) {
-        const struct ast_stmt *s = v->ast->stmts.items[i];
-        if (s->kind == STMT_NOTICE) {
-            ms->notices[ms->nnotices].level = xstrdup(s->level == NOTICE_WARNING ? "warning"
-                                                                                 : "info");
-            ms->notices[ms->nnotices++].text = xstrdup(s->text.text);
-        } else if (s->kind == STMT_BREAKING) {
-            ms->breaking[ms->nbreaking].id = xstrdup(s->id.text);
-            ms->breaking[ms->nbreaking++].text = xstrdup(s->text.text);
-        }
+    ms->nnotices = v->nnotices;
+    ms->breaking = xcalloc(v->nbreaking + 1, sizeof *ms->breaking);
+    for (i = 0; i < v->nbreaking; i++) {
+        ms->breaking[i].id = xstrdup(v->breaking[i].id);
+        ms->breaking[i].text = xstrdup(v->breaking[i].text);
     }
+    ms->nbreaking = v->nbreaking;
     ms->findings = xcalloc(v->findings.len + 1, sizeof *ms->findings);
     for (i = 0; i < v->findings.len; i++) {
         const struct plan_finding *f = v->findings.items[i];
-        if (f->dialect && !((o->dialects >> (f->dialect[0] == 'p' ? DIALECT_POSTGRES
-                                                                   : DIALECT_SQLITE)) & 1u))
+        if (f->dialect && !((o->dialects >> f->dialect->id) & 1u))
             continue; /* about a dialect this bundle leaves out */
         ms->findings[ms->nfindings].lint = xstrdup(f->lint);
-        ms->findings[ms->nfindings].dialect = xstrdup_or_null(f->dialect);
+        ms->findings[ms->nfindings].dialect = xstrdup_or_null(f->dialect ? f->dialect->name : NULL);
         ms->findings[ms->nfindings++].message = xstrdup(f->message);
     }
     for (k = 0; k < c->plan.ndialects; k++)
         n += (o->dialects >> c->plan.dialect_order[k]) & 1u;
     ms->dialects = xcalloc(n + 1, sizeof *ms->dialects);
-    for (k = 0; k < c->plan.ndialects; k++) {
-        enum dialect_id d = c->plan.dialect_order[k];
-        struct mf_dialect_step *md;
-        struct step_sql up, down;
-        struct strbuf text = STRBUF_INIT;
-        char path[512];
-        json_t *schema;
-        char *sj;
-        int rc = 0;
+}
 
-        if (!((o->dialects >> d) & 1u))
-            continue;
-        md = &ms->dialects[ms->ndialects++];
-        md->dialect = xstrdup(dialect_name(d));
-        lctx.dialect = d;
-        lower_step(&lctx, v, false, &up);
-        lower_step(&lctx, v, true, &down);
-        md->transactional = true;
-        md->foreign_keys_off = up.fk_off || down.fk_off;
-        md->down_lossy = down.lossy;
-        md->up_statements = (unsigned)up.nstatements;
-        /* up */
-        step_header(&text, &c->plan, index, from, v->name, false, d, &up);
-        strbuf_append(&text, strbuf_str(&up.body), up.body.len);
-        snprintf(path, sizeof path, "%s/%04zu-%s-to-%s.up.sql", dialect_name(d), index, from,
-                 v->name);
-        rc = write_file(tmp, path, strbuf_str(&text), text.len, err);
-        file_entry(&md->up, path, strbuf_str(&text), text.len);
-        /* down */
-        if (rc == 0 && down.irreversible) {
-            md->irreversible = xstrdup(down.irreversible_reason ? down.irreversible_reason : "");
-        } else if (rc == 0) {
-            strbuf_reset(&text);
-            step_header(&text, &c->plan, index, from, v->name, true, d, &down);
-            strbuf_append(&text, strbuf_str(&down.body), down.body.len);
-            snprintf(path, sizeof path, "%s/%04zu-%s-to-%s.down.sql", dialect_name(d), index,
-                     from, v->name);
-            rc = write_file(tmp, path, strbuf_str(&text), text.len, err);
-            file_entry(&md->down, path, strbuf_str(&text), text.len);
-            md->has_down = true;
-            md->down_statements = (unsigned)down.nstatements;
-        }
-        /* the schema after the step */
-        if (rc == 0) {
-            schema = expect_schema(v, d);
-            sj = canon_dump(schema);
-            json_decref(schema);
-            strbuf_reset(&text);
-            strbuf_puts(&text, sj ? sj : "");
-            strbuf_putc(&text, '\n');
-            free(sj);
-            snprintf(path, sizeof path, "%s/%04zu-%s-to-%s.schema.json", dialect_name(d), index,
-                     from, v->name);
-            rc = write_file(tmp, path, strbuf_str(&text), text.len, err);
-            file_entry(&md->schema, path, strbuf_str(&text), text.len);
-        }
-        strbuf_free(&text);
-        strbuf_free(&up.body);
-        strbuf_free(&down.body);
-        if (rc)
+/* Writes text to tmp/path and fills the manifest's entry for it. 0, or -1 with err. */
+static int
+put_file(const char *tmp, const char *path, const char *text, size_t len, struct mf_file *f,
+         struct rt_error *err)
+{
+    int rc = write_file(tmp, path, text, len, err);
+
+    file_entry(f, path, text, len);
+    return rc;
+}
+
+struct step_writer {
+    const char *tmp;
+    struct manifest *m;
+    struct rt_error *err;
+};
+
+/* compile_lower()'s writer: one step's files for one dialect, and their manifest entry. */
+static int
+write_step(void *arg, const struct lowered_step *s)
+{
+    struct step_writer *w = arg;
+    const struct plan_version *v = s->v;
+    const char *from = v->parent ? v->parent->name : "empty", *name = s->dialect->name;
+    struct mf_step *ms = &w->m->steps[v->index];
+    struct mf_dialect_step *md = &ms->dialects[ms->ndialects++];
+    char path[512], *delta;
+    int rc;
+
+    md->dialect = xstrdup(name);
+    md->transactional = true;
+    md->up_statements = (unsigned)s->up_info.nstatements;
+    md->foreign_keys_off = s->up_info.fk_off || s->down_info.fk_off;
+    md->down_lossy = s->down_info.lossy;
+    snprintf(path, sizeof path, "%s/%04zu-%s-to-%s.up.sql", name, s->index, from, v->name);
+    if ((rc = put_file(w->tmp, path, strbuf_str(&s->up), s->up.len, &md->up, w->err)))
+        return rc;
+    if (s->has_down) {
+        snprintf(path, sizeof path, "%s/%04zu-%s-to-%s.down.sql", name, s->index, from, v->name);
+        if ((rc = put_file(w->tmp, path, strbuf_str(&s->down), s->down.len, &md->down, w->err)))
             return rc;
+        md->has_down = true;
+        md->down_statements = (unsigned)s->down_info.nstatements;
+    } else {
+        md->irreversible = xstrdup(s->down_info.irreversible_reason ? s->down_info.irreversible_reason : "");
     }
-    return 0;
+    /* what the step changes in the expected schema */
+    delta = expect_delta_text(v, s->dialect->id);
+    snprintf(path, sizeof path, "%s/%04zu-%s-to-%s.schema.json", name, s->index, from, v->name);
+    rc = put_file(w->tmp, path, delta, strlen(delta), &md->schema, w->err);
+    free(delta);
+    return rc;
 }
 
 /* "plan:NAME\tversion:LAST\tfile:manifest.json\thashed", dated when SOURCE_DATE_EPOCH says. */
@@ -294,7 +237,7 @@ build_bundle(struct compilation *c, const struct build_opts *o, struct build_res
     struct manifest m;
     char tmp[4096], *man = NULL, *sig = NULL, *tc = NULL;
     const char *sde = getenv("SOURCE_DATE_EPOCH");
-    const struct source *src = c->sources.files[c->file];
+    const struct source *src = c->sources.files[c->file]; /* hashed into the manifest */
     size_t mlen = 0, i, k;
     bool exists;
     int rc = -1;
@@ -322,7 +265,7 @@ build_bundle(struct compilation *c, const struct build_opts *o, struct build_res
     m.plan_name = xstrdup(c->plan.name);
     m.plan_title = xstrdup_or_null(c->plan.title);
     m.plan_description = xstrdup_or_null(c->plan.description);
-    m.source_file = xstrdup(base_name(src->path));
+    m.source_file = xstrdup(compilation_file_name(c));
     sig_sha256_hex((const unsigned char *)src->text, src->len, m.source_sha256);
     m.dialects = xcalloc(DIALECT_COUNT + 1, sizeof *m.dialects);
     for (k = 0; k < c->plan.ndialects; k++) {
@@ -344,9 +287,15 @@ build_bundle(struct compilation *c, const struct build_opts *o, struct build_res
         const struct plan_version *v = c->plan.versions[i];
         m.versions[i].name = xstrdup(v->name);
         m.versions[i].from = xstrdup_or_null(v->parent ? v->parent->name : NULL);
-        if (build_step(c, o, tmp, i + 1, v, &m.steps[i], err))
-            goto done;
+        step_entry(o, c, v, &m.steps[i]);
         m.nsteps++;
+    }
+    {
+        /* the lower pass, each step's scripts written as they come */
+        struct step_writer w = {tmp, &m, err};
+        if (compile_lower(c, c->plan.versions, c->plan.nversions, o->dialects, LOWER_UP | LOWER_DOWN,
+                          FRAME_BUNDLE, write_step, &w))
+            goto done;
     }
     m.files = xcalloc(o->nextra + 1, sizeof *m.files);
     for (i = 0; i < o->nextra; i++) {

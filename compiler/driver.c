@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* driver.c: the front half of the pipeline, parse -> resolve -> check. */
+/* driver.c: the pipeline, parse -> resolve -> check -> lint -> lower (driver.h). */
 #include "compiler/driver.h"
 
 #include <string.h>
 
+#include "compiler/check.h"
+#include "compiler/lint.h"
 #include "core/strbuf.h"
 #include "grammar/parse.h"
 
@@ -27,6 +29,14 @@ compilation_free(struct compilation *c)
     arena_free(&c->arena);
 }
 
+const char *
+compilation_file_name(const struct compilation *c)
+{
+    const char *path = c->sources.files[c->file]->path, *slash = strrchr(path, '/');
+
+    return slash ? slash + 1 : path;
+}
+
 static void
 dump_versions(const struct plan *p, FILE *out)
 {
@@ -44,6 +54,7 @@ dump_versions(const struct plan *p, FILE *out)
     }
 }
 
+/* The pass list. */
 static int
 run_passes(struct compilation *c, const struct compile_opts *opts)
 {
@@ -62,11 +73,20 @@ run_passes(struct compilation *c, const struct compile_opts *opts)
     /* resolve */
     pass_resolve(&c->plan, c->ast, &c->arena, &c->diag);
     c->plan_resolved = true;
-    c->plan.record_ir = opts->record_ir;
     if (opts->dump == DUMP_VERSIONS)
         dump_versions(&c->plan, opts->dump_out);
-    /* check: runs after resolve errors too, over the versions that resolved */
+    /* check: runs after resolve errors too, over the versions that resolved; records the IR */
     pass_check(&c->plan, &c->arena, &c->diag);
+    ir_check(&c->plan);
+    /* lint: over the IR */
+    pass_lint(&c->plan, &c->arena, &c->diag);
+    if (opts->dump == DUMP_IR) {
+        struct strbuf sb = STRBUF_INIT;
+        ir_dump(&c->plan, &c->sources, &sb);
+        fputs(strbuf_str(&sb), opts->dump_out);
+        strbuf_free(&sb);
+    }
+    /* lower: on demand, by compile_lower(), once the plan is clean */
     return diag_errors(&c->diag) ? 1 : 0;
 }
 
@@ -89,4 +109,40 @@ compile_front_buffer(struct compilation *c, const char *name, const char *text, 
         return 2;
     }
     return run_passes(c, opts);
+}
+
+int
+compile_lower(const struct compilation *c, struct plan_version *const *versions, size_t n,
+              unsigned dialects, unsigned want, enum step_frame frame, lower_emit_fn emit,
+              void *arg)
+{
+    struct lower_ctx lctx;
+    size_t i, k;
+    int rc = 0;
+
+    assert(diag_errors(&c->diag) == 0);
+    memset(&lctx, 0, sizeof lctx);
+    lctx.plan = &c->plan;
+    lctx.origin_file = compilation_file_name(c);
+    lctx.sources = &c->sources;
+    for (i = 0; i < n && rc == 0; i++) {
+        for (k = 0; k < c->plan.ndialects && rc == 0; k++) {
+            enum dialect_id d = c->plan.dialect_order[k];
+            struct lowered_step s;
+            if (!((dialects >> d) & 1u))
+                continue;
+            memset(&s, 0, sizeof s);
+            s.v = versions[i];
+            s.index = versions[i]->index + 1;
+            s.dialect = lctx.dialect = dialect_get(d);
+            if (want & LOWER_UP)
+                s.has_up = step_script(&lctx, s.v, s.index, false, frame, &s.up, &s.up_info);
+            if (want & LOWER_DOWN)
+                s.has_down = step_script(&lctx, s.v, s.index, true, frame, &s.down, &s.down_info);
+            rc = emit(arg, &s);
+            strbuf_free(&s.up);
+            strbuf_free(&s.down);
+        }
+    }
+    return rc;
 }

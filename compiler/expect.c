@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * expect.c: the model's schema in canonical form (expect.h, runtime/canon.h).
- * Each dialect keeps what it can report back: SQLite has no names for
- * primary and foreign keys, no introspectable checks, and unique
- * constraints that are unique indexes.
+ * Each dialect keeps what its catalogue can report back (dialect.h): SQLite
+ * has no names for primary and foreign keys, no introspectable checks, and
+ * unique constraints that are unique indexes.
  */
 #include "compiler/expect.h"
 
@@ -13,163 +13,261 @@
 #include "compiler/lower.h"
 #include "runtime/canon.h"
 
-void
-expect_type_name(struct strbuf *out, const struct sm_type *t, enum dialect_id d)
+/*
+ * The table is written straight as canonical JSON text (compact, keys
+ * sorted, arrays sorted by name, unnamed foreign keys by their text): a
+ * bundle of 10,000 steps has tens of thousands of tables to write, and a
+ * JSON tree for each would cost more than the rest of the build.
+ */
+
+/* An element of an array, as text, with the name it sorts by. */
+struct elem {
+    const char *name;
+    char *text;
+};
+
+static int
+cmp_elem(const void *a, const void *b)
 {
-    if (d == DIALECT_SQLITE) {
-        sql_type(out, t, d);
-        return;
-    }
-    switch (t->kind) {
-    case TY_DECIMAL:
-        strbuf_printf(out, "numeric(%u,%u)", (unsigned)t->precision, (unsigned)t->scale);
-        return;
-    case TY_STRING:
-        strbuf_printf(out, "character varying(%u)", (unsigned)t->len);
-        return;
-    case TY_TIMESTAMP:
-        strbuf_puts(out, "timestamp without time zone");
-        return;
-    default:
-        sql_type(out, t, d); /* boolean, integer, bigint, double precision, text, ... */
-        return;
-    }
+    const struct elem *x = a, *y = b;
+    int r = strcmp(x->name ? x->name : "", y->name ? y->name : "");
+
+    return r ? r : strcmp(x->text, y->text);
 }
 
-/* The default's value as the database will report it, normalised. */
-static json_t *
-default_value(const struct snap_col *c, const char *type, enum dialect_id d)
+/* Sorts the elements, appends them as a JSON array, and frees their texts. */
+static void
+put_array(struct strbuf *out, struct elem *e, size_t n)
 {
-    const struct ast_literal *l = c->dflt;
-    const char *raw;
-    char *norm;
-    json_t *j;
-
-    if (!l || l->kind == LIT_NULL)
-        return json_null();
-    if (l->kind == LIT_TRUE || l->kind == LIT_FALSE)
-        raw = d == DIALECT_SQLITE ? (l->kind == LIT_TRUE ? "1" : "0")
-                                  : (l->kind == LIT_TRUE ? "true" : "false");
-    else
-        raw = l->text;
-    norm = canon_default(type, raw);
-    j = json_string(norm ? norm : raw);
-    free(norm);
-    return j;
-}
-
-static json_t *
-name_list(const char *const *names, size_t n)
-{
-    json_t *a = json_array();
     size_t i;
 
-    for (i = 0; i < n; i++)
-        json_array_append_new(a, json_string(names[i]));
-    return a;
+    qsort(e, n, sizeof *e, cmp_elem);
+    strbuf_putc(out, '[');
+    for (i = 0; i < n; i++) {
+        if (i)
+            strbuf_putc(out, ',');
+        strbuf_puts(out, e[i].text);
+        free(e[i].text);
+    }
+    strbuf_putc(out, ']');
+}
+
+static void
+put_names(struct strbuf *out, const char *const *names, size_t n)
+{
+    strbuf_putc(out, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strbuf_putc(out, ',');
+        strbuf_json_string(out, names[i]);
+    }
+    strbuf_putc(out, ']');
 }
 
 static const char *
-action(enum ast_fk_action a)
+action(enum sm_fk_action a)
 {
     switch (a) {
-    case FK_ACTION_CASCADE:
+    case SM_FK_CASCADE:
         return "cascade";
-    case FK_ACTION_SET_NULL:
+    case SM_FK_SET_NULL:
         return "set null";
-    case FK_ACTION_RESTRICT:
+    case SM_FK_RESTRICT:
         return "restrict";
     default:
         return "no action";
     }
 }
 
-static json_t *
-table(const struct snap_table *t, enum dialect_id d)
+/* The default's value as the database will report it, normalised; or null. */
+static void
+put_default(struct strbuf *out, const struct snap_col *c, const char *type, const struct dialect *d)
 {
-    json_t *o = json_object(), *cols = json_array(), *uniq = json_array(), *fks = json_array();
-    json_t *checks = json_array(), *idx = json_array();
-    bool sqlite = d == DIALECT_SQLITE;
-    struct strbuf type = STRBUF_INIT;
-    size_t i;
+    const char *raw;
+    char *norm;
 
-    json_object_set_new(o, "name", json_string(t->name));
+    if (!c->dflt || c->dflt->kind == VAL_NULL) {
+        strbuf_puts(out, "null");
+        return;
+    }
+    raw = d->default_text(c->dflt);
+    norm = canon_default(type, raw);
+    strbuf_json_string(out, norm ? norm : raw);
+    free(norm);
+}
+
+void
+expect_table_text(struct strbuf *out, const struct snap_table *t, const struct dialect *d)
+{
+    struct elem *cols = xcalloc(t->ncols + 1, sizeof *cols);
+    struct elem *uniq = xcalloc(t->nkeys + 1, sizeof *uniq);
+    struct elem *fks = xcalloc(t->nkeys + 1, sizeof *fks);
+    struct elem *checks = xcalloc(t->nkeys + 1, sizeof *checks);
+    struct elem *idx = xcalloc(t->nkeys + t->nindexes + 1, sizeof *idx);
+    size_t nu = 0, nf = 0, nc = 0, ni = 0, i;
+    struct strbuf b = STRBUF_INIT, type = STRBUF_INIT;
+
     for (i = 0; i < t->ncols; i++) {
         const struct snap_col *c = &t->cols[i];
-        json_t *cj = json_object();
         strbuf_reset(&type);
-        expect_type_name(&type, &c->type, d);
-        json_object_set_new(cj, "name", json_string(c->name));
-        json_object_set_new(cj, "type", json_string(strbuf_str(&type)));
-        json_object_set_new(cj, "not_null", json_boolean(c->not_null));
-        json_object_set_new(cj, "default", default_value(c, strbuf_str(&type), d));
+        d->canonical_type(&type, &c->type);
+        strbuf_reset(&b);
+        strbuf_puts(&b, "{\"default\":");
+        put_default(&b, c, strbuf_str(&type), d);
         /* SQLite generates values only for an identity that is the whole key (the checker
          * guarantees it); PostgreSQL reports attidentity */
-        json_object_set_new(cj, "identity", json_boolean(c->identity));
-        json_array_append_new(cols, cj);
-    }
-    json_object_set_new(o, "columns", cols);
-    if (t->pk) {
-        json_t *pk = json_object();
-        json_object_set_new(pk, "name", sqlite ? json_null() : json_string(t->pk->name));
-        json_object_set_new(pk, "columns", name_list(t->pk->cols, t->pk->ncols));
-        json_object_set_new(o, "primary_key", pk);
-    } else {
-        json_object_set_new(o, "primary_key", json_null());
+        strbuf_printf(&b, ",\"identity\":%s,\"name\":", c->identity ? "true" : "false");
+        strbuf_json_string(&b, c->name);
+        strbuf_printf(&b, ",\"not_null\":%s,\"type\":", c->not_null ? "true" : "false");
+        strbuf_json_string(&b, strbuf_str(&type));
+        strbuf_putc(&b, '}');
+        cols[i].name = c->name;
+        cols[i].text = xstrdup(strbuf_str(&b));
     }
     for (i = 0; i < t->nkeys; i++) {
         const struct snap_key *k = &t->keys[i];
-        json_t *kj = json_object();
+        strbuf_reset(&b);
         switch (k->kind) {
         case KEY_UNIQUE:
-            json_object_set_new(kj, "name", json_string(k->name));
-            if (sqlite)
-                json_object_set_new(kj, "unique", json_true());
-            json_object_set_new(kj, "columns", name_list(k->cols, k->ncols));
-            json_array_append_new(sqlite ? idx : uniq, kj);
+            strbuf_puts(&b, "{\"columns\":");
+            put_names(&b, k->cols, k->ncols);
+            strbuf_puts(&b, ",\"name\":");
+            strbuf_json_string(&b, k->name);
+            strbuf_puts(&b, d->unique_constraints_are_indexes ? ",\"unique\":true}" : "}");
+            if (d->unique_constraints_are_indexes) {
+                idx[ni].name = k->name;
+                idx[ni++].text = xstrdup(strbuf_str(&b));
+            } else {
+                uniq[nu].name = k->name;
+                uniq[nu++].text = xstrdup(strbuf_str(&b));
+            }
             break;
         case KEY_FOREIGN:
-            json_object_set_new(kj, "name", sqlite ? json_null() : json_string(k->name));
-            json_object_set_new(kj, "columns", name_list(k->cols, k->ncols));
-            json_object_set_new(kj, "ref_table", json_string(k->ref_table));
-            json_object_set_new(kj, "ref_columns", name_list(k->ref_cols, k->nref));
-            json_object_set_new(kj, "on_delete", json_string(action(k->on_delete)));
-            json_array_append_new(fks, kj);
+            strbuf_puts(&b, "{\"columns\":");
+            put_names(&b, k->cols, k->ncols);
+            strbuf_puts(&b, ",\"name\":");
+            if (d->keeps_key_names)
+                strbuf_json_string(&b, k->name);
+            else
+                strbuf_puts(&b, "null");
+            strbuf_printf(&b, ",\"on_delete\":\"%s\",\"ref_columns\":", action(k->on_delete));
+            put_names(&b, k->ref_cols, k->nref);
+            strbuf_puts(&b, ",\"ref_table\":");
+            strbuf_json_string(&b, k->ref_table);
+            strbuf_putc(&b, '}');
+            fks[nf].name = d->keeps_key_names ? k->name : NULL;
+            fks[nf++].text = xstrdup(strbuf_str(&b));
             break;
         case KEY_CHECK:
-            json_decref(kj);
-            if (!sqlite)
-                json_array_append_new(checks, json_string(k->name));
+            if (d->reports_checks) {
+                strbuf_json_string(&b, k->name);
+                checks[nc].name = k->name;
+                checks[nc++].text = xstrdup(strbuf_str(&b));
+            }
             break;
         case KEY_PRIMARY:
-            json_decref(kj);
             break;
         }
     }
     for (i = 0; i < t->nindexes; i++) {
-        json_t *ij = json_object();
-        json_object_set_new(ij, "name", json_string(t->indexes[i].name));
-        json_object_set_new(ij, "unique", json_boolean(t->indexes[i].unique));
-        json_object_set_new(ij, "columns", name_list(t->indexes[i].cols, t->indexes[i].ncols));
-        json_array_append_new(idx, ij);
+        strbuf_reset(&b);
+        strbuf_puts(&b, "{\"columns\":");
+        put_names(&b, t->indexes[i].cols, t->indexes[i].ncols);
+        strbuf_puts(&b, ",\"name\":");
+        strbuf_json_string(&b, t->indexes[i].name);
+        strbuf_printf(&b, ",\"unique\":%s}", t->indexes[i].unique ? "true" : "false");
+        idx[ni].name = t->indexes[i].name;
+        idx[ni++].text = xstrdup(strbuf_str(&b));
     }
-    json_object_set_new(o, "unique", uniq);
-    json_object_set_new(o, "foreign_keys", fks);
-    json_object_set_new(o, "checks", checks);
-    json_object_set_new(o, "indexes", idx);
+    strbuf_puts(out, "{\"checks\":");
+    put_array(out, checks, nc);
+    strbuf_puts(out, ",\"columns\":");
+    put_array(out, cols, t->ncols);
+    strbuf_puts(out, ",\"foreign_keys\":");
+    put_array(out, fks, nf);
+    strbuf_puts(out, ",\"indexes\":");
+    put_array(out, idx, ni);
+    strbuf_puts(out, ",\"name\":");
+    strbuf_json_string(out, t->name);
+    strbuf_puts(out, ",\"primary_key\":");
+    if (t->pk) {
+        strbuf_puts(out, "{\"columns\":");
+        put_names(out, t->pk->cols, t->pk->ncols);
+        strbuf_puts(out, ",\"name\":");
+        if (d->keeps_key_names)
+            strbuf_json_string(out, t->pk->name);
+        else
+            strbuf_puts(out, "null");
+        strbuf_putc(out, '}');
+    } else {
+        strbuf_puts(out, "null");
+    }
+    strbuf_puts(out, ",\"unique\":");
+    put_array(out, uniq, nu);
+    strbuf_putc(out, '}');
+    free(cols);
+    free(uniq);
+    free(fks);
+    free(checks);
+    free(idx);
+    strbuf_free(&b);
     strbuf_free(&type);
-    return o;
+}
+
+json_t *
+expect_table(const struct snap_table *t, const struct dialect *d)
+{
+    struct strbuf text = STRBUF_INIT;
+    json_t *j;
+
+    expect_table_text(&text, t, d);
+    j = json_loadb(strbuf_str(&text), text.len, 0, NULL);
+    strbuf_free(&text);
+    assert(j && "the table's canonical text is JSON");
+    return j;
 }
 
 json_t *
 expect_schema(const struct plan_version *v, enum dialect_id d)
 {
     json_t *schema = json_object(), *tables = json_array();
-    size_t i;
+    const struct snap_table **at;
+    struct arena a;
+    size_t n, i;
 
-    for (i = 0; v && i < v->ntables; i++)
-        json_array_append_new(tables, table(v->schema[i], d));
+    arena_init(&a);
+    n = ir_schema_at(&a, v, &at);
+    for (i = 0; i < n; i++)
+        json_array_append_new(tables, expect_table(at[i], dialect_get(d)));
     json_object_set_new(schema, "tables", tables);
     canon_sort(schema);
+    arena_free(&a);
     return schema;
+}
+
+char *
+expect_delta_text(const struct plan_version *v, enum dialect_id d)
+{
+    struct strbuf out = STRBUF_INIT;
+    struct ir_delta id;
+    struct arena a;
+    size_t i;
+
+    arena_init(&a);
+    ir_step_delta(&a, v->ir, &id); /* the tables sorted by name */
+    /* one table a line: compact, and a change to one table is a change to one line */
+    strbuf_puts(&out, "{\"changed\": [");
+    for (i = 0; i < id.nchanged; i++) {
+        strbuf_puts(&out, i ? ",\n" : "\n");
+        expect_table_text(&out, id.changed[i], dialect_get(d));
+    }
+    strbuf_puts(&out, id.nchanged ? "\n], \"removed\": [" : "], \"removed\": [");
+    for (i = 0; i < id.nremoved; i++) {
+        if (i)
+            strbuf_putc(&out, ',');
+        strbuf_json_string(&out, id.removed[i]);
+    }
+    strbuf_puts(&out, "]}\n");
+    arena_free(&a);
+    return strbuf_detach(&out);
 }

@@ -25,6 +25,7 @@
 
 #include "compiler/ir.h"
 #include "compiler/types.h"
+#include "core/util.h"
 
 /* --- Markdown and DOT text ----------------------------------------------- */
 
@@ -143,45 +144,37 @@ plural(size_t n, const char *one, const char *many)
 
 /* --- what a step does ---------------------------------------------------- */
 
-static const char *
-op_table_name(const struct ir_op *op)
-{
-    return op->after ? op->after->name : op->before ? op->before->name : NULL;
-}
-
-static const void *
-op_table_id(const struct ir_op *op)
-{
-    return op->after ? (const void *)op->after->id : op->before ? (const void *)op->before->id : NULL;
-}
-
 /* Whether a finding concerns one of the dialects in the mask (or every dialect). */
 static bool
 finding_in(const struct plan_finding *f, unsigned dialects)
 {
-    enum dialect_id d;
+    return !f->dialect || ((dialects >> f->dialect->id) & 1u);
+}
 
-    return !f->dialect || (dialect_lookup(f->dialect, &d) && ((dialects >> d) & 1u));
+/* The tables a first version creates (its delta from an empty database), sorted by name. */
+static size_t
+first_tables(struct arena *a, const struct plan_version *v, const struct snap_table *const **out)
+{
+    struct ir_delta d;
+
+    assert(!v->parent);
+    ir_step_delta(a, v->ir, &d);
+    *out = d.changed;
+    return d.nchanged;
 }
 
 void
 step_summarize(const struct plan_version *v, unsigned dialects, struct step_summary *s)
 {
     const struct ir_step *ir = v->ir;
-    const void **seen;
-    size_t nseen = 0, i, k;
+    struct ir_group *groups;
+    size_t *order, ng, i, k;
 
     memset(s, 0, sizeof *s);
-    for (i = 0; i < v->ast->stmts.len; i++) {
-        const struct ast_stmt *st = v->ast->stmts.items[i];
-        if (st->kind == STMT_NOTICE) {
-            s->notices++;
-            if (st->level == NOTICE_WARNING)
-                s->warnings++;
-        } else if (st->kind == STMT_BREAKING) {
-            s->breaking++;
-        }
-    }
+    s->notices = v->nnotices;
+    for (i = 0; i < v->nnotices; i++)
+        s->warnings += v->notices[i].warning;
+    s->breaking = v->nbreaking;
     for (i = 0; i < v->findings.len; i++) {
         const struct plan_finding *f = v->findings.items[i];
         if (finding_in(f, dialects) &&
@@ -191,8 +184,6 @@ step_summarize(const struct plan_version *v, unsigned dialects, struct step_summ
     }
     if (!ir)
         return;
-    seen = xcalloc(ir->nops + 1, sizeof *seen);
-    /* a table created, dropped or renamed counts there; any other table touched is "changed" */
     for (i = 0; i < ir->nops; i++) {
         const struct ir_op *op = ir->ops[i];
         if (op->lossy)
@@ -202,34 +193,31 @@ step_summarize(const struct plan_version *v, unsigned dialects, struct step_summ
             for (k = 0; k < DIALECT_COUNT; k++)
                 if (op->irreversible[k] && ((dialects >> k) & 1u))
                     s->irreversible_in |= 1u << k;
-            continue;
         }
-        if (op->kind == IR_CREATE_TABLE)
-            s->new_tables++;
-        else if (op->kind == IR_DROP_TABLE)
-            s->dropped_tables++;
-        else if (op->kind == IR_RENAME_TABLE)
-            s->renamed_tables++;
-        else
-            continue;
-        seen[nseen++] = op_table_id(op);
+        s->new_tables += op->kind == IR_CREATE_TABLE;
+        s->dropped_tables += op->kind == IR_DROP_TABLE;
+        s->renamed_tables += op->kind == IR_RENAME_TABLE;
     }
-    for (i = 0; i < ir->nops; i++) {
-        const struct ir_op *op = ir->ops[i];
-        const void *id = op_table_id(op);
-        if (op->kind == IR_SQL || !id)
-            continue;
-        for (k = 0; k < nseen && seen[k] != id; k++)
-            ;
-        if (k == nseen) {
-            seen[nseen++] = id;
-            s->changed_tables++;
+    /* a table created, dropped or renamed counts there; any other table touched is "changed" */
+    ng = ir_group_by_table(ir, &groups, &order);
+    for (i = 0; i < ng; i++) {
+        bool counted = false;
+        for (k = groups[i].start; k < groups[i].start + groups[i].n; k++) {
+            enum ir_kind kind = ir->ops[order[k]]->kind;
+            counted = counted || kind == IR_CREATE_TABLE || kind == IR_DROP_TABLE ||
+                      kind == IR_RENAME_TABLE;
         }
+        s->changed_tables += !counted;
     }
-    free(seen);
+    free(groups);
+    free(order);
     if (!v->parent) {
         /* a new database: what counts is the tables it ends with */
-        s->new_tables = v->ntables;
+        const struct snap_table *const *t;
+        struct arena a;
+        arena_init(&a);
+        s->new_tables = first_tables(&a, v, &t);
+        arena_free(&a);
         s->changed_tables = s->renamed_tables = s->dropped_tables = 0;
     }
 }
@@ -260,19 +248,19 @@ step_summary_text(const struct step_summary *s, struct strbuf *out)
 /* --- the schema changes in words ------------------------------------------ */
 
 static void
-literal_text(struct strbuf *out, const struct ast_literal *l)
+literal_text(struct strbuf *out, const struct sm_value *l)
 {
     switch (l->kind) {
-    case LIT_TRUE:
+    case VAL_TRUE:
         strbuf_puts(out, "true");
         break;
-    case LIT_FALSE:
+    case VAL_FALSE:
         strbuf_puts(out, "false");
         break;
-    case LIT_NULL:
+    case VAL_NULL:
         strbuf_puts(out, "null");
         break;
-    case LIT_STRING:
+    case VAL_STRING:
         strbuf_putc(out, '"');
         strbuf_append(out, l->text, l->len);
         strbuf_putc(out, '"');
@@ -313,16 +301,16 @@ name_list(struct strbuf *out, const char *const *names, size_t n)
 }
 
 static const char *
-on_delete_text(enum ast_fk_action a)
+on_delete_text(enum sm_fk_action a)
 {
     switch (a) {
-    case FK_ACTION_CASCADE:
+    case SM_FK_CASCADE:
         return ", on delete cascade";
-    case FK_ACTION_SET_NULL:
+    case SM_FK_SET_NULL:
         return ", on delete set null";
-    case FK_ACTION_RESTRICT:
+    case SM_FK_RESTRICT:
         return ", on delete restrict";
-    case FK_ACTION_NO_ACTION:
+    case SM_FK_NO_ACTION:
         return ", on delete no action";
     default:
         return "";
@@ -421,7 +409,7 @@ new_keys_lines(struct strbuf *out, const struct snap_table *before, const struct
 
 /* One bullet for an operation on a table that exists before and after it. */
 static void
-op_line(struct strbuf *out, const struct ir_op *op)
+op_line(struct strbuf *out, const struct ir_op *op, unsigned dialects)
 {
     const struct snap_col *b = NULL, *a = NULL;
     char tb[64], ta[64];
@@ -470,8 +458,12 @@ op_line(struct strbuf *out, const struct ir_op *op)
         if (!type_equal(&b->type, &a->type)) {
             strbuf_printf(out, "%s -> %s", type_str(&b->type, tb, sizeof tb),
                           type_str(&a->type, ta, sizeof ta));
-            if (type_pg_rewrites(&b->type, &a->type))
-                strbuf_puts(out, ", rewrites the table on PostgreSQL");
+            for (size_t d = 0; d < DIALECT_COUNT; d++) {
+                const struct dialect *dl = dialect_get((enum dialect_id)d);
+                if (((dialects >> d) & 1u) && dl->type_change_rewrites &&
+                    dl->type_change_rewrites(&b->type, &a->type))
+                    strbuf_printf(out, ", rewrites the table on %s", dl->title);
+            }
             first = false;
         }
         if (b->not_null != a->not_null) {
@@ -479,10 +471,7 @@ op_line(struct strbuf *out, const struct ir_op *op)
             strbuf_puts(out, a->not_null ? "becomes not null" : "becomes nullable");
             first = false;
         }
-        if ((b->dflt == NULL) != (a->dflt == NULL) ||
-            (a->dflt && b->dflt &&
-             (a->dflt->kind != b->dflt->kind || a->dflt->len != b->dflt->len ||
-              memcmp(a->dflt->text, b->dflt->text, a->dflt->len) != 0))) {
+        if (!value_equal(b->dflt, a->dflt)) {
             strbuf_puts(out, first ? "" : "; ");
             if (a->dflt) {
                 strbuf_puts(out, "default ");
@@ -528,23 +517,12 @@ static void
 schema_changes(struct strbuf *out, const struct plan *p, const struct plan_version *v, unsigned dialects)
 {
     const struct ir_step *ir = v->ir;
-    const void **done = xcalloc(ir->nops + 1, sizeof *done);
-    size_t ndone = 0, i, k, nsql = 0;
+    struct ir_group *groups;
+    size_t *order, ng = ir_group_by_table(ir, &groups, &order), g, i, k, nsql = 0;
 
-    for (i = 0; i < ir->nops; i++) {
-        const struct ir_op *first = ir->ops[i];
-        const void *id = op_table_id(first);
-        const struct ir_op *last = first;
-        if (first->kind == IR_SQL || !id)
-            continue;
-        for (k = 0; k < ndone && done[k] != id; k++)
-            ;
-        if (k < ndone)
-            continue;
-        done[ndone++] = id;
-        for (k = i; k < ir->nops; k++)
-            if (ir->ops[k]->kind != IR_SQL && op_table_id(ir->ops[k]) == id)
-                last = ir->ops[k];
+    for (g = 0; g < ng; g++) {
+        const struct ir_op *first = ir->ops[order[groups[g].start]];
+        const struct ir_op *last = ir->ops[order[groups[g].start + groups[g].n - 1]];
         /* the heading: the table as the step leaves it */
         strbuf_puts(out, "\n");
         if (first->kind == IR_CREATE_TABLE) {
@@ -563,14 +541,12 @@ schema_changes(struct strbuf *out, const struct plan *p, const struct plan_versi
             continue;
         } else {
             strbuf_puts(out, "**");
-            md_code(out, op_table_name(last));
+            md_code(out, ir_op_table_name(last));
             strbuf_puts(out, "**\n\n");
         }
-        for (k = i; k < ir->nops; k++) {
-            const struct ir_op *op = ir->ops[k];
+        for (k = groups[g].start; k < groups[g].start + groups[g].n; k++) {
+            const struct ir_op *op = ir->ops[order[k]];
             if (op == first && first->kind == IR_CREATE_TABLE)
-                continue;
-            if (op->kind == IR_SQL || op_table_id(op) != id)
                 continue;
             if (op->kind == IR_DROP_TABLE) {
                 strbuf_puts(out, "- dropped");
@@ -582,10 +558,11 @@ schema_changes(struct strbuf *out, const struct plan *p, const struct plan_versi
                 strbuf_puts(out, "- created again:\n");
                 continue;
             }
-            op_line(out, op);
+            op_line(out, op, dialects);
         }
     }
-    free(done);
+    free(groups);
+    free(order);
     for (i = 0; i < ir->nops; i++)
         nsql += ir->ops[i]->kind == IR_SQL;
     if (nsql) {
@@ -600,7 +577,7 @@ schema_changes(struct strbuf *out, const struct plan *p, const struct plan_versi
                 const char *up = op->sql_up[d];
                 if (!((dialects >> d) & 1u))
                     continue;
-                strbuf_printf(out, "\n%s:", d == DIALECT_POSTGRES ? "PostgreSQL" : "SQLite");
+                strbuf_printf(out, "\n%s:", dialect_get(d)->title);
                 if (!up || !*up) {
                     strbuf_puts(out, " nothing to run.\n");
                 } else {
@@ -615,7 +592,7 @@ schema_changes(struct strbuf *out, const struct plan *p, const struct plan_versi
                     strbuf_putc(out, '\n');
                 }
                 if (op->irreversible[d]) {
-                    strbuf_printf(out, "\nIt cannot be undone on %s", d == DIALECT_POSTGRES ? "PostgreSQL" : "SQLite");
+                    strbuf_printf(out, "\nIt cannot be undone on %s", dialect_get(d)->title);
                     if (op->irreversible[d][0]) {
                         strbuf_puts(out, ": ");
                         md_plain(out, op->irreversible[d]);
@@ -634,16 +611,13 @@ breaking_ids(struct strbuf *out, const struct plan_version *v, const char *sep, 
 {
     size_t n = 0;
 
-    for (size_t i = 0; i < v->ast->stmts.len; i++) {
-        const struct ast_stmt *s = v->ast->stmts.items[i];
-        if (s->kind != STMT_BREAKING)
-            continue;
+    for (size_t i = 0; i < v->nbreaking; i++) {
         if (n++)
             strbuf_puts(out, sep);
         if (code)
-            md_code(out, s->id.text);
+            md_code(out, v->breaking[i].id);
         else
-            md_cell(out, s->id.text);
+            md_cell(out, v->breaking[i].id);
     }
 }
 
@@ -655,22 +629,20 @@ apply_command(struct strbuf *out, const struct plan_version *to, const struct pl
     strbuf_printf(out, "uprun apply --to %s", to->name);
     for (size_t i = 0; i < n; i++) {
         const struct plan_version *v = path[i];
-        for (size_t k = 0; k < v->ast->stmts.len; k++) {
-            const struct ast_stmt *s = v->ast->stmts.items[k];
-            if (s->kind != STMT_BREAKING)
-                continue;
+        for (size_t k = 0; k < v->nbreaking; k++) {
+            const char *id = v->breaking[k].id;
             strbuf_puts(out, " \\\n    --ack ");
             /* ids are shell words only when plain; quote the others */
             bool plain = true;
-            for (const char *q = s->id.text; *q; q++)
+            for (const char *q = id; *q; q++)
                 if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
                       strchr("._-:/", *q)))
                     plain = false;
             if (plain) {
-                strbuf_puts(out, s->id.text);
+                strbuf_puts(out, id);
             } else {
                 strbuf_putc(out, '\'');
-                for (const char *q = s->id.text; *q; q++) {
+                for (const char *q = id; *q; q++) {
                     if (*q == '\'')
                         strbuf_puts(out, "'\\''");
                     else
@@ -703,7 +675,7 @@ findings_section(struct strbuf *out, const struct plan *p, const struct plan_ver
             size_t n = strlen(f->lint);
             if (!hit || (hit != lints && hit[-1] != ' ') || (hit[n] != ' ' && hit[n] != '\0'))
                 continue;
-            if ((d == NULL) != (f->dialect == NULL) || (d && strcmp(d, f->dialect) != 0))
+            if ((d == NULL) != (f->dialect == NULL) || (d && strcmp(d, f->dialect->name) != 0))
                 continue;
             if (!any)
                 strbuf_printf(out, "\n### %s\n\n", heading);
@@ -720,7 +692,7 @@ static const char *
 table_start_name(const struct ir_step *ir, const void *id)
 {
     for (size_t i = 0; i < ir->nops; i++)
-        if (ir->ops[i]->kind != IR_SQL && op_table_id(ir->ops[i]) == id && ir->ops[i]->before)
+        if (ir->ops[i]->kind != IR_SQL && ir_op_table_id(ir->ops[i]) == id && ir->ops[i]->before)
             return ir->ops[i]->before->name;
     return "?";
 }
@@ -740,7 +712,7 @@ column_start_name(const struct ir_step *ir, const struct sm_column *col)
 static const char *
 dialect_title(enum dialect_id d)
 {
-    return d == DIALECT_POSTGRES ? "PostgreSQL" : "SQLite";
+    return dialect_get(d)->title;
 }
 
 /* Before a step that deletes data or cannot be rolled back: what is lost, and to back up first. */
@@ -784,13 +756,13 @@ backup_advice(struct strbuf *out, const struct plan_version *v, const struct ste
             continue;
         if (op->kind == IR_DROP_TABLE) {
             strbuf_puts(out, "- the rows of table ");
-            md_code(out, table_start_name(ir, op_table_id(op)));
+            md_code(out, table_start_name(ir, ir_op_table_id(op)));
             strbuf_putc(out, '\n');
         } else if (op->kind == IR_DROP_COLUMN) {
             strbuf_puts(out, "- the values of column ");
             md_code(out, column_start_name(ir, op->col));
             strbuf_puts(out, " of table ");
-            md_code(out, table_start_name(ir, op_table_id(op)));
+            md_code(out, table_start_name(ir, ir_op_table_id(op)));
             strbuf_putc(out, '\n');
         }
     }
@@ -819,12 +791,10 @@ step_section(struct strbuf *out, const struct plan *p, const struct plan_version
         strbuf_printf(out, "\nA new database: this step creates the schema of version %s.\n", v->name);
 
     /* notices, in the plan's order, each in a quote (which also contains the author's Markdown) */
-    for (i = 0; i < v->ast->stmts.len; i++) {
-        const struct ast_stmt *st = v->ast->stmts.items[i];
-        if (st->kind != STMT_NOTICE)
-            continue;
+    for (i = 0; i < v->nnotices; i++) {
         strbuf_putc(out, '\n');
-        md_text(out, st->level == NOTICE_WARNING ? "> **Warning:** " : "> **Note:** ", "> ", st->text.text);
+        md_text(out, v->notices[i].warning ? "> **Warning:** " : "> **Note:** ", "> ",
+                v->notices[i].text);
     }
 
     if (s.lossy || s.irreversible_in)
@@ -835,15 +805,21 @@ step_section(struct strbuf *out, const struct plan *p, const struct plan_version
         strbuf_puts(out, "\nNone: the database schema does not change in this step.\n");
     } else if (!v->parent) {
         /* a new database: the tables the step leaves, by name */
-        if (v->ntables)
-            strbuf_printf(out, "\n%zu %s:", v->ntables, plural(v->ntables, "table", "tables"));
+        const struct snap_table *const *tables;
+        struct arena a;
+        size_t nt;
+        arena_init(&a);
+        nt = first_tables(&a, v, &tables);
+        if (nt)
+            strbuf_printf(out, "\n%zu %s:", nt, plural(nt, "table", "tables"));
         else
             strbuf_puts(out, "\nNo table.");
-        for (i = 0; i < v->ntables; i++) {
+        for (i = 0; i < nt; i++) {
             strbuf_puts(out, i ? ", " : " ");
-            md_code(out, v->schema[i]->name);
+            md_code(out, tables[i]->name);
         }
-        strbuf_puts(out, v->ntables ? ".\n" : "\n");
+        strbuf_puts(out, nt ? ".\n" : "\n");
+        arena_free(&a);
         if (s.sql_blocks)
             strbuf_printf(out, "\n%zu SQL %s written by the maintainers %s too.\n", s.sql_blocks,
                           plural(s.sql_blocks, "block", "blocks"), plural(s.sql_blocks, "runs", "run"));
@@ -856,13 +832,10 @@ step_section(struct strbuf *out, const struct plan *p, const struct plan_version
 
     if (s.breaking) {
         strbuf_puts(out, "\n### Breaking changes\n\n");
-        for (i = 0; i < v->ast->stmts.len; i++) {
-            const struct ast_stmt *st = v->ast->stmts.items[i];
-            if (st->kind != STMT_BREAKING)
-                continue;
+        for (i = 0; i < v->nbreaking; i++) {
             strbuf_puts(out, "- ");
-            md_code(out, st->id.text);
-            md_text(out, ": ", "  ", st->text.text);
+            md_code(out, v->breaking[i].id);
+            md_text(out, ": ", "  ", v->breaking[i].text);
         }
     }
 
@@ -1082,11 +1055,8 @@ graph_write(const struct plan *p, struct strbuf *out)
             for (size_t d = 0; d < DIALECT_COUNT; d++)
                 if ((s.irreversible_in >> d) & 1u)
                     strbuf_printf(&label, "\nirreversible on %s", dialect_title((enum dialect_id)d));
-        for (size_t k = 0; k < v->ast->stmts.len; k++) {
-            const struct ast_stmt *st = v->ast->stmts.items[k];
-            if (st->kind == STMT_BREAKING)
-                strbuf_printf(&ids, "\nbreaking: %s", st->id.text);
-        }
+        for (size_t k = 0; k < v->nbreaking; k++)
+            strbuf_printf(&ids, "\nbreaking: %s", v->breaking[k].id);
         strbuf_puts(out, "  ");
         if (v->parent) {
             strbuf_puts(out, "\"v:");

@@ -1,11 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ir.h: the step IR. While the checker replays a version it can record, for
+ * ir.h: the step IR. While the checker replays a version it records, for
  * every schema statement, an operation with a snapshot of the table as it
  * was before and as it is after (snapshots are copies: later statements do
- * not change them). The lowerings read nothing else: each operation is
- * self-contained, and its inverse is the same operation read backwards
- * (the down-step of "add column" lowers with before and after swapped).
+ * not change them), and the source span it comes from. The lints, the
+ * lowerings, the expected schemas and the guide read nothing else: each
+ * operation is self-contained, and its inverse is the same operation read
+ * backwards (the down-step of "add column" lowers with before and after
+ * swapped).
+ *
+ * Invariants (ir_check() asserts them in debug builds): every operation but
+ * a sql one has a table before or after it, both for those that keep the
+ * table; a column operation's column is in the snapshot(s) it concerns; a key
+ * or index operation's object is in the snapshot that has it; names in a
+ * snapshot are unique; every operation belongs to one statement.
  *
  * Columns keep their identity across renames and type changes through
  * snap_col.id (the model's column), which is how a SQLite rebuild maps the
@@ -17,8 +25,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "compiler/lint.h"
 #include "compiler/plan.h"
 #include "compiler/schema.h"
+#include "core/strbuf.h"
 
 struct snap_col {
     const struct sm_column *id; /* identity; never dereferenced by the lowerings */
@@ -26,7 +36,7 @@ struct snap_col {
     struct sm_type type;
     bool not_null;
     bool identity;
-    const struct ast_literal *dflt;
+    const struct sm_value *dflt;
 };
 
 struct snap_key {
@@ -37,7 +47,7 @@ struct snap_key {
     const char *ref_table;
     const char **ref_cols;
     size_t nref;
-    enum ast_fk_action on_delete;
+    enum sm_fk_action on_delete;
     const char *expr;
 };
 
@@ -77,7 +87,8 @@ enum ir_kind {
 
 struct ir_op {
     enum ir_kind kind;
-    const struct ast_stmt *stmt;       /* where it comes from */
+    struct src_span span;              /* the statement it comes from */
+    bool has_rows;                     /* its table exists before the version: it may hold rows */
     const struct snap_table *before;   /* NULL: the table does not exist before */
     const struct snap_table *after;    /* NULL: it does not exist after */
     const struct sm_column *col;       /* column operations */
@@ -90,21 +101,100 @@ struct ir_op {
     const char *irreversible[DIALECT_COUNT]; /* a reason ("" when none given), or NULL */
 };
 
-/* The operations of one version (its step from its parent). */
+/* An "allow" of a statement: a lint its author accepts, and where it is written. */
+struct ir_allow {
+    enum lint_id lint;
+    struct src_span span;
+};
+
+/* A schema statement of a version, as the lint pass sees it. */
+struct ir_stmt {
+    struct src_span span;
+    struct ir_allow *allows; /* the known lints it allows, as written */
+    size_t nallows;
+    bool clean;              /* checked without error: its lints count, its allows must be used */
+    struct ir_op *op;        /* what it does to the schema; NULL when nothing (or an error) */
+};
+
+/* The operations of one version (its step from its parent), and its schema statements. */
 struct ir_step {
     struct ir_op **ops;
     size_t nops, cap;
+    struct ir_stmt **stmts;
+    size_t nstmts, stmts_cap;
 };
 
-/* A deep copy of table t into the arena. */
-struct snap_table *snap_table(struct arena *a, const struct sm_table *t);
+/*
+ * What a step leaves different in the expected schema: the tables it creates
+ * or changes (their snapshots after the step, sorted by name) and the names
+ * of the tables of the step's start that are gone (dropped or renamed),
+ * sorted. Applying it to the schema at the parent gives the schema at the
+ * version; it is what a bundle stores per step (docs/bundle-format.md).
+ */
+struct ir_delta {
+    const struct snap_table **changed;
+    size_t nchanged;
+    const char **removed;
+    size_t nremoved;
+};
+
+/*
+ * A snapshot of table t in the arena: immutable, so what did not change since
+ * t's last snapshot (its columns, keys or indexes, or all of it) is shared
+ * with that one rather than copied again.
+ */
+const struct snap_table *snap_table(struct arena *a, struct sm_table *t);
 
 /* The column of snapshot t whose identity is id, or NULL. */
 const struct snap_col *snap_find_col(const struct snap_table *t, const struct sm_column *id);
+/* The same when the column must be there (an invariant of the operation): asserted. */
+const struct snap_col *snap_col_of(const struct snap_table *t, const struct sm_column *id);
 
 /* The key (the primary key, or a unique, foreign or check constraint) of t called name, or NULL. */
 const struct snap_key *snap_find_key(const struct snap_table *t, const char *name);
 
+/* The name of the table an operation concerns, as it is after the operation (before, when it is
+ * gone); NULL for a sql operation. */
+const char *ir_op_table_name(const struct ir_op *op);
+/* Its identity (struct sm_table *), for grouping operations by table; NULL for sql. */
+const void *ir_op_table_id(const struct ir_op *op);
+
+/* The index of t called name, or NULL. */
+const struct snap_index *snap_find_index(const struct snap_table *t, const char *name);
+
 void ir_push(struct arena *a, struct ir_step *step, struct ir_op *op);
+void ir_push_stmt(struct arena *a, struct ir_step *step, struct ir_stmt *st);
+
+/*
+ * The operations of a step grouped by table: groups in the order the step
+ * first touches each table, each group's operations (indices into
+ * step->ops, in *order) in the step's order; sql operations are left out.
+ * Both arrays are malloc'd; returns the number of groups.
+ */
+struct ir_group {
+    size_t start, n; /* the group's operations are order[start .. start + n) */
+    size_t first;    /* order[start]: where the step first touches the table */
+};
+size_t ir_group_by_table(const struct ir_step *step, struct ir_group **groups, size_t **order);
+
+/* The delta of a step (see struct ir_delta); arrays in the arena. */
+void ir_step_delta(struct arena *a, const struct ir_step *step, struct ir_delta *out);
+
+/*
+ * The tables after version v (NULL: none), sorted by name, by applying the
+ * deltas of the steps from the first version to v; an arena array.
+ */
+size_t ir_schema_at(struct arena *a, const struct plan_version *v, const struct snap_table ***out);
+
+/* Asserts the invariants above over every step of the plan (debug builds; nothing in release). */
+void ir_check(const struct plan *p);
+
+/* Why the step cannot be undone on dialect d (the last irreversible sql block's reason, "" when
+ * it gives none), or NULL. */
+const char *ir_irreversible(const struct ir_step *step, enum dialect_id d);
+
+/* upc --dump=ir: every checked version's operations and findings, in a stable text form. */
+struct source_set;
+void ir_dump(const struct plan *p, const struct source_set *sources, struct strbuf *out);
 
 #endif

@@ -1,16 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lower.c: the dialect-independent half of the lowering: quoting, literals,
- * types, origin comments, and the driver that walks a step's operations up
- * or down and hands them to a dialect's emitter.
- *
- * Nothing from the plan reaches SQL unquoted: names go through
- * sql_quote_ident(), strings through sql_quote_string(), numbers were
- * validated by the lexer and the checker, and the only raw text is the
- * author's own (sql blocks and check expressions).
+ * lower.c: the dialect-independent half of the lowering: the SQL standard's
+ * quoting, origin comments, the helpers the dialects share, the walk over a
+ * step's operations that hands them to the dialect's lower(), and the
+ * framing of a step's script for the bundle and for upc sql.
  */
 #include "compiler/lower.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
@@ -28,120 +25,25 @@ sql_quote_ident(struct strbuf *out, const char *name)
 }
 
 void
-sql_quote_string(struct strbuf *out, const char *s, enum dialect_id d)
+sql_quote_string_std(struct strbuf *out, const char *s)
 {
-    /* With a backslash, PostgreSQL's meaning of '...' depends on
-     * standard_conforming_strings; E'...' with the backslash doubled does not. */
-    bool escape = d == DIALECT_POSTGRES && strchr(s, '\\');
-
-    if (escape)
-        strbuf_putc(out, 'E');
     strbuf_putc(out, '\'');
     for (; *s; s++) {
-        if (*s == '\'' || (escape && *s == '\\'))
-            strbuf_putc(out, *s);
+        if (*s == '\'')
+            strbuf_putc(out, '\'');
         strbuf_putc(out, *s);
     }
     strbuf_putc(out, '\'');
 }
 
 void
-sql_type(struct strbuf *out, const struct sm_type *t, enum dialect_id d)
+sql_ident(struct strbuf *out, const struct dialect *d, const char *name)
 {
-    if (d == DIALECT_POSTGRES) {
-        switch (t->kind) {
-        case TY_BOOL:
-            strbuf_puts(out, "boolean");
-            return;
-        case TY_INT:
-            strbuf_puts(out, "integer");
-            return;
-        case TY_BIGINT:
-            strbuf_puts(out, "bigint");
-            return;
-        case TY_DOUBLE:
-            strbuf_puts(out, "double precision");
-            return;
-        case TY_DECIMAL:
-            strbuf_printf(out, "numeric(%u, %u)", (unsigned)t->precision, (unsigned)t->scale);
-            return;
-        case TY_STRING:
-            strbuf_printf(out, "varchar(%u)", (unsigned)t->len);
-            return;
-        case TY_TEXT:
-            strbuf_puts(out, "text");
-            return;
-        case TY_BYTES:
-            strbuf_puts(out, "bytea");
-            return;
-        case TY_DATE:
-            strbuf_puts(out, "date");
-            return;
-        case TY_TIMESTAMP:
-            strbuf_puts(out, "timestamp");
-            return;
-        case TY_INTERVAL:
-            strbuf_puts(out, "interval");
-            return;
-        case TY_UUID:
-            strbuf_puts(out, "uuid");
-            return;
-        case TY_JSON:
-            strbuf_puts(out, "jsonb");
-            return;
-        }
-    }
-    /* SQLite: the affinity names Entity Framework uses. Decimals are TEXT, so
-     * that they stay exact; booleans are INTEGER 0 and 1. */
-    switch (t->kind) {
-    case TY_BOOL:
-    case TY_INT:
-    case TY_BIGINT:
-        strbuf_puts(out, "INTEGER");
-        return;
-    case TY_DOUBLE:
-        strbuf_puts(out, "REAL");
-        return;
-    case TY_BYTES:
-        strbuf_puts(out, "BLOB");
-        return;
-    default:
-        strbuf_puts(out, "TEXT");
-        return;
-    }
+    d->quote_ident(out, name);
 }
 
 void
-sql_literal(struct strbuf *out, const struct sm_type *t, const struct ast_literal *lit,
-            enum dialect_id d)
-{
-    switch (lit->kind) {
-    case LIT_TRUE:
-    case LIT_FALSE:
-        if (d == DIALECT_SQLITE)
-            strbuf_puts(out, lit->kind == LIT_TRUE ? "1" : "0");
-        else
-            strbuf_puts(out, lit->kind == LIT_TRUE ? "true" : "false");
-        return;
-    case LIT_NULL:
-        strbuf_puts(out, "NULL");
-        return;
-    case LIT_INT:
-    case LIT_DECIMAL:
-        if (d == DIALECT_SQLITE && t->kind == TY_DECIMAL) {
-            sql_quote_string(out, lit->text, d); /* decimals are exact TEXT in SQLite */
-            return;
-        }
-        strbuf_puts(out, lit->text);
-        return;
-    case LIT_STRING:
-        sql_quote_string(out, lit->text, d);
-        return;
-    }
-}
-
-void
-sql_col_list(struct strbuf *out, const char *const *cols, size_t n)
+sql_col_list(struct strbuf *out, const struct dialect *d, const char *const *cols, size_t n)
 {
     size_t i;
 
@@ -149,18 +51,47 @@ sql_col_list(struct strbuf *out, const char *const *cols, size_t n)
     for (i = 0; i < n; i++) {
         if (i)
             strbuf_puts(out, ", ");
-        sql_quote_ident(out, cols[i]);
+        d->quote_ident(out, cols[i]);
     }
     strbuf_putc(out, ')');
 }
 
 void
-sql_on_delete(struct strbuf *out, enum ast_fk_action a)
+sql_on_delete(struct strbuf *out, enum sm_fk_action a)
 {
     static const char *const names[] = {NULL, "CASCADE", "SET NULL", "RESTRICT", "NO ACTION"};
 
-    if (a != FK_ACTION_NONE)
+    if (a != SM_FK_NONE)
         strbuf_printf(out, " ON DELETE %s", names[a]);
+}
+
+void
+sql_constraint_def(struct strbuf *b, const struct dialect *d, const struct snap_key *k)
+{
+    strbuf_puts(b, "CONSTRAINT ");
+    d->quote_ident(b, k->name);
+    switch (k->kind) {
+    case KEY_PRIMARY:
+        strbuf_puts(b, " PRIMARY KEY ");
+        sql_col_list(b, d, k->cols, k->ncols);
+        break;
+    case KEY_UNIQUE:
+        strbuf_puts(b, " UNIQUE ");
+        sql_col_list(b, d, k->cols, k->ncols);
+        break;
+    case KEY_FOREIGN:
+        strbuf_puts(b, " FOREIGN KEY ");
+        sql_col_list(b, d, k->cols, k->ncols);
+        strbuf_puts(b, " REFERENCES ");
+        d->quote_ident(b, k->ref_table);
+        strbuf_putc(b, ' ');
+        sql_col_list(b, d, k->ref_cols, k->nref);
+        sql_on_delete(b, k->on_delete);
+        break;
+    case KEY_CHECK:
+        strbuf_printf(b, " CHECK (%s)", k->expr);
+        break;
+    }
 }
 
 void
@@ -179,17 +110,50 @@ lower_comment(struct lower_out *lo, const char *text)
     strbuf_putc(b, '\n');
 }
 
+size_t
+lower_line_of(const struct lower_out *lo, const struct ir_op *op)
+{
+    const struct source *src = source_get(lo->ctx->sources, op->span.file);
+
+    return src ? source_line_of(src, op->span.start) : 0;
+}
+
 void
 lower_begin(struct lower_out *lo, const struct ir_op *op)
 {
-    const struct source *src = source_get(lo->ctx->sources, op->stmt->span.file);
+    const struct source *src = source_get(lo->ctx->sources, op->span.file);
     struct strbuf *b = &lo->out->body;
 
     if (b->len)
         strbuf_putc(b, '\n');
     if (src)
-        strbuf_printf(b, "-- %s:%zu:%zu\n", lo->ctx->origin_file, source_line_of(src, op->stmt->span.start),
-                      source_col_of(src, op->stmt->span.start));
+        strbuf_printf(b, "-- %s:%zu:%zu\n", lo->ctx->origin_file, source_line_of(src, op->span.start),
+                      source_col_of(src, op->span.start));
+}
+
+void
+lower_create_index(struct lower_out *lo, const struct ir_op *op, const char *table,
+                   const char *name, bool unique, const char *const *cols, size_t ncols)
+{
+    struct strbuf *b = &lo->out->body;
+
+    lower_begin(lo, op);
+    strbuf_printf(b, "CREATE %sINDEX ", unique ? "UNIQUE " : "");
+    lo->d->quote_ident(b, name);
+    strbuf_puts(b, " ON ");
+    lo->d->quote_ident(b, table);
+    strbuf_putc(b, ' ');
+    sql_col_list(b, lo->d, cols, ncols);
+    lower_end(lo);
+}
+
+void
+lower_drop(struct lower_out *lo, const struct ir_op *op, const char *what, const char *name)
+{
+    lower_begin(lo, op);
+    strbuf_printf(&lo->out->body, "DROP %s ", what);
+    lo->d->quote_ident(&lo->out->body, name);
+    lower_end(lo);
 }
 
 void
@@ -227,56 +191,60 @@ void
 lower_step(const struct lower_ctx *ctx, const struct plan_version *v, bool down,
            struct step_sql *out)
 {
-    struct lower_out lo = {ctx, out};
+    struct lower_out lo = {ctx, ctx->dialect, out};
     const struct ir_step *ir = v->ir;
+    struct ir_op **seq;
     size_t i;
 
     memset(out, 0, sizeof *out);
     assert(ir);
-    for (i = 0; i < ir->nops; i++) {
-        const struct ir_op *op = ir->ops[i];
-        if (op->lossy)
-            out->lossy = true;
-        if (op->kind == IR_SQL && op->irreversible[ctx->dialect]) {
-            out->irreversible = true;
-            out->irreversible_reason = op->irreversible[ctx->dialect];
-        }
-    }
+    for (i = 0; i < ir->nops; i++)
+        out->lossy = out->lossy || ir->ops[i]->lossy;
+    out->irreversible_reason = ir_irreversible(ir, ctx->dialect->id);
+    out->irreversible = out->irreversible_reason != NULL;
     if (down && out->irreversible)
         return; /* no down-step: rollback stops at this step */
-    if (ctx->dialect == DIALECT_SQLITE) {
-        sqlite_lower_ops(&lo, ir->ops, ir->nops, down);
-        return;
-    }
+    /* the operations in the order of travel */
+    seq = xmalloc((ir->nops + 1) * sizeof *seq);
     for (i = 0; i < ir->nops; i++)
-        pg_lower_op(&lo, ir->ops[down ? ir->nops - 1 - i : i], down);
+        seq[i] = ir->ops[down ? ir->nops - 1 - i : i];
+    ctx->dialect->lower(&lo, seq, ir->nops, down);
+    free(seq);
 }
 
-void
-sql_constraint_def(struct strbuf *b, const struct snap_key *k)
+bool
+step_script(const struct lower_ctx *ctx, const struct plan_version *v, size_t index, bool down,
+            enum step_frame frame, struct strbuf *out, struct step_sql *s)
 {
-    strbuf_puts(b, "CONSTRAINT ");
-    sql_quote_ident(b, k->name);
-    switch (k->kind) {
-    case KEY_PRIMARY:
-        strbuf_puts(b, " PRIMARY KEY ");
-        sql_col_list(b, k->cols, k->ncols);
-        break;
-    case KEY_UNIQUE:
-        strbuf_puts(b, " UNIQUE ");
-        sql_col_list(b, k->cols, k->ncols);
-        break;
-    case KEY_FOREIGN:
-        strbuf_puts(b, " FOREIGN KEY ");
-        sql_col_list(b, k->cols, k->ncols);
-        strbuf_puts(b, " REFERENCES ");
-        sql_quote_ident(b, k->ref_table);
-        strbuf_putc(b, ' ');
-        sql_col_list(b, k->ref_cols, k->nref);
-        sql_on_delete(b, k->on_delete);
-        break;
-    case KEY_CHECK:
-        strbuf_printf(b, " CHECK (%s)", k->expr);
-        break;
+    const char *from = v->parent ? v->parent->name : "empty";
+    const struct dialect *d = ctx->dialect;
+
+    lower_step(ctx, v, down, s);
+    if (down && s->irreversible) {
+        strbuf_free(&s->body);
+        return false;
     }
+    if (frame == FRAME_BUNDLE) {
+        strbuf_printf(out, "-- upgrade-plan: plan \"%s\", step %zu, %s -> %s (%s), %s\n",
+                      ctx->plan->name, index, down ? v->name : from, down ? from : v->name,
+                      down ? "down" : "up", d->name);
+        d->script_header(out, s);
+        if (down && s->lossy)
+            strbuf_puts(out, "-- Lossy: the structure comes back, the data dropped by the step does "
+                             "not.\n");
+        if (s->nstatements == 0)
+            strbuf_puts(out, "-- Nothing to do: the step changes no schema.\n");
+        strbuf_putc(out, '\n');
+        strbuf_append(out, strbuf_str(&s->body), s->body.len);
+    } else if (s->nstatements) {
+        if (s->before_tx)
+            strbuf_printf(out, "%s\n", s->before_tx);
+        strbuf_puts(out, "BEGIN;\n\n");
+        strbuf_append(out, strbuf_str(&s->body), s->body.len);
+        strbuf_puts(out, "\nCOMMIT;\n");
+        if (s->after_tx)
+            strbuf_printf(out, "%s\n", s->after_tx);
+    }
+    strbuf_free(&s->body);
+    return true;
 }

@@ -4,21 +4,31 @@
  *
  * lower_step() writes the body of one step (its statements, each preceded by
  * a comment naming the plan line it comes from) for one dialect and one
- * direction. The body runs inside one transaction; what must happen outside
- * it (SQLite's foreign keys off) is reported in the flags, and the writers
- * (upc sql, the bundle) add the BEGIN/COMMIT and pragmas around it.
+ * direction, through the dialect's lower() (compiler/dialect/<name>.c). The
+ * body runs inside one transaction; what must run outside it (SQLite's
+ * foreign keys off) the dialect gives in before_tx and after_tx.
+ * step_script() frames a body the one way each writer needs it: a bundle's
+ * script (a header for a reader who runs it by hand) or upc sql's output
+ * (BEGIN and COMMIT around it).
  *
  * The down-step is derived from the model: the operations in reverse order,
  * each lowered with its before and after swapped (ir.h).
+ *
+ * Nothing from the plan reaches SQL unquoted: names go through the dialect's
+ * quote_ident(), strings through its quote_string(), numbers were validated
+ * by the lexer and the checker, and the only raw text is the author's own
+ * (sql blocks and check expressions).
  */
 #ifndef UPG_COMPILER_LOWER_H
 #define UPG_COMPILER_LOWER_H
 
 #include <stdbool.h>
 
-#include "core/strbuf.h"
+#include "compiler/dialect.h"
 #include "compiler/ir.h"
 #include "compiler/plan.h"
+#include "core/source.h"
+#include "core/strbuf.h"
 
 struct step_sql {
     struct strbuf body;     /* the statements */
@@ -28,61 +38,73 @@ struct step_sql {
     bool lossy;             /* the down-step restores the structure but not the data of a drop */
     bool irreversible;      /* there is no down-step: a sql block of the step cannot be undone */
     const char *irreversible_reason;
+    const char *before_tx;  /* a statement to run before the transaction, or NULL */
+    const char *after_tx;   /* and after it */
 };
 
 /* What a step lowering needs besides the IR. */
 struct lower_ctx {
     const struct plan *plan;
-    enum dialect_id dialect;
+    const struct dialect *dialect;
     const char *origin_file; /* the plan's file name, as written in origin comments */
     const struct source_set *sources;
 };
 
 /*
  * Lowers the step of version v (from its parent) for one dialect, up or
- * down. v->ir must have been recorded. out is initialised here; the caller
- * frees out->body.
+ * down. out is initialised here; the caller frees out->body.
  */
 void lower_step(const struct lower_ctx *ctx, const struct plan_version *v, bool down,
                 struct step_sql *out);
 
-/* "identifier" with embedded quotes doubled: the same rule in both dialects. */
+enum step_frame {
+    FRAME_BUNDLE, /* a bundle's script: a header comment, then the statements */
+    FRAME_SQL,    /* upc sql: the statements between BEGIN and COMMIT, with before_tx, after_tx */
+};
+
+/*
+ * The script of the step of v for one dialect and direction, framed for a
+ * writer, appended to out; index is the step's number in the bundle. The
+ * lowering itself is returned in *s (its body freed already). Returns false
+ * when down is asked of an irreversible step (nothing is appended).
+ */
+bool step_script(const struct lower_ctx *ctx, const struct plan_version *v, size_t index, bool down,
+                 enum step_frame frame, struct strbuf *out, struct step_sql *s);
+
+/* "identifier" with embedded quotes doubled: the SQL standard's rule (PostgreSQL, SQLite). */
 void sql_quote_ident(struct strbuf *out, const char *name);
-/* 'literal' with quotes doubled; for PostgreSQL, E'...' when it holds a backslash. */
-void sql_quote_string(struct strbuf *out, const char *s, enum dialect_id d);
+/* 'literal' with quotes doubled: the SQL standard's rule. */
+void sql_quote_string_std(struct strbuf *out, const char *s);
 
-/* The dialect's spelling of a type (PostgreSQL: varchar(200); SQLite: TEXT). */
-void sql_type(struct strbuf *out, const struct sm_type *t, enum dialect_id d);
-
-/* A default literal for a column of type t. */
-void sql_literal(struct strbuf *out, const struct sm_type *t, const struct ast_literal *lit,
-                 enum dialect_id d);
-
-/* The emitters (dialect_pg.c, dialect_sqlite.c); lower_step() dispatches to them. */
-struct lower_out;
-void pg_lower_op(struct lower_out *lo, const struct ir_op *op, bool down);
-void sqlite_lower_ops(struct lower_out *lo, struct ir_op *const *ops, size_t n, bool down);
-
-/* Shared by the emitters (lower.c). */
+/* Shared by the dialects: the state of one lowering. */
 struct lower_out {
     const struct lower_ctx *ctx;
+    const struct dialect *d;
     struct step_sql *out;
 };
 /* Starts a statement: the origin comment of op, then the caller appends SQL and ends it. */
 void lower_begin(struct lower_out *lo, const struct ir_op *op);
 /* Ends a statement with ";\n" and counts it. */
 void lower_end(struct lower_out *lo);
+/* CREATE [UNIQUE] INDEX "name" ON "table" ("col", ...), a statement of its own. */
+void lower_create_index(struct lower_out *lo, const struct ir_op *op, const char *table,
+                        const char *name, bool unique, const char *const *cols, size_t ncols);
+/* DROP <what> "name" (what: TABLE, INDEX), a statement of its own. */
+void lower_drop(struct lower_out *lo, const struct ir_op *op, const char *what, const char *name);
 /* Appends a comment line ("-- text") to the body. */
 void lower_comment(struct lower_out *lo, const char *text);
-/* The column list ("a", "b"). */
-void sql_col_list(struct strbuf *out, const char *const *cols, size_t n);
+/* The line of the plan an operation comes from. */
+size_t lower_line_of(const struct lower_out *lo, const struct ir_op *op);
+/* The column list ("a", "b") and a name, quoted for the dialect. */
+void sql_col_list(struct strbuf *out, const struct dialect *d, const char *const *cols, size_t n);
+void sql_ident(struct strbuf *out, const struct dialect *d, const char *name);
 /*
  * CONSTRAINT "name" PRIMARY KEY (...) | UNIQUE (...) | FOREIGN KEY ... | CHECK (...):
- * the same in both dialects (SQLite makes unique constraints indexes, and does not ask).
+ * the standard's form (SQLite makes unique constraints indexes, and does not ask).
  */
-void sql_constraint_def(struct strbuf *b, const struct snap_key *k);
+void sql_constraint_def(struct strbuf *b, const struct dialect *d, const struct snap_key *k);
 /* ON DELETE ... of a foreign key, with a leading space, or nothing. */
-void sql_on_delete(struct strbuf *out, enum ast_fk_action a);
+void sql_on_delete(struct strbuf *out, enum sm_fk_action a);
 /* Appends an author's sql text, making sure it ends with ";" and a newline. */
 void lower_author_sql(struct lower_out *lo, const struct ir_op *op, const char *text);
 

@@ -17,11 +17,10 @@
 #include <unistd.h>
 
 #include "compiler/build.h"
-#include "core/util.h"
 #include "compiler/driver.h"
 #include "compiler/expect.h"
 #include "compiler/guide.h"
-#include "compiler/lower.h"
+#include "core/util.h"
 #include "runtime/canon.h"
 
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
@@ -73,7 +72,7 @@ static const char usage_text[] =
     "      --json             print diagnostics as JSON, one object per line, on stdout\n"
     "      --color=WHEN       colour diagnostics: auto (default), always, never\n"
     "      --error-limit=N    stop after N errors (default 20, 0 for no limit)\n"
-    "      --dump=PASS        print the result of a pass: ast, versions\n"
+    "      --dump=PASS        print the result of a pass: ast, versions, ir (the checked model)\n"
     "  -h, --help             show this help\n"
     "      --version          show the version\n"
     "\n"
@@ -182,8 +181,10 @@ parse_option(struct cli *cli, int *i, int argc, char **argv)
             cli->copts.dump = DUMP_AST;
         else if (strcmp(v, "versions") == 0)
             cli->copts.dump = DUMP_VERSIONS;
+        else if (strcmp(v, "ir") == 0)
+            cli->copts.dump = DUMP_IR;
         else
-            return usage_error("--dump takes ast or versions, not \"%s\"", v);
+            return usage_error("--dump takes ast, versions or ir, not \"%s\"", v);
     } else if ((v = option_value(arg, "--dialect", i, argc, argv, &err))) {
         enum dialect_id d;
         cli->dialect = v;
@@ -278,22 +279,28 @@ cmd_check(struct cli *cli, char **plans, int nplans)
     return status;
 }
 
-/* The file name of a path, as origin comments show it. */
-static const char *
-base_name(const char *path)
+/* "postgres and sqlite", for usage errors. */
+static int
+unknown_dialect(const char *name)
 {
-    const char *slash = strrchr(path, '/');
+    struct strbuf names = STRBUF_INIT;
+    int rc;
 
-    return slash ? slash + 1 : path;
+    dialect_names_text(&names);
+    fprintf(stderr, "upc: error: unknown dialect \"%s\"; the dialects are %s\n", name,
+            strbuf_str(&names));
+    fputs("Try \"upc --help\".\n", stderr);
+    strbuf_free(&names);
+    rc = 2;
+    return rc;
 }
 
-/* Compiles one plan with the IR recorded (no dialect chosen). 0, or the exit status. */
+/* Compiles one plan into the checked model (no dialect chosen). 0, or the exit status. */
 static int
-compile_with_ir(struct cli *cli, struct compilation *c, const char *path)
+compile_checked(struct cli *cli, struct compilation *c, const char *path)
 {
     int rc;
 
-    cli->copts.record_ir = true;
     rc = compile_front(c, path, &cli->copts);
     if (rc == 2) {
         fprintf(stderr, "upc: error: %s\n", c->io_error);
@@ -313,12 +320,11 @@ compile_for_sql(struct cli *cli, struct compilation *c, const char *path, enum d
 {
     int rc;
 
-    if ((rc = compile_with_ir(cli, c, path)))
+    if ((rc = compile_checked(cli, c, path)))
         return rc;
     if (cli->dialect) {
         if (!dialect_lookup(cli->dialect, d))
-            return usage_error("unknown dialect \"%s\"; the dialects are postgres and sqlite",
-                               cli->dialect);
+            return unknown_dialect(cli->dialect);
         if (!plan_has_dialect(&c->plan, *d))
             return usage_error("the plan does not declare dialect \"%s\"", cli->dialect);
     } else if (c->plan.ndialects == 1) {
@@ -362,18 +368,35 @@ step_notes(FILE *out, const struct plan_version *v)
 {
     size_t i;
 
-    for (i = 0; i < v->ast->stmts.len; i++) {
-        const struct ast_stmt *s = v->ast->stmts.items[i];
+    for (i = 0; i < v->nnotices; i++)
+        comment_lines(out, v->notices[i].warning ? "notice (warning): " : "notice (info): ",
+                      v->notices[i].text);
+    for (i = 0; i < v->nbreaking; i++) {
         char prefix[160];
-        if (s->kind == STMT_NOTICE) {
-            snprintf(prefix, sizeof prefix, "notice (%s): ",
-                     s->level == NOTICE_WARNING ? "warning" : "info");
-            comment_lines(out, prefix, s->text.text);
-        } else if (s->kind == STMT_BREAKING) {
-            snprintf(prefix, sizeof prefix, "breaking change \"%.100s\": ", s->id.text);
-            comment_lines(out, prefix, s->text.text);
-        }
+        snprintf(prefix, sizeof prefix, "breaking change \"%.100s\": ", v->breaking[i].id);
+        comment_lines(out, prefix, v->breaking[i].text);
     }
+}
+
+/* upc sql prints each lowered step of the path. */
+static int
+print_step(void *arg, const struct lowered_step *s)
+{
+    const bool *down = arg;
+    const struct plan_version *v = s->v;
+    const char *vf = v->parent ? v->parent->name : "empty";
+    const struct step_sql *info = *down ? &s->down_info : &s->up_info;
+    const struct strbuf *text = *down ? &s->down : &s->up;
+
+    printf("\n-- step %s %s -> %s%s\n", *down ? "down" : "up", *down ? v->name : vf,
+           *down ? vf : v->name, info->nstatements == 0 ? ": no schema change" : "");
+    if (!*down)
+        step_notes(stdout, v);
+    if (*down && info->lossy)
+        puts("-- This down-step restores the structure, not the data: what the step dropped is "
+             "gone.");
+    fputs(strbuf_str(text), stdout);
+    return 0;
 }
 
 static int
@@ -381,7 +404,6 @@ cmd_sql(struct cli *cli, char **plans, int nplans)
 {
     struct compilation c;
     struct plan_version *from = NULL, *to = NULL, **path = NULL;
-    struct lower_ctx lctx;
     enum dialect_id d = DIALECT_POSTGRES;
     bool bad = false;
     size_t n, i;
@@ -421,28 +443,18 @@ cmd_sql(struct cli *cli, char **plans, int nplans)
         rc = 2;
         goto done;
     }
-    memset(&lctx, 0, sizeof lctx);
-    lctx.plan = &c.plan;
-    lctx.dialect = d;
-    lctx.origin_file = base_name(c.sources.files[c.file]->path);
-    lctx.sources = &c.sources;
     /* refuse a rollback through an irreversible step before printing anything */
-    if (cli->down) {
-        for (i = 0; i < n; i++) {
-            struct step_sql s;
-            lower_step(&lctx, path[n - 1 - i], true, &s);
-            strbuf_free(&s.body);
-            if (s.irreversible) {
-                const struct plan_version *v = path[n - 1 - i];
-                fprintf(stderr,
-                        "upc: error: step %s -> %s cannot be rolled back on %s: its sql block is "
-                        "irreversible%s%s%s\n",
-                        v->parent ? v->parent->name : "empty", v->name, dialect_name(d),
-                        *s.irreversible_reason ? " (" : "", s.irreversible_reason,
-                        *s.irreversible_reason ? ")" : "");
-                rc = 1;
-                goto done;
-            }
+    for (i = 0; cli->down && i < n; i++) {
+        const struct plan_version *v = path[n - 1 - i];
+        const char *why = ir_irreversible(v->ir, d);
+        if (why) {
+            fprintf(stderr,
+                    "upc: error: step %s -> %s cannot be rolled back on %s: its sql block is "
+                    "irreversible%s%s%s\n",
+                    v->parent ? v->parent->name : "empty", v->name, dialect_name(d), *why ? " (" : "",
+                    why, *why ? ")" : "");
+            rc = 1;
+            goto done;
         }
     }
     printf("-- upgrade-plan: plan \"%s\", %s, %s %s -> %s, %zu step%s\n", c.plan.name,
@@ -450,33 +462,16 @@ cmd_sql(struct cli *cli, char **plans, int nplans)
            cli->down ? from->name : (from ? from->name : "empty"),
            cli->down ? (to ? to->name : "empty") : to->name, n, n == 1 ? "" : "s");
     printf("-- Generated by upc %s from %s. Each step runs in its own transaction:\n", UPG_VERSION,
-           lctx.origin_file);
-    printf(d == DIALECT_POSTGRES ? "-- psql -v ON_ERROR_STOP=1 -f FILE (or -1 for one transaction)\n"
-                                 : "-- sqlite3 -bail DATABASE < FILE\n");
-    for (i = 0; i < n; i++) {
-        const struct plan_version *v = cli->down ? path[n - 1 - i] : path[i];
-        const char *vf = v->parent ? v->parent->name : "empty";
-        struct step_sql s;
-        lower_step(&lctx, v, cli->down, &s);
-        printf("\n-- step %s %s -> %s%s\n", cli->down ? "down" : "up", cli->down ? v->name : vf,
-               cli->down ? vf : v->name,
-               s.nstatements == 0 ? ": no schema change" : "");
-        if (!cli->down)
-            step_notes(stdout, v);
-        if (cli->down && s.lossy)
-            puts("-- This down-step restores the structure, not the data: what the step dropped is "
-                 "gone.");
-        if (s.nstatements) {
-            if (s.fk_off)
-                puts("PRAGMA foreign_keys = OFF;");
-            puts("BEGIN;\n");
-            fputs(strbuf_str(&s.body), stdout);
-            puts("\nCOMMIT;");
-            if (s.fk_off)
-                puts("PRAGMA foreign_keys = ON;");
+           compilation_file_name(&c));
+    printf("-- %s\n", dialect_get(d)->sql_run_hint);
+    if (cli->down) /* the down-steps from the top of the path */
+        for (i = 0; i < n / 2; i++) {
+            struct plan_version *t = path[i];
+            path[i] = path[n - 1 - i];
+            path[n - 1 - i] = t;
         }
-        strbuf_free(&s.body);
-    }
+    compile_lower(&c, path, n, 1u << d, cli->down ? LOWER_DOWN : LOWER_UP, FRAME_SQL, print_step,
+                  &cli->down);
     rc = 0;
 done:
     free(path);
@@ -614,15 +609,14 @@ cmd_build(struct cli *cli, char **plans, int nplans)
     if (!cli->output)
         return usage_error("%s needs -o DIR, the bundle folder", "build");
     if (cli->bad_dialect)
-        return usage_error("unknown dialect \"%s\"; the dialects are postgres and sqlite",
-                           cli->dialect);
+        return unknown_dialect(cli->dialect);
     if (sig_init(&err)) {
         fprintf(stderr, "upc: error: %s\n", err.message);
         return 2;
     }
     memset(&o, 0, sizeof o);
     compilation_init(&c, &cli->copts);
-    if ((rc = compile_with_ir(cli, &c, plans[0])))
+    if ((rc = compile_checked(cli, &c, plans[0])))
         goto done;
     for (k = 0; k < DIALECT_COUNT; k++) {
         d = (enum dialect_id)k;
@@ -635,7 +629,7 @@ cmd_build(struct cli *cli, char **plans, int nplans)
     o.dialects = cli->dialect_mask ? cli->dialect_mask : c.plan.dialects;
     {
         struct guide_opts go = {guide_baseline(plan_last(&c.plan)), plan_last(&c.plan),
-                                base_name(c.sources.files[c.file]->path), o.dialects};
+                                compilation_file_name(&c), o.dialects};
         guide_write(&c.plan, &go, &guide);
         extra.path = "guide.md";
         extra.data = strbuf_str(&guide);
@@ -778,9 +772,9 @@ cmd_guide(struct cli *cli, char **plans, int nplans)
     if (nplans != 1)
         return usage_error("%s takes exactly one plan", "guide");
     if (cli->bad_dialect)
-        return usage_error("unknown dialect \"%s\"; the dialects are postgres and sqlite", cli->dialect);
+        return unknown_dialect(cli->dialect);
     compilation_init(&c, &cli->copts);
-    if ((rc = compile_with_ir(cli, &c, plans[0])))
+    if ((rc = compile_checked(cli, &c, plans[0])))
         goto done;
     for (size_t k = 0; k < DIALECT_COUNT; k++) {
         if ((cli->dialect_mask >> k) & 1u && !plan_has_dialect(&c.plan, (enum dialect_id)k)) {
@@ -808,7 +802,7 @@ cmd_guide(struct cli *cli, char **plans, int nplans)
     memset(&go, 0, sizeof go);
     go.from = from;
     go.to = to;
-    go.plan_file = base_name(c.sources.files[c.file]->path);
+    go.plan_file = compilation_file_name(&c);
     go.dialects = cli->dialect_mask;
     guide_write(&c.plan, &go, &out);
     rc = write_output(cli->output, strbuf_str(&out), out.len);
@@ -831,7 +825,7 @@ cmd_graph(struct cli *cli, char **plans, int nplans)
     if (cli->from || cli->to)
         return usage_error("%s draws every version: it takes no --from or --to", "graph");
     compilation_init(&c, &cli->copts);
-    if ((rc = compile_with_ir(cli, &c, plans[0])) == 0) {
+    if ((rc = compile_checked(cli, &c, plans[0])) == 0) {
         graph_write(&c.plan, &out);
         rc = write_output(cli->output, strbuf_str(&out), out.len);
     }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * plan.h: the checked plan: header, dialects and the version tree, as the
- * resolve pass builds them from the raw tree. The check pass then replays
- * the schema over the tree; later passes lower it to SQL.
+ * plan.h: the checked plan, the pivot of the compiler: header, dialects and
+ * the version tree (the resolve pass builds them from the raw tree), and per
+ * version its notices, breaking changes, step IR and lint findings (the check
+ * and lint passes). Everything after the checker reads this and ir.h, never
+ * the AST: the two AST pointers below are opaque to the back end, which is
+ * compiled with UPG_NO_AST (the grammar's tree header refuses to be included there).
  */
 #ifndef UPG_COMPILER_PLAN_H
 #define UPG_COMPILER_PLAN_H
@@ -13,47 +16,53 @@
 #include "core/arena.h"
 #include "core/diag.h"
 #include "core/hmap.h"
+#include "compiler/dialect.h"
 #include "compiler/schema.h"
 #include "compiler/version.h"
-#include "grammar/ast.h"
 
-enum dialect_id { DIALECT_POSTGRES, DIALECT_SQLITE, DIALECT_COUNT };
-
-/* "postgres", "sqlite" */
-const char *dialect_name(enum dialect_id d);
-/* Looks a dialect up by its name in the language; false when unknown. */
-bool dialect_lookup(const char *name, enum dialect_id *out);
-
-/* PostgreSQL truncates longer names (NAMEDATALEN - 1). */
-#define PG_MAX_IDENT_BYTES 63
-
+struct ast_file;    /* the front end's; opaque here */
+struct ast_version;
 struct ir_step;
-struct snap_table;
 
-/* A lint finding of a version (recorded with the IR), allowed or not: what operators are told. */
+/* A lint finding of a version (the lint pass), allowed or not: what operators are told. */
 struct plan_finding {
-    const char *lint;    /* "table_rewrite" */
-    const char *dialect; /* the dialect it concerns, or NULL for all */
+    const char *lint;              /* "table_rewrite" */
+    const struct dialect *dialect; /* the dialect it concerns, or NULL for all */
     const char *message;
+};
+
+/* A notice of a version, for operators. */
+struct plan_notice {
+    bool warning; /* level warning (else info) */
+    const char *text;
+};
+
+/* A breaking change of a version, which operators acknowledge by its id. */
+struct plan_breaking {
+    const char *id;
+    const char *text;
 };
 
 struct plan_version {
     const char *name;        /* as written: "6.1" */
     struct semver sv;
-    struct ast_version *ast;
+    const struct ast_version *ast; /* the front end's only */
     struct plan_version *parent; /* NULL for the first version (from an empty database) */
     struct sm_list children;     /* struct plan_version *, in declaration order */
     size_t index;                /* declaration order, from 0 */
     bool ok;                     /* header valid and parent known: its statements are checked */
-    /* Recorded by the check pass when plan.record_ir is set, for the lowerings: */
-    struct ir_step *ir;              /* the operations of the step from parent to this version */
-    struct snap_table **schema;      /* every table after this version, sorted by name */
-    size_t ntables;
-    struct sm_list findings;         /* struct plan_finding * */
+    /* Filled by the check pass (for the versions it checks): */
+    struct plan_notice *notices; /* in the plan's order */
+    size_t nnotices;
+    struct plan_breaking *breaking;
+    size_t nbreaking;
+    struct ir_step *ir;          /* the operations of the step from parent to this version */
+    /* Filled by the lint pass: */
+    struct sm_list findings;     /* struct plan_finding * */
 };
 
 struct plan {
-    struct ast_file *ast;
+    const struct ast_file *ast; /* the front end's only */
     const char *name; /* NULL when the header is missing */
     const char *title;
     const char *description;
@@ -63,9 +72,7 @@ struct plan {
     struct plan_version **versions;
     size_t nversions;
     struct hmap by_name; /* canonical version text -> struct plan_version * */
-    /* Set before the check pass to record the step IR (compiler/ir.h). */
-    bool record_ir;
-    /* Filled by the check pass. */
+    /* Filled by the check and lint passes. */
     size_t nstatements;
     size_t nallowed; /* lint findings accepted by an "allow" */
 };
@@ -90,9 +97,8 @@ size_t plan_path(const struct plan *p, struct plan_version *from, struct plan_ve
 /* The last version declared (the default target), or NULL. */
 struct plan_version *plan_last(const struct plan *p);
 
-/* The passes. Each returns the number of errors it reported. */
-int pass_resolve(struct plan *p, struct ast_file *ast, struct arena *a, struct diag_sink *d);
-int pass_check(struct plan *p, struct arena *a, struct diag_sink *d);
+/* The canonical text of a version ("7.0.0-preview.1"), the key of plan.by_name. */
+const char *plan_version_key(struct arena *a, const struct semver *v);
 
 void plan_free(struct plan *p);
 

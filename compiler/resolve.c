@@ -12,52 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
-#include "compiler/plan.h"
-
-static const char *const dialect_names[DIALECT_COUNT] = {
-    [DIALECT_POSTGRES] = "postgres",
-    [DIALECT_SQLITE] = "sqlite",
-};
-
-const char *
-dialect_name(enum dialect_id d)
-{
-    return dialect_names[d];
-}
-
-bool
-dialect_lookup(const char *name, enum dialect_id *out)
-{
-    int d;
-
-    for (d = 0; d < DIALECT_COUNT; d++) {
-        if (strcmp(name, dialect_names[d]) == 0) {
-            *out = (enum dialect_id)d;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* The canonical text of a version, the key of plan.by_name. */
-static const char *
-canonical(struct arena *a, const struct semver *v)
-{
-    return arena_printf(a, "%llu.%llu.%llu%s%s", (unsigned long long)v->major,
-                        (unsigned long long)v->minor, (unsigned long long)v->patch,
-                        v->pre ? "-" : "", v->pre ? v->pre : "");
-}
-
-struct plan_version *
-plan_find_version(const struct plan *p, struct arena *a, const char *text)
-{
-    struct semver v;
-
-    if (semver_parse(text, &v))
-        return NULL;
-    return hmap_get(&p->by_name, canonical(a, &v));
-}
+#include "compiler/check.h"
 
 static bool
 valid_plan_name(const char *s)
@@ -74,19 +29,20 @@ valid_plan_name(const char *s)
 static void
 suggest_dialect(struct diag_sink *d, const char *name)
 {
-    int i;
+    const struct dialect *near = dialect_suggest(name);
+    struct strbuf names = STRBUF_INIT;
 
-    for (i = 0; i < DIALECT_COUNT; i++) {
-        if (edit_distance(name, dialect_names[i], 3) <= 3) {
-            diag_help(d, "Did you mean \"%s\"?", dialect_names[i]);
-            return;
-        }
+    if (near) {
+        diag_help(d, "Did you mean \"%s\"?", near->name);
+        return;
     }
-    diag_help(d, "The dialects are postgres and sqlite.");
+    dialect_names_text(&names);
+    diag_help(d, "The dialects are %s.", strbuf_str(&names));
+    strbuf_free(&names);
 }
 
 static void
-resolve_header(struct plan *p, struct ast_file *ast, struct diag_sink *d)
+resolve_header(struct plan *p, const struct ast_file *ast, struct diag_sink *d)
 {
     const struct ast_plan *hdr;
     const struct ast_plan_item *title = NULL, *dialects = NULL, *descr = NULL;
@@ -170,7 +126,7 @@ resolve_header(struct plan *p, struct ast_file *ast, struct diag_sink *d)
 }
 
 static void
-resolve_versions(struct plan *p, struct ast_file *ast, struct arena *a, struct diag_sink *d)
+resolve_versions(struct plan *p, const struct ast_file *ast, struct arena *a, struct diag_sink *d)
 {
     struct plan_version *prev_ok = NULL; /* the last version whose text parsed */
     size_t i;
@@ -205,7 +161,7 @@ resolve_versions(struct plan *p, struct ast_file *ast, struct arena *a, struct d
                          "\"7.0.0-preview.1\".");
             continue;
         }
-        key = canonical(a, &v->sv);
+        key = plan_version_key(a, &v->sv);
         if ((same = hmap_get(&p->by_name, key))) {
             if (strcmp(same->name, v->name) == 0)
                 diag_error(d, av->version.span, "E0311", "version \"%s\" is declared twice",
@@ -280,7 +236,7 @@ resolve_versions(struct plan *p, struct ast_file *ast, struct arena *a, struct d
 }
 
 int
-pass_resolve(struct plan *p, struct ast_file *ast, struct arena *a, struct diag_sink *d)
+pass_resolve(struct plan *p, const struct ast_file *ast, struct arena *a, struct diag_sink *d)
 {
     size_t before = diag_errors(d);
 
@@ -290,36 +246,4 @@ pass_resolve(struct plan *p, struct ast_file *ast, struct arena *a, struct diag_
     resolve_header(p, ast, d);
     resolve_versions(p, ast, a, d);
     return (int)(diag_errors(d) - before);
-}
-
-void
-plan_free(struct plan *p)
-{
-    hmap_free(&p->by_name);
-}
-
-size_t
-plan_path(const struct plan *p, struct plan_version *from, struct plan_version *to,
-          struct plan_version ***out)
-{
-    struct plan_version *v;
-    size_t n = 0, i;
-
-    (void)p;
-    *out = NULL;
-    for (v = to; v && v != from; v = v->parent)
-        n++;
-    if (v != from)
-        return SIZE_MAX;
-    *out = xmalloc((n + 1) * sizeof **out);
-    i = n;
-    for (v = to; v != from; v = v->parent)
-        (*out)[--i] = v;
-    return n;
-}
-
-struct plan_version *
-plan_last(const struct plan *p)
-{
-    return p->nversions ? p->versions[p->nversions - 1] : NULL;
 }

@@ -23,6 +23,8 @@ enum undo_kind {
     UNDO_SET_PTR,
     UNDO_SET_NAME,
     UNDO_SET_COLUMN,
+    UNDO_COL_PUT, /* a name put in a table's colnames */
+    UNDO_COL_DEL, /* a name taken out of it */
 };
 
 struct sm_undo {
@@ -36,8 +38,9 @@ struct sm_undo {
     void **slot;           /* SET_PTR */
     const char **name_slot; /* SET_NAME */
     const char *old_name;   /* SET_NAME */
-    struct sm_column *col;   /* SET_COLUMN */
+    struct sm_column *col;   /* SET_COLUMN, COL_* */
     struct sm_column *saved; /* SET_COLUMN: a copy of the column before, in the arena */
+    struct hmap *map;        /* COL_*: the table's colnames */
 };
 
 void
@@ -51,6 +54,13 @@ schema_init(struct schema *s, struct arena *a)
 void
 schema_free(struct schema *s)
 {
+    size_t i;
+
+    for (i = 0; i < s->ncolmaps; i++)
+        hmap_free(s->colmaps[i]);
+    free(s->colmaps);
+    s->colmaps = NULL;
+    s->ncolmaps = s->colmaps_cap = 0;
     hmap_free(&s->rels);
     free(s->log);
     s->log = NULL;
@@ -62,6 +72,12 @@ push_undo(struct schema *s, enum undo_kind kind)
 {
     struct sm_undo *u;
 
+    if (s->no_log) {
+        if (!s->scratch)
+            s->scratch = ARENA_NEW(s->arena, struct sm_undo);
+        memset(s->scratch, 0, sizeof *s->scratch);
+        return s->scratch;
+    }
     if (s->log_len == s->log_cap) {
         s->log_cap = s->log_cap ? s->log_cap * 2 : 256;
         s->log = xrealloc(s->log, s->log_cap * sizeof *s->log);
@@ -190,6 +206,43 @@ set_name(struct schema *s, const char **slot, const char *value)
     *slot = value;
 }
 
+/* A table's map of column names, made on first use and freed with the schema. */
+static struct hmap *
+colmap(struct schema *s, struct sm_table *t)
+{
+    if (!t->colnames.fold) {
+        hmap_init(&t->colnames, true);
+        if (s->ncolmaps == s->colmaps_cap) {
+            s->colmaps_cap = s->colmaps_cap ? s->colmaps_cap * 2 : 64;
+            s->colmaps = xrealloc(s->colmaps, s->colmaps_cap * sizeof *s->colmaps);
+        }
+        s->colmaps[s->ncolmaps++] = &t->colnames;
+    }
+    return &t->colnames;
+}
+
+static void
+col_put(struct schema *s, struct sm_table *t, struct sm_column *c)
+{
+    struct sm_undo *u = push_undo(s, UNDO_COL_PUT);
+
+    u->map = colmap(s, t);
+    u->col = c;
+    u->key = c->name;
+    hmap_put(u->map, c->name, c);
+}
+
+static void
+col_del(struct schema *s, struct sm_table *t, struct sm_column *c)
+{
+    struct sm_undo *u = push_undo(s, UNDO_COL_DEL);
+
+    u->map = colmap(s, t);
+    u->col = c;
+    u->key = c->name;
+    hmap_del(u->map, c->name);
+}
+
 size_t
 schema_mark(const struct schema *s)
 {
@@ -200,6 +253,12 @@ void
 schema_forget_undo(struct schema *s)
 {
     s->log_len = 0;
+}
+
+void
+schema_set_logging(struct schema *s, bool on)
+{
+    s->no_log = !on;
 }
 
 void
@@ -230,6 +289,12 @@ schema_undo_to(struct schema *s, size_t mark)
             break;
         case UNDO_SET_COLUMN:
             *u->col = *u->saved;
+            break;
+        case UNDO_COL_PUT:
+            hmap_del(u->map, u->key);
+            break;
+        case UNDO_COL_DEL:
+            hmap_put(u->map, u->key, u->col);
             break;
         }
     }
@@ -313,27 +378,16 @@ schema_index(const struct schema *s, const char *name)
 struct sm_column *
 table_column(const struct sm_table *t, const char *name)
 {
-    size_t i;
+    struct sm_column *c = table_column_fold(t, name);
 
-    for (i = 0; i < t->cols.len; i++) {
-        struct sm_column *c = t->cols.items[i];
-        if (strcmp(c->name, name) == 0)
-            return c;
-    }
-    return NULL;
+    /* names are unique when case is folded: the folded match is the only candidate */
+    return c && strcmp(c->name, name) == 0 ? c : NULL;
 }
 
 struct sm_column *
 table_column_fold(const struct sm_table *t, const char *name)
 {
-    size_t i;
-
-    for (i = 0; i < t->cols.len; i++) {
-        struct sm_column *c = t->cols.items[i];
-        if (ascii_casecmp(c->name, name) == 0)
-            return c;
-    }
-    return NULL;
+    return t->colnames.fold ? hmap_get(&t->colnames, name) : NULL;
 }
 
 size_t
@@ -434,28 +488,38 @@ schema_add_column(struct schema *s, struct sm_table *t, struct sm_column *c, siz
 {
     c->table = t;
     list_insert(s, &t->cols, pos, c);
+    col_put(s, t, c);
 }
 
 void
 schema_drop_column(struct schema *s, struct sm_table *t, struct sm_column *c)
 {
     list_remove(s, &t->cols, c);
+    col_del(s, t, c);
 }
 
 void
 schema_set_column(struct schema *s, struct sm_column *c, const struct sm_column *now)
 {
-    struct sm_undo *u = push_undo(s, UNDO_SET_COLUMN);
+    bool renamed = strcmp(c->name, now->name) != 0;
+    struct sm_undo *u;
 
+    if (renamed)
+        col_del(s, c->table, c);
+    u = push_undo(s, UNDO_SET_COLUMN);
     u->col = c;
-    u->saved = ARENA_NEW(s->arena, struct sm_column);
-    *u->saved = *c;
+    if (!s->no_log) {
+        u->saved = ARENA_NEW(s->arena, struct sm_column);
+        *u->saved = *c;
+    }
     c->name = now->name;
     c->type = now->type;
     c->not_null = now->not_null;
     c->identity = now->identity;
     c->dflt = now->dflt;
     c->span = now->span;
+    if (renamed)
+        col_put(s, c->table, c);
 }
 
 void

@@ -27,7 +27,6 @@
 #include "core/hmap.h"
 #include "core/source.h"
 #include "compiler/types.h"
-#include "grammar/ast.h"
 
 /* A list of pointers; the element type is given by the field's comment. */
 struct sm_list {
@@ -37,6 +36,7 @@ struct sm_list {
 
 struct sm_table;
 struct plan_version;
+struct snap_table;
 
 /* What became of a name that is gone: dropped, or renamed to something else. */
 struct sm_gone {
@@ -52,12 +52,21 @@ struct sm_column {
     struct sm_type type;
     bool not_null;
     bool identity;
-    const struct ast_literal *dflt; /* NULL: no default */
-    struct src_span span;           /* where it was declared */
+    const struct sm_value *dflt; /* NULL: no default */
+    struct src_span span;        /* where it was declared */
     struct sm_table *table;
 };
 
 enum sm_key_kind { KEY_PRIMARY, KEY_UNIQUE, KEY_FOREIGN, KEY_CHECK };
+
+/* What a foreign key does when the referenced row is deleted. */
+enum sm_fk_action {
+    SM_FK_NONE, /* not given: the database's default (no action) */
+    SM_FK_CASCADE,
+    SM_FK_SET_NULL,
+    SM_FK_RESTRICT,
+    SM_FK_NO_ACTION,
+};
 
 struct sm_key {
     enum sm_key_kind kind;
@@ -69,7 +78,7 @@ struct sm_key {
     struct sm_table *ref_table; /* FK */
     struct sm_column **ref_cols;
     size_t nref;
-    enum ast_fk_action on_delete;
+    enum sm_fk_action on_delete;
     const char *expr; /* CHECK: the author's SQL expression */
     struct src_span span;
 };
@@ -86,6 +95,7 @@ struct sm_index {
 struct sm_table {
     const char *name;
     struct sm_list cols;     /* struct sm_column *, in order */
+    struct hmap colnames;    /* folded column name -> struct sm_column *: lookups in O(1) */
     struct sm_key *pk;       /* NULL: none */
     struct sm_list keys;     /* struct sm_key *: unique, foreign and check constraints */
     struct sm_list indexes;  /* struct sm_index * */
@@ -93,6 +103,8 @@ struct sm_table {
     struct sm_list gone;     /* struct sm_gone *: its columns dropped or renamed so far */
     struct src_span span;
     const struct plan_version *born; /* the version that created it (no rows before it ends) */
+    const struct snap_table *snap;   /* its last snapshot (ir.h), whose unchanged parts the next
+                                        one shares; compared, never trusted */
 };
 
 /* REL_GONE marks a dropped or renamed table or index (obj: struct sm_gone *), so that a later
@@ -112,6 +124,10 @@ struct schema {
     struct hmap rels; /* folded name -> struct sm_rel * */
     struct sm_undo *log;
     size_t log_len, log_cap;
+    struct hmap **colmaps; /* every table's colnames, freed with the schema */
+    size_t ncolmaps, colmaps_cap;
+    bool no_log;           /* mutations are not logged: nothing will be undone */
+    struct sm_undo *scratch; /* where an unlogged mutation writes its record */
 };
 
 void schema_init(struct schema *s, struct arena *a);
@@ -122,6 +138,8 @@ size_t schema_mark(const struct schema *s);
 void schema_undo_to(struct schema *s, size_t mark);
 /* Drops the whole log: nothing before this point will ever be undone. */
 void schema_forget_undo(struct schema *s);
+/* Whether mutations are logged from now on (false: nothing after this point will be undone). */
+void schema_set_logging(struct schema *s, bool on);
 
 /* Lookups by exact name; NULL when absent. */
 struct sm_table *schema_table(const struct schema *s, const char *name);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * types.c: resolving written types, the conversion table behind
- * `alter column ... type`, and the validation of default literals.
+ * types.c: the conversion table behind `alter column ... type`, and the
+ * validation of default values.
  *
  * The conversion table is deliberately conservative: a conversion is WIDEN
  * only when no value of the old type can fail to convert; anything that
@@ -17,125 +17,6 @@
 #include <string.h>
 
 #include "core/util.h"
-
-static const struct {
-    const char *name;
-    enum type_kind kind;
-    int nparams; /* -1: string's (n), decimal's (p[, s]) */
-} type_names[] = {
-    {"bigint", TY_BIGINT, 0},   {"bool", TY_BOOL, 0},         {"bytes", TY_BYTES, 0},
-    {"date", TY_DATE, 0},       {"decimal", TY_DECIMAL, -1},  {"double", TY_DOUBLE, 0},
-    {"int", TY_INT, 0},         {"interval", TY_INTERVAL, 0}, {"json", TY_JSON, 0},
-    {"string", TY_STRING, -1},  {"text", TY_TEXT, 0},         {"timestamp", TY_TIMESTAMP, 0},
-    {"uuid", TY_UUID, 0},
-};
-
-/* Common spellings from SQL, mapped to the language's name for a hint. */
-static const struct {
-    const char *alias, *name;
-} type_aliases[] = {
-    {"boolean", "bool"},     {"integer", "int"},         {"int4", "int"},
-    {"int8", "bigint"},      {"long", "bigint"},         {"varchar", "string(n)"},
-    {"nvarchar", "string(n)"}, {"char", "string(n)"},    {"numeric", "decimal(p, s)"},
-    {"float", "double"},     {"real", "double"},         {"blob", "bytes"},
-    {"bytea", "bytes"},      {"datetime", "timestamp"},  {"datetime2", "timestamp"},
-    {"timestamptz", "timestamp"}, {"jsonb", "json"},    {"bit", "bool"},
-    {"time", "interval"},    {"guid", "uuid"},           {"smallint", "int"},
-};
-
-static bool
-parse_param(const char *text, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    for (; *text; text++) {
-        v = v * 10 + (uint64_t)(*text - '0');
-        if (v > max)
-            return false;
-    }
-    *out = v;
-    return true;
-}
-
-bool
-type_resolve(const struct ast_type *t, struct sm_type *out, struct diag_sink *d)
-{
-    size_t i;
-    uint64_t p = 0, s = 0;
-
-    memset(out, 0, sizeof *out);
-    out->kind = TY_TEXT;
-    for (i = 0; i < ARRAY_LEN(type_names); i++)
-        if (ascii_casecmp(t->name, type_names[i].name) == 0)
-            break;
-    if (i == ARRAY_LEN(type_names)) {
-        const char *best = NULL;
-        size_t j;
-        if (!diag_error(d, t->name_span, "E0401", "unknown type \"%s\"", t->name))
-            return false;
-        for (j = 0; j < ARRAY_LEN(type_aliases); j++)
-            if (ascii_casecmp(t->name, type_aliases[j].alias) == 0)
-                best = type_aliases[j].name;
-        for (j = 0; !best && j < ARRAY_LEN(type_names); j++)
-            if (edit_distance(t->name, type_names[j].name, 2) <= 2)
-                best = type_names[j].name;
-        if (best)
-            diag_help(d, "Did you mean \"%s\"?", best);
-        else
-            diag_help(d, "The types are bool, int, bigint, double, decimal(p, s), string(n), "
-                         "text, bytes, date, timestamp, interval, uuid and json.");
-        return false;
-    }
-    out->kind = type_names[i].kind;
-    switch (out->kind) {
-    case TY_STRING:
-        if (t->nparams != 1) {
-            diag_error(d, t->span, "E0402", "type \"string\" needs one length, as in string(200)");
-            diag_help(d, "Use text for strings without a length limit.");
-            out->kind = TY_TEXT;
-            return false;
-        }
-        if (!parse_param(t->params[0], TYPE_MAX_STRING_LEN, &p) || p == 0) {
-            diag_error(d, t->param_spans[0], "E0402",
-                       "string length must be between 1 and %u", TYPE_MAX_STRING_LEN);
-            diag_help(d, "Use text for longer strings.");
-            out->kind = TY_TEXT;
-            return false;
-        }
-        out->len = (uint32_t)p;
-        return true;
-    case TY_DECIMAL:
-        if (t->nparams < 1) {
-            diag_error(d, t->span, "E0402",
-                       "type \"decimal\" needs a precision, as in decimal(18, 2)");
-            out->precision = 18;
-            return false;
-        }
-        if (!parse_param(t->params[0], TYPE_MAX_DECIMAL_PRECISION, &p) || p == 0) {
-            diag_error(d, t->param_spans[0], "E0402",
-                       "decimal precision must be between 1 and %u", TYPE_MAX_DECIMAL_PRECISION);
-            out->precision = 18;
-            return false;
-        }
-        if (t->nparams == 2 && (!parse_param(t->params[1], p, &s))) {
-            diag_error(d, t->param_spans[1], "E0402",
-                       "decimal scale must be between 0 and the precision (%llu)",
-                       (unsigned long long)p);
-            out->precision = (uint16_t)p;
-            return false;
-        }
-        out->precision = (uint16_t)p;
-        out->scale = (uint16_t)s;
-        return true;
-    default:
-        if (t->nparams) {
-            diag_error(d, t->param_spans[0], "E0402", "type \"%s\" takes no parameters",
-                       type_names[i].name);
-            return false;
-        }
-        return true;
-    }
-}
 
 const char *
 type_str(const struct sm_type *t, char *buf, size_t size)
@@ -229,22 +110,6 @@ type_conversion(const struct sm_type *from, const struct sm_type *to)
     default: /* interval, uuid, json: only from text */
         return CONV_NONE;
     }
-}
-
-bool
-type_pg_rewrites(const struct sm_type *from, const struct sm_type *to)
-{
-    if (type_equal(from, to))
-        return false;
-    /* varchar(n) -> varchar(m >= n) and varchar -> text are binary coercible */
-    if (from->kind == TY_STRING && (to->kind == TY_TEXT ||
-                                    (to->kind == TY_STRING && to->len >= from->len)))
-        return false;
-    /* numeric(p, s) -> numeric(p2 >= p, s): no rewrite since PostgreSQL 9.2 */
-    if (from->kind == TY_DECIMAL && to->kind == TY_DECIMAL && from->scale == to->scale &&
-        to->precision >= from->precision)
-        return false;
-    return true;
 }
 
 bool
@@ -360,33 +225,41 @@ int_in_range(const char *text, bool is64)
     return is64 || (v >= INT32_MIN && v <= INT32_MAX);
 }
 
+bool
+value_equal(const struct sm_value *a, const struct sm_value *b)
+{
+    if (!a || !b)
+        return a == b;
+    return a->kind == b->kind && a->len == b->len && memcmp(a->text, b->text, a->len) == 0;
+}
+
 const char *
-type_check_literal(const struct sm_type *t, const struct ast_literal *lit)
+type_check_value(const struct sm_type *t, const struct sm_value *lit)
 {
     const char *s = lit->text;
 
-    if (lit->kind == LIT_NULL)
+    if (lit->kind == VAL_NULL)
         return NULL;
     switch (t->kind) {
     case TY_BOOL:
-        return lit->kind == LIT_TRUE || lit->kind == LIT_FALSE ? NULL
+        return lit->kind == VAL_TRUE || lit->kind == VAL_FALSE ? NULL
                                                                : "a bool takes true or false";
     case TY_INT:
     case TY_BIGINT:
-        if (lit->kind != LIT_INT)
+        if (lit->kind != VAL_INT)
             return "an integer column takes a whole number";
         return int_in_range(s, t->kind == TY_BIGINT)
                    ? NULL
                    : t->kind == TY_INT ? "the number does not fit in an int (32 bits)"
                                        : "the number does not fit in a bigint (64 bits)";
     case TY_DOUBLE:
-        return lit->kind == LIT_INT || lit->kind == LIT_DECIMAL ? NULL : "a double takes a number";
+        return lit->kind == VAL_INT || lit->kind == VAL_DECIMAL ? NULL : "a double takes a number";
     case TY_DECIMAL: {
         const char *digits_start = *s == '-' ? s + 1 : s;
         const char *dot = strchr(digits_start, '.');
         size_t ip = dot ? (size_t)(dot - digits_start) : strlen(digits_start);
         size_t fp = dot ? strlen(dot + 1) : 0;
-        if (lit->kind != LIT_INT && lit->kind != LIT_DECIMAL)
+        if (lit->kind != VAL_INT && lit->kind != VAL_DECIMAL)
             return "a decimal takes a number";
         while (ip > 1 && *digits_start == '0')
             digits_start++, ip--;
@@ -398,7 +271,7 @@ type_check_literal(const struct sm_type *t, const struct ast_literal *lit)
     }
     case TY_STRING:
     case TY_TEXT:
-        if (lit->kind != LIT_STRING)
+        if (lit->kind != VAL_STRING)
             return "a string column takes a string literal";
         if (t->kind == TY_STRING) {
             size_t cps = 0, i = 0;
@@ -414,25 +287,25 @@ type_check_literal(const struct sm_type *t, const struct ast_literal *lit)
     case TY_BYTES:
         return "a bytes column takes no default but null";
     case TY_DATE:
-        return lit->kind == LIT_STRING && valid_date(s) ? NULL
+        return lit->kind == VAL_STRING && valid_date(s) ? NULL
                                                         : "a date takes a string \"YYYY-MM-DD\"";
     case TY_TIMESTAMP:
-        return lit->kind == LIT_STRING && valid_timestamp(s)
+        return lit->kind == VAL_STRING && valid_timestamp(s)
                    ? NULL
                    : "a timestamp takes a string \"YYYY-MM-DD HH:MM:SS[.ffffff]\"";
     case TY_INTERVAL: {
         const char *end;
-        return lit->kind == LIT_STRING && valid_time(s, &end, 99) && *end == '\0'
+        return lit->kind == VAL_STRING && valid_time(s, &end, 99) && *end == '\0'
                    ? NULL
                    : "an interval takes a string \"HH:MM:SS[.ffffff]\"";
     }
     case TY_UUID:
-        return lit->kind == LIT_STRING && valid_uuid(s)
+        return lit->kind == VAL_STRING && valid_uuid(s)
                    ? NULL
                    : "a uuid takes a string \"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\"";
     case TY_JSON: {
         json_t *j;
-        if (lit->kind != LIT_STRING)
+        if (lit->kind != VAL_STRING)
             return "a json column takes a string holding JSON";
         j = json_loadb(s, lit->len, JSON_DECODE_ANY, NULL);
         if (!j)

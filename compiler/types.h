@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * types.h: the portable column types of the language, the rules for
- * converting between them, and the literals each accepts as a default.
- * The per-dialect spelling of a type lives with each dialect's lowering.
+ * converting between them, the constant values of the model (defaults) and
+ * which values each type accepts. Part of the model: no AST here (the front
+ * end's typeres.c turns written types and literals into these). What a type
+ * is called and costs in each database lives with each dialect (dialect.h).
  */
 #ifndef UPG_COMPILER_TYPES_H
 #define UPG_COMPILER_TYPES_H
@@ -10,8 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/diag.h"
-#include "grammar/ast.h"
+#include <stddef.h>
 
 enum type_kind {
     TY_BOOL,
@@ -40,11 +41,17 @@ struct sm_type {
 #define TYPE_MAX_STRING_LEN 10485760u
 #define TYPE_MAX_DECIMAL_PRECISION 1000u
 
-/*
- * Resolves a written type. On an unknown name or bad parameters it reports
- * E0401/E0402 to d and returns false (out is then a usable stand-in: text).
- */
-bool type_resolve(const struct ast_type *t, struct sm_type *out, struct diag_sink *d);
+/* A constant of the model (a column's default), as the plan wrote it and the checker accepted it. */
+enum value_kind { VAL_INT, VAL_DECIMAL, VAL_STRING, VAL_TRUE, VAL_FALSE, VAL_NULL };
+
+struct sm_value {
+    enum value_kind kind;
+    const char *text; /* digits (with a leading '-' when negative) or the string */
+    size_t len;
+};
+
+/* The same kind and text. */
+bool value_equal(const struct sm_value *a, const struct sm_value *b);
 
 /* "string(200)", "decimal(18, 2)", "bigint": written into buf (at least 32 bytes). */
 const char *type_str(const struct sm_type *t, char *buf, size_t size);
@@ -61,9 +68,6 @@ enum type_conv {
 
 enum type_conv type_conversion(const struct sm_type *from, const struct sm_type *to);
 
-/* True when PostgreSQL rewrites the whole table for this change of type. */
-bool type_pg_rewrites(const struct sm_type *from, const struct sm_type *to);
-
 /*
  * True when a foreign key may link columns of these types: the same type,
  * or both integers, or both strings.
@@ -71,9 +75,9 @@ bool type_pg_rewrites(const struct sm_type *from, const struct sm_type *to);
 bool type_fk_compatible(const struct sm_type *a, const struct sm_type *b);
 
 /*
- * Checks that lit can be the default of a column of type t. Returns NULL
+ * Checks that v can be the default of a column of type t. Returns NULL
  * when it can, or a static explanation ("an int needs a whole number").
  */
-const char *type_check_literal(const struct sm_type *t, const struct ast_literal *lit);
+const char *type_check_value(const struct sm_type *t, const struct sm_value *v);
 
 #endif

@@ -204,30 +204,51 @@ struct cell {
     size_t n;
 };
 
+
+/*
+ * The cells of a long line's window: from the cell at 0-based index `from`,
+ * at most max of them, starting the decode at byte `at` whose cell index is
+ * `at_cell` (a character boundary at or before `from`). *more says whether
+ * the line goes on after them.
+ */
+static size_t
+window_cells(const char *text, size_t len, size_t at, size_t at_cell, size_t from, size_t max,
+             struct cell **out, bool *more)
+{
+    struct cell *cells = xmalloc((max + 1) * sizeof *cells);
+    size_t n = 0, i = at, c = at_cell;
+    int32_t cp;
+
+    while (i < len && n < max) {
+        size_t k = utf8_decode((const unsigned char *)text + i, len - i, &cp);
+        if (c >= from) {
+            if (cp == '\t') {
+                cells[n].bytes = " ";
+                cells[n].n = 1;
+            } else if (cp < 0 || cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
+                cells[n].bytes = "?";
+                cells[n].n = 1;
+            } else {
+                cells[n].bytes = text + i;
+                cells[n].n = k;
+            }
+            n++;
+        }
+        c++;
+        i += k;
+    }
+    *more = i < len;
+    *out = cells;
+    return n;
+}
+
+/* Every cell of a line. */
 static size_t
 line_cells(const char *text, size_t len, struct cell **out)
 {
-    struct cell *cells = xmalloc((len + 1) * sizeof *cells);
-    size_t i = 0, n = 0;
-    int32_t cp;
+    bool more;
 
-    while (i < len) {
-        size_t k = utf8_decode((const unsigned char *)text + i, len - i, &cp);
-        if (cp == '\t') {
-            cells[n].bytes = " ";
-            cells[n].n = 1;
-        } else if (cp < 0 || cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
-            cells[n].bytes = "?";
-            cells[n].n = 1;
-        } else {
-            cells[n].bytes = text + i;
-            cells[n].n = k;
-        }
-        n++;
-        i += k;
-    }
-    *out = cells;
-    return n;
+    return window_cells(text, len, 0, 0, 0, len, out, &more);
 }
 
 static void
@@ -242,6 +263,43 @@ render_snippet(struct strbuf *sb, const struct source *src, struct src_span span
     struct cell *cells;
     bool clip_left, clip_right;
 
+    if (len > 4 * SNIPPET_MAX_COLS) {
+        /* a long line (more cells than the window, since a cell is at most 4 bytes): decode only
+         * around the caret, from a column checkpoint, so that thousands of diagnostics on one
+         * line of a megabyte cost what the window costs */
+        size_t line_start = src->lines[line - 1], caret = span.start - line_start;
+        size_t back = caret > 4 * SNIPPET_LEAD_COLS + 4 ? caret - 4 * SNIPPET_LEAD_COLS - 4 : 0;
+        size_t at = back, at_cell;
+        bool more;
+        /* a character boundary at or before `back`: the checkpoint-aided column of it */
+        while (at > 0 && ((unsigned char)text[at] & 0xC0) == 0x80)
+            at--;
+        at_cell = source_col_of(src, (uint32_t)(line_start + at)) - 1;
+        from = col > SNIPPET_LEAD_COLS ? col - SNIPPET_LEAD_COLS : 0;
+        if (at_cell > from) { /* a stray continuation byte made the boundary late: from the start */
+            at = 0;
+            at_cell = 0;
+        }
+        ncells = window_cells(text, len, at, at_cell, from, SNIPPET_MAX_COLS, &cells, &more);
+        to = from + ncells;
+        clip_left = from > 0;
+        clip_right = more;
+        if (end_line == line)
+            width = span.end > span.start ? source_col_of(src, span.end) - col : 0;
+        else
+            width = to + 1 > col ? to + 1 - col : 1; /* to the end of the window */
+        if (width == 0)
+            width = 1;
+        strbuf_printf(sb, "%*zu | ", (int)gutter, line);
+        if (clip_left)
+            strbuf_puts(sb, "...");
+        for (i = 0; i < ncells; i++)
+            strbuf_append(sb, cells[i].bytes, cells[i].n);
+        if (clip_right)
+            strbuf_puts(sb, "...");
+        strbuf_putc(sb, '\n');
+        goto caret;
+    }
     ncells = line_cells(text, len, &cells);
     /* Underline width: to the span's end, or to the end of the first line. */
     if (end_line == line)
@@ -269,6 +327,7 @@ render_snippet(struct strbuf *sb, const struct source *src, struct src_span span
         strbuf_puts(sb, "...");
     strbuf_putc(sb, '\n');
 
+caret:
     strbuf_printf(sb, "%*s | ", (int)gutter, "");
     if (clip_left)
         strbuf_puts(sb, "   ");

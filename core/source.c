@@ -29,10 +29,48 @@ source_set_free(struct source_set *set)
     for (i = 1; i < set->nfiles; i++) {
         free(set->files[i]->text);
         free(set->files[i]->lines);
+        free(set->files[i]->ck_off);
+        free(set->files[i]->ck_col);
     }
     free(set->files);
     set->files = NULL;
     set->nfiles = 1;
+}
+
+/* The checkpoints of columns on lines longer than SOURCE_COL_STEP (source.h). */
+static void
+index_columns(struct source *src)
+{
+    size_t i = 0, col = 1, next = SOURCE_COL_STEP, cap = 0, k;
+    int32_t cp;
+    bool any = false;
+
+    for (k = 0; k < src->nlines && !any; k++) {
+        size_t end = k + 1 < src->nlines ? src->lines[k + 1] : src->len;
+        any = end - src->lines[k] > SOURCE_COL_STEP;
+    }
+    if (!any)
+        return;
+    while (i < src->len) {
+        if (src->text[i] == '\n') {
+            i++;
+            col = 1;
+            next = i + SOURCE_COL_STEP;
+            continue;
+        }
+        if (i >= next) {
+            if (src->nck == cap) {
+                cap = cap ? cap * 2 : 64;
+                src->ck_off = xrealloc(src->ck_off, cap * sizeof *src->ck_off);
+                src->ck_col = xrealloc(src->ck_col, cap * sizeof *src->ck_col);
+            }
+            src->ck_off[src->nck] = (uint32_t)i;
+            src->ck_col[src->nck++] = (uint32_t)col;
+            next = i + SOURCE_COL_STEP;
+        }
+        i += utf8_decode((const unsigned char *)src->text + i, src->len - i, &cp);
+        col++;
+    }
 }
 
 static void
@@ -52,6 +90,7 @@ index_lines(struct source *src)
         }
     }
     src->nlines = n;
+    index_columns(src);
 }
 
 static uint32_t
@@ -167,6 +206,22 @@ source_col_of(const struct source *src, uint32_t offset)
 
     if (offset > src->len)
         offset = (uint32_t)src->len;
+    if (src->nck && offset - i > SOURCE_COL_STEP) {
+        /* from the last checkpoint on this line at least 4 bytes before offset: a character
+         * decoded from there ends where it would from the line's start */
+        size_t lo = 0, hi = src->nck;
+        while (hi > lo) {
+            size_t mid = lo + (hi - lo) / 2;
+            if ((size_t)src->ck_off[mid] + 4 <= offset)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo && src->ck_off[lo - 1] >= i) {
+            i = src->ck_off[lo - 1];
+            col = src->ck_col[lo - 1];
+        }
+    }
     while (i < offset) {
         i += utf8_decode((const unsigned char *)src->text + i, offset - i, &cp);
         col++;

@@ -31,7 +31,14 @@ struct source {
     size_t len;       /* without the two NULs */
     uint32_t *lines;  /* byte offset of each line start */
     size_t nlines;
+    /* Columns on long lines: every SOURCE_COL_STEP bytes or so into a line, the column of a
+     * character's first byte, so that a column is found without decoding the line from its
+     * start (a plan written on one line of a megabyte). */
+    uint32_t *ck_off, *ck_col;
+    size_t nck;
 };
+
+#define SOURCE_COL_STEP 1024
 
 struct source_set {
     struct source **files; /* files[0] is unused so that file ids start at 1 */

@@ -111,3 +111,54 @@ strbuf_detach(struct strbuf *sb)
     sb->len = sb->cap = 0;
     return s;
 }
+
+void
+strbuf_json_string(struct strbuf *sb, const char *s)
+{
+    size_t n = strlen(s), i = 0;
+
+    strbuf_putc(sb, '"');
+    while (i < n) {
+        int32_t cp;
+        size_t k = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+        i += k;
+        if (cp < 0)
+            cp = 0xFFFD;
+        switch (cp) {
+        case '"':
+            strbuf_puts(sb, "\\\"");
+            continue;
+        case '\\':
+            strbuf_puts(sb, "\\\\");
+            continue;
+        case '\b':
+            strbuf_puts(sb, "\\b");
+            continue;
+        case '\f':
+            strbuf_puts(sb, "\\f");
+            continue;
+        case '\n':
+            strbuf_puts(sb, "\\n");
+            continue;
+        case '\r':
+            strbuf_puts(sb, "\\r");
+            continue;
+        case '\t':
+            strbuf_puts(sb, "\\t");
+            continue;
+        default:
+            break;
+        }
+        if (cp < 0x20 || cp > 0x7F) {
+            if (cp < 0x10000) {
+                strbuf_printf(sb, "\\u%04X", (unsigned)cp);
+            } else {
+                unsigned v = (unsigned)cp - 0x10000;
+                strbuf_printf(sb, "\\u%04X\\u%04X", 0xD800 | (v >> 10), 0xDC00 | (v & 0x3FF));
+            }
+        } else {
+            strbuf_putc(sb, (char)cp);
+        }
+    }
+    strbuf_putc(sb, '"');
+}

@@ -28,6 +28,13 @@ void strbuf_puts(struct strbuf *sb, const char *s);
 void strbuf_putc(struct strbuf *sb, char c);
 void strbuf_printf(struct strbuf *sb, const char *fmt, ...) PRINTF(2, 3);
 void strbuf_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
+/*
+ * Appends s as a JSON string, quotes included, ASCII only: '"', '\\' and
+ * control characters escaped, other characters beyond ASCII as \uXXXX (a
+ * surrogate pair above U+FFFF), as jansson's JSON_ENSURE_ASCII writes them.
+ * s must be UTF-8; an invalid byte is written as U+FFFD.
+ */
+void strbuf_json_string(struct strbuf *sb, const char *s);
 /* Appends c n times. */
 void strbuf_repeat(struct strbuf *sb, char c, size_t n);
 /* Returns the contents ("" when empty); the buffer keeps ownership. */

@@ -10,6 +10,10 @@
 #ifndef UPG_GRAMMAR_AST_H
 #define UPG_GRAMMAR_AST_H
 
+#ifdef UPG_NO_AST
+#error "grammar/ast.h reached from the back end: after the checker, code reads the model (compiler/plan.h, compiler/ir.h), never the AST (docs/hacking.md)"
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 

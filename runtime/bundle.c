@@ -3,11 +3,14 @@
  * bundle.c: verifying a bundle (bundle.h). Files are opened relative to the
  * bundle's directory, one path component at a time with O_NOFOLLOW, so a
  * symbolic link anywhere is refused rather than followed; the directory is
- * then listed to refuse anything the manifest does not name.
+ * then listed to refuse anything the manifest does not name. Files are
+ * hashed as they are read, a buffer at a time.
  */
+#define _DEFAULT_SOURCE /* DT_REG and friends of struct dirent */
 #include "runtime/bundle.h"
 
 #include <dirent.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -18,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runtime/par.h"
+
 /* An I/O failure (the bundle could not be read, as opposed to refused): returns -2. */
 static int
 io_fail(struct rt_error *err, const char *fmt, const char *a, const char *b)
@@ -27,22 +32,19 @@ io_fail(struct rt_error *err, const char *fmt, const char *a, const char *b)
 }
 
 /*
- * Reads path (relative to dirfd) whole, refusing symbolic links, anything
- * but a regular file, and more than max bytes. Returns 0, -1 (refused: err),
- * or -2 (I/O: err).
+ * Opens path (relative to dirfd) for reading, one component at a time,
+ * refusing symbolic links, anything but a regular file, and more than max
+ * bytes. Returns 0 with *fd and *size, -1 (refused: err), or -2 (I/O: err).
  */
 static int
-read_in(int dirfd, const char *path, size_t max, unsigned char **data, size_t *len,
-        struct rt_error *err)
+open_in(int dirfd, const char *path, size_t max, int *out, size_t *size, struct rt_error *err)
 {
     char comp[256];
     const char *p = path, *slash;
     int fd = dup(dirfd), next;
     struct stat st;
-    unsigned char *buf;
-    size_t got = 0;
 
-    *data = NULL;
+    *out = -1;
     if (fd < 0)
         return io_fail(err, "could not read the bundle%s: %s", "", strerror(errno));
     while ((slash = strchr(p, '/'))) {
@@ -84,25 +86,113 @@ read_in(int dirfd, const char *path, size_t max, unsigned char **data, size_t *l
         return rt_fail(err, "bundle file \"%s\" is larger (%lld bytes) than allowed (%zu)", path,
                        (long long)st.st_size, max);
     }
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
+    *out = fd;
+    *size = (size_t)st.st_size;
+    return 0;
+}
+
+/*
+ * Reads path whole (open_in()'s checks), and hashes what it read when sha256
+ * is not NULL. With keep false the bytes are only hashed, a buffer at a time,
+ * and *data is NULL. Returns 0, -1 (refused: err), or -2 (I/O: err).
+ */
+/*
+ * The fd to open path's last component from, and that component: a folder
+ * of the bundle is opened once (without following a link) and kept, so that
+ * reading 60,000 files does not open their folder 60,000 times.
+ */
+static int
+folder_of(struct bundle *b, const char **path)
+{
+    const char *slash = strchr(*path, '/');
+    size_t n, i;
+    int fd;
+
+    if (!b || !slash || strchr(slash + 1, '/'))
+        return -1;
+    if (b->sealed) {
+        /* shared by the verifying threads: only lookups now */
+        n = (size_t)(slash - *path);
+        for (i = 0; i < b->nfolders; i++)
+            if (strlen(b->folders[i].name) == n && memcmp(b->folders[i].name, *path, n) == 0) {
+                *path = slash + 1;
+                return b->folders[i].fd;
+            }
+        return -1;
+    }
+    n = (size_t)(slash - *path);
+    for (i = 0; i < b->nfolders; i++)
+        if (strlen(b->folders[i].name) == n && memcmp(b->folders[i].name, *path, n) == 0)
+            break;
+    if (i == b->nfolders) {
+        char name[64];
+        if (n >= sizeof name || b->nfolders == sizeof b->folders / sizeof b->folders[0])
+            return -1;
+        memcpy(name, *path, n);
+        name[n] = '\0';
+        fd = openat(b->dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            return -1; /* the general path reports why */
+        memcpy(b->folders[i].name, name, n + 1);
+        b->folders[i].fd = fd;
+        b->nfolders++;
+    }
+    *path = slash + 1;
+    return b->folders[i].fd;
+}
+
+static int
+read_file(int dirfd, const char *path, size_t max, bool keep, unsigned char **data, size_t *len,
+          char sha256[65], struct rt_error *err)
+{
+    unsigned char chunk[65536], h[crypto_hash_sha256_BYTES], *buf = NULL;
+    crypto_hash_sha256_state hs;
+    size_t size = 0, got = 0;
+    int fd, rc;
+
+    *data = NULL;
+    *len = 0;
+    if ((rc = open_in(dirfd, path, max, &fd, &size, err)))
+        return rc;
+    if (keep && !(buf = malloc(size + 1))) {
         close(fd);
         return io_fail(err, "out of memory reading \"%s\"%s", path, "");
     }
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-        if (n <= 0) {
+    /* the size fstat() gave: a file that changes meanwhile fails its digest (or its size) */
+    crypto_hash_sha256_init(&hs);
+    while (got < size) {
+        unsigned char *at = keep ? buf + got : chunk;
+        size_t want = keep ? size - got : (size - got < sizeof chunk ? size - got : sizeof chunk);
+        ssize_t n = read(fd, at, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
             free(buf);
             close(fd);
             return io_fail(err, "could not read bundle file \"%s\"%s", path, "");
         }
+        if (n == 0)
+            break; /* it shrank: the size check says so */
+        crypto_hash_sha256_update(&hs, at, (size_t)n);
         got += (size_t)n;
     }
     close(fd);
-    buf[got] = '\0';
+    crypto_hash_sha256_final(&hs, h);
+    if (sha256)
+        sodium_bin2hex(sha256, 65, h, sizeof h);
+    if (buf)
+        buf[got] = '\0';
     *data = buf;
     *len = got;
     return 0;
+}
+
+/* Reads a small file whole (the envelope). */
+static int
+read_in(int dirfd, const char *path, size_t max, unsigned char **data, size_t *len,
+        struct rt_error *err)
+{
+    return read_file(dirfd, path, max, true, data, len, NULL, err);
 }
 
 /* The value of "key:value" among the tab-separated fields of a trusted comment, or NULL. */
@@ -159,7 +249,15 @@ check_extras(struct bundle *b, int dirfd, const char *sub, struct rt_error *err)
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         snprintf(path, sizeof path, "%s%s%s", sub ? sub : "", sub ? "/" : "", e->d_name);
-        if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        /* the entry's type as the listing gives it; asked for only when it does not */
+        memset(&st, 0, sizeof st);
+        if (e->d_type == DT_REG)
+            st.st_mode = S_IFREG;
+        else if (e->d_type == DT_DIR)
+            st.st_mode = S_IFDIR;
+        else if (e->d_type == DT_LNK)
+            st.st_mode = S_IFLNK;
+        else if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0) {
             rc = rt_fail(err, "could not examine bundle entry \"%s\"", path);
             break;
         }
@@ -191,30 +289,133 @@ check_extras(struct bundle *b, int dirfd, const char *sub, struct rt_error *err)
     return rc;
 }
 
-static int
-add_file(struct bundle *b, const char *path, const char *sha256, uint64_t size, int dirfd,
-         struct rt_error *err)
-{
-    struct bundle_file *f = &b->files[b->nfiles];
-    char got[65];
-    int rc;
+/* The largest file a bundle may list. */
+#define BUNDLE_MAX_FILE_BYTES ((size_t)1 << 30)
 
-    rc = read_in(dirfd, path, (size_t)1 << 30, &f->data, &f->size, err);
-    if (rc)
-        return rc;
-    f->path = path;
-    b->nfiles++;
-    b->bytes += f->size;
-    if (f->size != size)
+/* Checks that the bytes read have the manifest's size and digest. */
+static int
+check_digest(const char *path, size_t got_size, const char *got, uint64_t size, const char *sha256,
+             const char *when, struct rt_error *err)
+{
+    if (got_size != size)
         return rt_fail(err, "bundle file \"%s\" has %zu bytes, but the manifest says %llu: it was "
-                            "changed after the bundle was built",
-                       path, f->size, (unsigned long long)size);
-    sig_sha256_hex(f->data, f->size, got);
+                            "changed %s",
+                       path, got_size, (unsigned long long)size, when);
     if (sodium_memcmp(got, sha256, 64) != 0)
         return rt_fail(err, "bundle file \"%s\" does not match the manifest: its SHA-256 is %s, the "
-                            "manifest says %s",
-                       path, got, sha256);
+                            "manifest says %s (changed %s)",
+                       path, got, sha256, when);
     return 0;
+}
+
+/* Reads a file of the bundle, through its folder's kept fd when it has one. */
+static int
+read_listed(struct bundle *b, const char *path, bool keep, unsigned char **data, size_t *len,
+            char sha256[65], struct rt_error *err)
+{
+    const char *last = path;
+    int fd = folder_of(b, &last);
+    int rc;
+
+    if (fd < 0)
+        return read_file(b->dirfd, path, BUNDLE_MAX_FILE_BYTES, keep, data, len, sha256, err);
+    rc = read_file(fd, last, BUNDLE_MAX_FILE_BYTES, keep, data, len, sha256, err);
+    if (rc && strstr(err->message, "\"") && !strstr(err->message, path)) {
+        /* name the file by its bundle path, not by its name in its folder */
+        char msg[sizeof err->message];
+        const char *at = strstr(err->message, last);
+        if (at) {
+            snprintf(msg, sizeof msg, "%.*s%s%s", (int)(at - err->message), err->message, path,
+                     at + strlen(last));
+            snprintf(err->message, sizeof err->message, "%s", msg);
+        }
+    }
+    return rc;
+}
+
+/* Lists a file of the manifest (verified later, by verify_files()). */
+static void
+add_file(struct bundle *b, const struct mf_file *f)
+{
+    b->files[b->nfiles].path = f->path;
+    b->files[b->nfiles].sha256 = f->sha256;
+    b->files[b->nfiles].size = (size_t)f->size;
+    b->nfiles++;
+}
+
+/* Verifies file i; 0, or -1/-2 with err. */
+static int
+verify_one(struct bundle *b, size_t i, size_t *bytes, struct rt_error *err)
+{
+    const struct bundle_file *f = &b->files[i];
+    unsigned char *none;
+    size_t got;
+    char digest[65];
+    int rc = read_listed(b, f->path, false, &none, &got, digest, err);
+
+    if (rc)
+        return rc;
+    *bytes += got;
+    return check_digest(f->path, got, digest, f->size, f->sha256, "after the bundle was built", err);
+}
+
+/* The files are verified by a few threads at once (hashing is what a big bundle's verification
+ * spends its time on); the first failure in the manifest's order is the one reported. */
+struct verify_job {
+    struct bundle *b;
+    atomic_size_t bytes;
+};
+
+static int
+verify_at(void *arg, size_t i, struct rt_error *err)
+{
+    struct verify_job *job = arg;
+    size_t bytes = 0;
+    int rc = verify_one(job->b, i, &bytes, err);
+
+    atomic_fetch_add(&job->bytes, bytes);
+    return rc;
+}
+
+static int
+verify_files(struct bundle *b, struct rt_error *err)
+{
+    struct verify_job job;
+    int rc;
+
+    job.b = b;
+    atomic_init(&job.bytes, 0);
+    rc = par_for(b->nfiles, 64, verify_at, &job, err);
+    b->bytes = atomic_load(&job.bytes);
+    return rc;
+}
+
+int
+bundle_read(struct bundle *b, const char *path, unsigned char **data, size_t *size,
+            struct rt_error *err)
+{
+    const struct bundle_file *f = bundle_file(b, path);
+    char digest[65];
+    int rc;
+
+    *data = NULL;
+    *size = 0;
+    if (!f)
+        return rt_fail(err, "the bundle lists no file \"%s\"", path);
+    if (b->dirfd < 0)
+        return rt_fail(err, "the bundle's folder is not open (a fuzzing bundle)");
+    rc = read_listed(b, path, true, data, size, digest, err);
+    if (rc == 0 && (rc = check_digest(path, *size, digest, f->size, f->sha256,
+                                      "after uprun verified the bundle", err))) {
+        free(*data);
+        *data = NULL;
+        *size = 0;
+    }
+    if (rc == -1)
+        snprintf(err->hint, sizeof err->hint,
+                 "Someone changed the bundle while uprun was running: nothing of that file ran. "
+                 "Get the bundle again from its release and run uprun again.");
+    return rc;
 }
 
 static void
@@ -250,6 +451,7 @@ bundle_open(const char *dir, const struct sig_pubkey *key, struct bundle **out, 
     rt_error_clear(err);
     if (!b)
         return io_fail(err, "out of memory%s%s", "", "");
+    b->dirfd = -1;
     dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0) {
         rc = -2;
@@ -286,6 +488,8 @@ bundle_open(const char *dir, const struct sig_pubkey *key, struct bundle **out, 
                      version ? version : "(none)");
         goto done;
     }
+    b->dirfd = dirfd; /* the bundle's now; closed by bundle_free() */
+    dirfd = -1;
     b->files = calloc(count_files(&b->manifest) + 1, sizeof *b->files);
     if (!b->files) {
         rc = -2;
@@ -295,19 +499,26 @@ bundle_open(const char *dir, const struct sig_pubkey *key, struct bundle **out, 
     for (i = 0; i < b->manifest.nsteps; i++) {
         for (k = 0; k < b->manifest.steps[i].ndialects; k++) {
             const struct mf_dialect_step *d = &b->manifest.steps[i].dialects[k];
-            if ((rc = add_file(b, d->up.path, d->up.sha256, d->up.size, dirfd, err)) ||
-                (d->has_down &&
-                 (rc = add_file(b, d->down.path, d->down.sha256, d->down.size, dirfd, err))) ||
-                (rc = add_file(b, d->schema.path, d->schema.sha256, d->schema.size, dirfd, err)))
-                goto done;
+            add_file(b, &d->up);
+            if (d->has_down)
+                add_file(b, &d->down);
+            add_file(b, &d->schema);
         }
     }
     for (i = 0; i < b->manifest.nfiles; i++)
-        if ((rc = add_file(b, b->manifest.files[i].path, b->manifest.files[i].sha256,
-                           b->manifest.files[i].size, dirfd, err)))
-            goto done;
+        add_file(b, &b->manifest.files[i]);
+    /* the dialects' folders, opened once before the workers share them */
+    for (i = 0; i < b->manifest.ndialects; i++) {
+        char probe[80];
+        const char *last = probe;
+        snprintf(probe, sizeof probe, "%s/x", b->manifest.dialects[i]);
+        folder_of(b, &last);
+    }
+    b->sealed = true;
+    if ((rc = verify_files(b, err)))
+        goto done;
     qsort(b->files, b->nfiles, sizeof *b->files, cmp_file);
-    if ((rc = check_extras(b, dirfd, NULL, err)))
+    if ((rc = check_extras(b, b->dirfd, NULL, err)))
         goto done;
     *out = b;
     b = NULL;
@@ -333,6 +544,7 @@ bundle_open_unverified_for_fuzzing(const char *manifest, size_t len, struct bund
     *out = NULL;
     if (!b)
         return rt_fail(err, "out of memory");
+    b->dirfd = -1;
     if (manifest_read(manifest, len, &b->manifest, err)) {
         bundle_free(b);
         return -1;
@@ -344,12 +556,12 @@ bundle_open_unverified_for_fuzzing(const char *manifest, size_t len, struct bund
 void
 bundle_free(struct bundle *b)
 {
-    size_t i;
-
     if (!b)
         return;
-    for (i = 0; i < b->nfiles; i++)
-        free(b->files[i].data);
+    if (b->dirfd >= 0)
+        close(b->dirfd);
+    for (size_t i = 0; i < b->nfolders; i++)
+        close(b->folders[i].fd);
     free(b->files);
     free(b->trusted_comment);
     manifest_free(&b->manifest);

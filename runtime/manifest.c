@@ -7,6 +7,8 @@
  */
 #include "runtime/manifest.h"
 
+#include "runtime/par.h"
+
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,125 +17,410 @@
 
 /* --- writing ------------------------------------------------------------- */
 
-static json_t *
-str_or_null(const char *s)
+/*
+ * The writer emits the canonical form directly, without building a JSON
+ * tree (a manifest of 10,000 steps would otherwise need hundreds of
+ * megabytes). The form (docs/bundle-format.md): the top-level object has one
+ * member a line, indented by two spaces; the arrays "files", "steps" and
+ * "versions" have one element a line, indented by four; everything else is
+ * on the line of its member, with ", " between items and ": " after keys.
+ * Keys are in sorted order (written so below); strings are escaped as
+ * jansson's JSON_ENSURE_ASCII does (\uXXXX, surrogate pairs above U+FFFF);
+ * integers are decimal. Each element line is byte for byte what
+ * json_dumps(JSON_SORT_KEYS | JSON_ENSURE_ASCII) gives for it
+ * (tests/unit/test_manifest.c checks it).
+ */
+#define JW_MAX_DEPTH 16
+
+struct jw {
+    char *buf;
+    size_t len, cap;
+    int depth;
+    bool first;                    /* no member written yet in the current object or array */
+    bool lines[JW_MAX_DEPTH + 1];  /* at each depth: one item a line (else inline) */
+    bool failed;                   /* out of memory, or a string that is not UTF-8 */
+};
+
+static void
+jw_put(struct jw *w, const char *s, size_t n)
 {
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *
-file_json(const struct mf_file *f)
-{
-    json_t *o = json_object();
-
-    json_object_set_new(o, "path", json_string(f->path));
-    json_object_set_new(o, "sha256", json_string(f->sha256));
-    json_object_set_new(o, "size", json_integer((json_int_t)f->size));
-    return o;
-}
-
-static json_t *
-step_json(const struct mf_step *s)
-{
-    json_t *o = json_object(), *arr, *dia = json_object();
-    size_t i;
-
-    json_object_set_new(o, "index", json_integer(s->index));
-    json_object_set_new(o, "from", str_or_null(s->from));
-    json_object_set_new(o, "to", json_string(s->to));
-    arr = json_array();
-    for (i = 0; i < s->nnotices; i++) {
-        json_t *n = json_object();
-        json_object_set_new(n, "level", json_string(s->notices[i].level));
-        json_object_set_new(n, "text", json_string(s->notices[i].text));
-        json_array_append_new(arr, n);
+    if (w->failed)
+        return;
+    if (w->len + n + 1 > w->cap) {
+        size_t cap = w->cap ? w->cap : 65536;
+        char *b;
+        while (cap < w->len + n + 1)
+            cap *= 2;
+        if (!(b = realloc(w->buf, cap))) {
+            w->failed = true;
+            return;
+        }
+        w->buf = b;
+        w->cap = cap;
     }
-    json_object_set_new(o, "notices", arr);
-    arr = json_array();
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+static void
+jw_puts(struct jw *w, const char *s)
+{
+    jw_put(w, s, strlen(s));
+}
+
+/* A new line at the current depth. */
+static void
+jw_newline(struct jw *w)
+{
+    static const char spaces[] = "                                ";
+    int n = w->depth * 2;
+
+    jw_put(w, "\n", 1);
+    while (n > 0) {
+        int k = n < (int)sizeof spaces - 1 ? n : (int)sizeof spaces - 1;
+        jw_put(w, spaces, (size_t)k);
+        n -= k;
+    }
+}
+
+/* Before a value inside an array, or a key inside an object. */
+static void
+jw_item(struct jw *w)
+{
+    bool lines = w->lines[w->depth];
+
+    if (!w->first)
+        jw_put(w, lines ? "," : ", ", lines ? 1 : 2);
+    w->first = false;
+    if (lines)
+        jw_newline(w);
+}
+
+static void
+jw_string(struct jw *w, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    jw_put(w, "\"", 1);
+    while (*p) {
+        unsigned cp;
+        size_t n;
+        char seq[16];
+        if (*p < 0x80) {
+            cp = *p;
+            n = 1;
+        } else if ((*p & 0xE0) == 0xC0 && (p[1] & 0xC0) == 0x80) {
+            cp = ((unsigned)(*p & 0x1F) << 6) | (p[1] & 0x3F);
+            n = 2;
+        } else if ((*p & 0xF0) == 0xE0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+            cp = ((unsigned)(*p & 0x0F) << 12) | ((unsigned)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+            n = 3;
+        } else if ((*p & 0xF8) == 0xF0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80 &&
+                   (p[3] & 0xC0) == 0x80) {
+            cp = ((unsigned)(*p & 0x07) << 18) | ((unsigned)(p[1] & 0x3F) << 12) |
+                 ((unsigned)(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+            n = 4;
+        } else {
+            w->failed = true; /* not UTF-8 */
+            return;
+        }
+        if ((n == 2 && cp < 0x80) || (n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+            w->failed = true; /* overlong, a surrogate, or out of range */
+            return;
+        }
+        p += n;
+        switch (cp) {
+        case '"':
+            jw_put(w, "\\\"", 2);
+            continue;
+        case '\\':
+            jw_put(w, "\\\\", 2);
+            continue;
+        case '\b':
+            jw_put(w, "\\b", 2);
+            continue;
+        case '\f':
+            jw_put(w, "\\f", 2);
+            continue;
+        case '\n':
+            jw_put(w, "\\n", 2);
+            continue;
+        case '\r':
+            jw_put(w, "\\r", 2);
+            continue;
+        case '\t':
+            jw_put(w, "\\t", 2);
+            continue;
+        default:
+            break;
+        }
+        if (cp < 0x20 || cp > 0x7F) {
+            if (cp < 0x10000) {
+                snprintf(seq, sizeof seq, "\\u%04X", cp);
+            } else {
+                unsigned v = cp - 0x10000;
+                snprintf(seq, sizeof seq, "\\u%04X\\u%04X", 0xD800 | (v >> 10), 0xDC00 | (v & 0x3FF));
+            }
+            jw_puts(w, seq);
+        } else {
+            char c = (char)cp;
+            jw_put(w, &c, 1);
+        }
+    }
+    jw_put(w, "\"", 1);
+}
+
+static void
+jw_key(struct jw *w, const char *key)
+{
+    jw_item(w);
+    jw_string(w, key);
+    jw_put(w, ": ", 2);
+}
+
+/* Opens an object or array whose items go one a line (lines) or inline. */
+static void
+jw_open_as(struct jw *w, char c, bool lines)
+{
+    jw_put(w, &c, 1);
+    if (w->depth >= JW_MAX_DEPTH) {
+        w->failed = true;
+        return;
+    }
+    w->depth++;
+    w->lines[w->depth] = lines;
+    w->first = true;
+}
+
+static void
+jw_open(struct jw *w, char c)
+{
+    jw_open_as(w, c, false);
+}
+
+static void
+jw_close(struct jw *w, char c)
+{
+    bool empty = w->first, lines = w->lines[w->depth];
+
+    w->depth--;
+    if (!empty && lines)
+        jw_newline(w);
+    jw_put(w, &c, 1);
+    w->first = false;
+}
+
+static void
+jw_str_or_null(struct jw *w, const char *s)
+{
+    if (s)
+        jw_string(w, s);
+    else
+        jw_puts(w, "null");
+}
+
+static void
+jw_uint(struct jw *w, unsigned long long v)
+{
+    char num[32];
+
+    snprintf(num, sizeof num, "%llu", v);
+    jw_puts(w, num);
+}
+
+static void
+jw_bool(struct jw *w, bool v)
+{
+    jw_puts(w, v ? "true" : "false");
+}
+
+/* Members are written in the sorted order of their keys. */
+static void
+file_json(struct jw *w, const struct mf_file *f)
+{
+    jw_open(w, '{');
+    jw_key(w, "path");
+    jw_string(w, f->path);
+    jw_key(w, "sha256");
+    jw_string(w, f->sha256);
+    jw_key(w, "size");
+    jw_uint(w, (unsigned long long)f->size);
+    jw_close(w, '}');
+}
+
+static int
+cmp_dialect_step(const void *a, const void *b)
+{
+    return strcmp((*(const struct mf_dialect_step *const *)a)->dialect,
+                  (*(const struct mf_dialect_step *const *)b)->dialect);
+}
+
+static void
+step_json(struct jw *w, const struct mf_step *s)
+{
+    const struct mf_dialect_step *sorted[16];
+    size_t i, n = s->ndialects < 16 ? s->ndialects : 16;
+
+    jw_open(w, '{');
+    jw_key(w, "breaking");
+    jw_open(w, '[');
     for (i = 0; i < s->nbreaking; i++) {
-        json_t *n = json_object();
-        json_object_set_new(n, "id", json_string(s->breaking[i].id));
-        json_object_set_new(n, "text", json_string(s->breaking[i].text));
-        json_array_append_new(arr, n);
+        jw_item(w);
+        jw_open(w, '{');
+        jw_key(w, "id");
+        jw_string(w, s->breaking[i].id);
+        jw_key(w, "text");
+        jw_string(w, s->breaking[i].text);
+        jw_close(w, '}');
     }
-    json_object_set_new(o, "breaking", arr);
-    arr = json_array();
+    jw_close(w, ']');
+    jw_key(w, "dialects");
+    jw_open(w, '{');
+    for (i = 0; i < n; i++)
+        sorted[i] = &s->dialects[i];
+    qsort(sorted, n, sizeof *sorted, cmp_dialect_step);
+    for (i = 0; i < n; i++) {
+        const struct mf_dialect_step *d = sorted[i];
+        jw_key(w, d->dialect);
+        jw_open(w, '{');
+        jw_key(w, "down");
+        if (d->has_down)
+            file_json(w, &d->down);
+        else
+            jw_puts(w, "null");
+        jw_key(w, "down_lossy");
+        jw_bool(w, d->down_lossy);
+        jw_key(w, "down_statements");
+        jw_uint(w, d->down_statements);
+        jw_key(w, "foreign_keys_off");
+        jw_bool(w, d->foreign_keys_off);
+        jw_key(w, "irreversible");
+        jw_str_or_null(w, d->irreversible);
+        jw_key(w, "schema");
+        file_json(w, &d->schema);
+        jw_key(w, "transactional");
+        jw_bool(w, d->transactional);
+        jw_key(w, "up");
+        file_json(w, &d->up);
+        jw_key(w, "up_statements");
+        jw_uint(w, d->up_statements);
+        jw_close(w, '}');
+    }
+    jw_close(w, '}');
+    jw_key(w, "findings");
+    jw_open(w, '[');
     for (i = 0; i < s->nfindings; i++) {
-        json_t *n = json_object();
-        json_object_set_new(n, "lint", json_string(s->findings[i].lint));
-        json_object_set_new(n, "dialect", str_or_null(s->findings[i].dialect));
-        json_object_set_new(n, "message", json_string(s->findings[i].message));
-        json_array_append_new(arr, n);
+        jw_item(w);
+        jw_open(w, '{');
+        jw_key(w, "dialect");
+        jw_str_or_null(w, s->findings[i].dialect);
+        jw_key(w, "lint");
+        jw_string(w, s->findings[i].lint);
+        jw_key(w, "message");
+        jw_string(w, s->findings[i].message);
+        jw_close(w, '}');
     }
-    json_object_set_new(o, "findings", arr);
-    for (i = 0; i < s->ndialects; i++) {
-        const struct mf_dialect_step *d = &s->dialects[i];
-        json_t *x = json_object();
-        json_object_set_new(x, "up", file_json(&d->up));
-        json_object_set_new(x, "down", d->has_down ? file_json(&d->down) : json_null());
-        json_object_set_new(x, "up_statements", json_integer(d->up_statements));
-        json_object_set_new(x, "down_statements", json_integer(d->down_statements));
-        json_object_set_new(x, "transactional", json_boolean(d->transactional));
-        json_object_set_new(x, "foreign_keys_off", json_boolean(d->foreign_keys_off));
-        json_object_set_new(x, "down_lossy", json_boolean(d->down_lossy));
-        json_object_set_new(x, "irreversible", str_or_null(d->irreversible));
-        json_object_set_new(x, "schema", file_json(&d->schema));
-        json_object_set_new(dia, d->dialect, x);
+    jw_close(w, ']');
+    jw_key(w, "from");
+    jw_str_or_null(w, s->from);
+    jw_key(w, "index");
+    jw_uint(w, s->index);
+    jw_key(w, "notices");
+    jw_open(w, '[');
+    for (i = 0; i < s->nnotices; i++) {
+        jw_item(w);
+        jw_open(w, '{');
+        jw_key(w, "level");
+        jw_string(w, s->notices[i].level);
+        jw_key(w, "text");
+        jw_string(w, s->notices[i].text);
+        jw_close(w, '}');
     }
-    json_object_set_new(o, "dialects", dia);
-    return o;
+    jw_close(w, ']');
+    jw_key(w, "to");
+    jw_string(w, s->to);
+    jw_close(w, '}');
 }
 
 int
 manifest_write(const struct manifest *m, char **out, size_t *len, struct rt_error *err)
 {
-    json_t *o = json_object(), *plan = json_object(), *arr;
-    char *text;
-    size_t i, n;
+    struct jw w = {0};
+    size_t i;
 
     *out = NULL;
-    json_object_set_new(o, "format", json_string(MANIFEST_FORMAT));
-    json_object_set_new(o, "format_version", json_integer(m->format_version));
-    json_object_set_new(o, "compiler", json_string(m->compiler));
-    json_object_set_new(o, "created", m->created >= 0 ? json_integer(m->created) : json_null());
-    json_object_set_new(plan, "name", json_string(m->plan_name));
-    json_object_set_new(plan, "title", str_or_null(m->plan_title));
-    json_object_set_new(plan, "description", str_or_null(m->plan_description));
-    json_object_set_new(plan, "source", json_pack("{s:s, s:s}", "file", m->source_file, "sha256",
-                                                  m->source_sha256));
-    json_object_set_new(o, "plan", plan);
-    arr = json_array();
-    for (i = 0; i < m->ndialects; i++)
-        json_array_append_new(arr, json_string(m->dialects[i]));
-    json_object_set_new(o, "dialects", arr);
-    arr = json_array();
-    for (i = 0; i < m->nversions; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:o}", "name", m->versions[i].name, "from",
-                                             str_or_null(m->versions[i].from)));
-    json_object_set_new(o, "versions", arr);
-    arr = json_array();
-    for (i = 0; i < m->nsteps; i++)
-        json_array_append_new(arr, step_json(&m->steps[i]));
-    json_object_set_new(o, "steps", arr);
-    arr = json_array();
-    for (i = 0; i < m->nfiles; i++)
-        json_array_append_new(arr, file_json(&m->files[i]));
-    json_object_set_new(o, "files", arr);
-    text = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_ENSURE_ASCII);
-    json_decref(o);
-    if (!text)
-        return rt_fail(err, "could not serialise the manifest (a string is not valid UTF-8?)");
-    n = strlen(text);
-    *out = malloc(n + 2);
-    if (!*out) {
-        free(text);
-        return rt_fail(err, "out of memory");
+    jw_open_as(&w, '{', true);
+    jw_key(&w, "compiler");
+    jw_string(&w, m->compiler);
+    jw_key(&w, "created");
+    if (m->created >= 0)
+        jw_uint(&w, (unsigned long long)m->created);
+    else
+        jw_puts(&w, "null");
+    jw_key(&w, "dialects");
+    jw_open(&w, '[');
+    for (i = 0; i < m->ndialects; i++) {
+        jw_item(&w);
+        jw_string(&w, m->dialects[i]);
     }
-    memcpy(*out, text, n);
-    (*out)[n] = '\n';
-    (*out)[n + 1] = '\0';
-    *len = n + 1;
-    free(text);
+    jw_close(&w, ']');
+    jw_key(&w, "files");
+    jw_open_as(&w, '[', true);
+    for (i = 0; i < m->nfiles; i++) {
+        jw_item(&w);
+        file_json(&w, &m->files[i]);
+    }
+    jw_close(&w, ']');
+    jw_key(&w, "format");
+    jw_string(&w, MANIFEST_FORMAT);
+    jw_key(&w, "format_version");
+    jw_uint(&w, m->format_version);
+    jw_key(&w, "plan");
+    jw_open(&w, '{');
+    jw_key(&w, "description");
+    jw_str_or_null(&w, m->plan_description);
+    jw_key(&w, "name");
+    jw_string(&w, m->plan_name);
+    jw_key(&w, "source");
+    jw_open(&w, '{');
+    jw_key(&w, "file");
+    jw_string(&w, m->source_file);
+    jw_key(&w, "sha256");
+    jw_string(&w, m->source_sha256);
+    jw_close(&w, '}');
+    jw_key(&w, "title");
+    jw_str_or_null(&w, m->plan_title);
+    jw_close(&w, '}');
+    jw_key(&w, "steps");
+    jw_open_as(&w, '[', true);
+    for (i = 0; i < m->nsteps; i++) {
+        jw_item(&w);
+        step_json(&w, &m->steps[i]);
+    }
+    jw_close(&w, ']');
+    jw_key(&w, "versions");
+    jw_open_as(&w, '[', true);
+    for (i = 0; i < m->nversions; i++) {
+        jw_item(&w);
+        jw_open(&w, '{');
+        jw_key(&w, "from");
+        jw_str_or_null(&w, m->versions[i].from);
+        jw_key(&w, "name");
+        jw_string(&w, m->versions[i].name);
+        jw_close(&w, '}');
+    }
+    jw_close(&w, ']');
+    jw_close(&w, '}');
+    jw_put(&w, "\n", 1);
+    if (w.failed) {
+        free(w.buf);
+        return rt_fail(err, "could not serialise the manifest (out of memory, or a string is not "
+                            "valid UTF-8)");
+    }
+    w.buf[w.len] = '\0';
+    *out = w.buf;
+    *len = w.len;
     return 0;
 }
 
@@ -608,30 +895,236 @@ check_consistency(struct reader *r, struct manifest *m)
     free(paths);
 }
 
+/*
+ * The manifest is read in its canonical layout (the writer's): the members
+ * of the top-level object one a line, and the elements of "files", "steps"
+ * and "versions" one a line. Each line is parsed on its own, so a manifest
+ * of 10,000 steps never becomes one JSON tree of hundreds of megabytes: the
+ * steps are read one at a time into the model. Anything else (another
+ * layout, keys out of order or twice, a line that is not JSON) is refused.
+ */
+struct line {
+    const char *p;
+    size_t n;
+};
+
+/* The big arrays, read element by element. */
+enum { ARR_FILES, ARR_STEPS, ARR_VERSIONS, ARR_COUNT };
+static const char *const array_keys[ARR_COUNT] = {"files", "steps", "versions"};
+
+struct layout {
+    json_t *root;                 /* the other members, parsed */
+    struct line *elems[ARR_COUNT]; /* the elements of the big arrays, as text */
+    size_t nelems[ARR_COUNT];
+    bool present[ARR_COUNT];
+};
+
+static void
+layout_free(struct layout *l)
+{
+    json_decref(l->root);
+    for (int k = 0; k < ARR_COUNT; k++)
+        free(l->elems[k]);
+}
+
+/* The next line of [*pos, end) without its newline; false at the end. */
+static bool
+next_line(const char **pos, const char *end, struct line *out)
+{
+    const char *nl;
+
+    if (*pos >= end)
+        return false;
+    nl = memchr(*pos, '\n', (size_t)(end - *pos));
+    out->p = *pos;
+    out->n = nl ? (size_t)(nl - *pos) : (size_t)(end - *pos);
+    *pos = nl ? nl + 1 : end;
+    return true;
+}
+
+static int
+layout_fail(struct rt_error *err, size_t line, const char *what)
+{
+    return rt_fail(err, "the manifest is not in its canonical layout at line %zu: %s", line, what);
+}
+
+/* Splits the manifest into its members (see above). 0, or -1 with err. */
+static int
+read_layout(const char *bytes, size_t len, struct layout *l, struct rt_error *err)
+{
+    const char *pos = bytes, *end = bytes + len;
+    struct line ln;
+    size_t lineno = 1;
+    char prev_key[64] = "";
+    bool last = false;
+
+    memset(l, 0, sizeof *l);
+    if (memchr(bytes, '\0', len))
+        return rt_fail(err, "the manifest contains a NUL byte");
+    if (len == 0 || bytes[len - 1] != '\n')
+        return layout_fail(err, 1, "it must end with a newline");
+    if (!next_line(&pos, end, &ln) || ln.n != 1 || ln.p[0] != '{')
+        return layout_fail(err, 1, "expected \"{\"");
+    l->root = json_object();
+    while (next_line(&pos, end, &ln)) {
+        const char *colon, *rest;
+        char key[64];
+        size_t klen, rlen;
+        int arr = -1, k;
+        json_t *v;
+        json_error_t jerr;
+        lineno++;
+        if (ln.n == 1 && ln.p[0] == '}') {
+            if (pos != end)
+                return layout_fail(err, lineno, "text after the closing \"}\"");
+            return 0;
+        }
+        if (last)
+            return layout_fail(err, lineno, "a member after the last one (no comma before it)");
+        if (ln.n < 6 || memcmp(ln.p, "  \"", 3) != 0 || !(colon = memchr(ln.p + 3, '"', ln.n - 3)) ||
+            (size_t)(colon - ln.p) + 3 > ln.n || memcmp(colon, "\": ", 3) != 0)
+            return layout_fail(err, lineno, "expected a member, as   \"key\": value");
+        klen = (size_t)(colon - (ln.p + 3));
+        if (klen == 0 || klen >= sizeof key)
+            return layout_fail(err, lineno, "a key that is empty or too long");
+        memcpy(key, ln.p + 3, klen);
+        key[klen] = '\0';
+        if (strcmp(key, prev_key) <= 0)
+            return layout_fail(err, lineno, "keys out of order, or a key twice");
+        snprintf(prev_key, sizeof prev_key, "%s", key);
+        rest = colon + 3;
+        rlen = ln.n - (size_t)(rest - ln.p);
+        for (k = 0; k < ARR_COUNT; k++)
+            if (strcmp(key, array_keys[k]) == 0)
+                arr = k;
+        if (arr >= 0 && rlen == 1 && rest[0] == '[') {
+            /* the elements, one a line, up to "  ]" */
+            size_t cap = 0;
+            bool closed = false, elem_last = false;
+            l->present[arr] = true;
+            while (next_line(&pos, end, &ln)) {
+                lineno++;
+                if ((ln.n == 3 || ln.n == 4) && memcmp(ln.p, "  ]", 3) == 0) {
+                    if (ln.n == 4 && ln.p[3] != ',')
+                        return layout_fail(err, lineno, "expected \"  ]\" or \"  ],\"");
+                    last = ln.n == 3;
+                    if (!elem_last || l->nelems[arr] == 0)
+                        return layout_fail(err, lineno, "an empty array is written []");
+                    closed = true;
+                    break;
+                }
+                if (elem_last)
+                    return layout_fail(err, lineno, "an element after the last one (no comma before it)");
+                if (ln.n < 6 || memcmp(ln.p, "    ", 4) != 0 || ln.p[4] == ' ')
+                    return layout_fail(err, lineno, "expected an element, indented by four spaces");
+                if (l->nelems[arr] == cap) {
+                    struct line *grown;
+                    cap = cap ? cap * 2 : 256;
+                    if (!(grown = realloc(l->elems[arr], cap * sizeof *grown)))
+                        return rt_fail(err, "out of memory");
+                    l->elems[arr] = grown;
+                }
+                l->elems[arr][l->nelems[arr]].p = ln.p + 4;
+                l->elems[arr][l->nelems[arr]].n = ln.n - 4;
+                if (ln.p[ln.n - 1] == ',')
+                    l->elems[arr][l->nelems[arr]].n--;
+                else
+                    elem_last = true;
+                l->nelems[arr]++;
+            }
+            if (!closed)
+                return layout_fail(err, lineno, "the array does not end with \"  ]\"");
+            continue;
+        }
+        if (rlen && rest[rlen - 1] == ',')
+            rlen--;
+        else
+            last = true;
+        v = json_loadb(rest, rlen, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+        if (!v)
+            return rt_fail(err, "the manifest is not valid JSON at line %zu: %s", lineno, jerr.text);
+        if (arr >= 0) {
+            /* an empty big array */
+            if (!json_is_array(v) || json_array_size(v) != 0) {
+                json_decref(v);
+                return layout_fail(err, lineno, "a non-empty array must have one element a line");
+            }
+            l->present[arr] = true;
+        }
+        json_object_set_new(l->root, key, v);
+    }
+    return layout_fail(err, lineno, "the closing \"}\" is missing");
+}
+
+/* Parses element i of array k; a new reference, or NULL after bad(). */
+static json_t *
+element(struct reader *r, const struct layout *l, int k, size_t i)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb(l->elems[k][i].p, l->elems[k][i].n, JSON_REJECT_DUPLICATES, &jerr);
+
+    if (!j)
+        bad(r, "not valid JSON: %s", jerr.text);
+    return j;
+}
+
+/* One step of the manifest, read from its line (par_for()'s function; see read_step()). */
+struct steps_job {
+    const struct layout *l;
+    struct manifest *m;
+};
+
+static int
+read_step_at(void *arg, size_t i, struct rt_error *err)
+{
+    struct steps_job *job = arg;
+    struct reader r = {err, false, ""};
+    json_t *x;
+
+    at(&r, "steps[%zu]", i);
+    if ((x = element(&r, job->l, ARR_STEPS, i))) {
+        read_step(&r, x, &job->m->steps[i], i, job->m);
+        json_decref(x);
+    }
+    return r.failed ? -1 : 0;
+}
+
+/* Whether the big array k is there (it is required). */
+static bool
+has_array(struct reader *r, const struct layout *l, int k)
+{
+    at(r, "%s", array_keys[k]);
+    if (!l->present[k])
+        bad(r, "expected an array");
+    return l->present[k];
+}
+
 int
 manifest_read(const char *bytes, size_t len, struct manifest *m, struct rt_error *err)
 {
     struct reader r = {err, false, ""};
-    json_error_t jerr;
+    struct layout l;
     json_t *root, *j, *x, *arr;
     size_t i;
 
     memset(m, 0, sizeof *m);
-    root = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
-        return rt_fail(err, "the manifest is not valid JSON: %s (line %d, column %d)", jerr.text,
-                       jerr.line, jerr.column);
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return rt_fail(err, "the manifest is not a JSON object");
+    if (read_layout(bytes, len, &l, err)) {
+        layout_free(&l);
+        return -1;
     }
+    root = l.root;
     at(&r, "format");
     j = json_object_get(root, "format");
     if (!json_is_string(j) || strcmp(json_string_value(j), MANIFEST_FORMAT) != 0)
         bad(&r, "expected \"%s\"", MANIFEST_FORMAT);
     at(&r, "format_version");
     m->format_version = (unsigned)get_uint(&r, json_object_get(root, "format_version"), 1000);
-    if (!r.failed && m->format_version != MANIFEST_FORMAT_VERSION)
+    if (!r.failed && m->format_version < MANIFEST_FORMAT_VERSION)
+        bad(&r, "version %u of the format is older than this uprun reads (version %d, whose "
+                "schema files are deltas); rebuild the bundle with this release's upc, or use the "
+                "uprun of the bundle's release",
+            m->format_version, MANIFEST_FORMAT_VERSION);
+    else if (!r.failed && m->format_version != MANIFEST_FORMAT_VERSION)
         bad(&r, "version %u of the format is not known to this uprun (it reads version %d); "
                 "use a uprun as recent as the upc that made the bundle",
             m->format_version, MANIFEST_FORMAT_VERSION);
@@ -676,42 +1169,50 @@ manifest_read(const char *bytes, size_t len, struct manifest *m, struct rt_error
         if (m->ndialects == 0)
             bad(&r, "the bundle has no dialect");
     }
-    at(&r, "versions");
-    if ((arr = get_array(&r, json_object_get(root, "versions")))) {
-        m->nversions = json_array_size(arr);
+    if (has_array(&r, &l, ARR_VERSIONS)) {
+        m->nversions = l.nelems[ARR_VERSIONS];
         m->versions = calloc(m->nversions + 1, sizeof *m->versions);
-        json_array_foreach(arr, i, x) {
+        for (i = 0; i < m->nversions && !r.failed; i++) {
+            at(&r, "versions[%zu]", i);
+            if (!(x = element(&r, &l, ARR_VERSIONS, i)))
+                break;
             at(&r, "versions[%zu].name", i);
             m->versions[i].name = dup_str(&r, json_object_get(x, "name"), false);
             at(&r, "versions[%zu].from", i);
             m->versions[i].from = dup_str(&r, json_object_get(x, "from"), true);
+            json_decref(x);
         }
     }
-    at(&r, "steps");
-    if ((arr = get_array(&r, json_object_get(root, "steps")))) {
-        m->nsteps = json_array_size(arr);
+    if (!r.failed && has_array(&r, &l, ARR_STEPS)) {
+        /* the steps, each on its own line, are read by a few threads at once */
+        struct steps_job job = {&l, m};
+        m->nsteps = l.nelems[ARR_STEPS];
         m->steps = calloc(m->nsteps + 1, sizeof *m->steps);
-        json_array_foreach(arr, i, x) {
-            if (r.failed)
-                break;
-            read_step(&r, x, &m->steps[i], i, m);
-        }
+        if (!m->steps)
+            bad(&r, "out of memory");
+        else if (par_for(m->nsteps, 256, read_step_at, &job, err))
+            r.failed = true;
     }
-    at(&r, "files");
-    if ((arr = get_array(&r, json_object_get(root, "files")))) {
-        m->nfiles = json_array_size(arr);
+    if (has_array(&r, &l, ARR_FILES)) {
+        m->nfiles = l.nelems[ARR_FILES];
         m->files = calloc(m->nfiles + 1, sizeof *m->files);
-        json_array_foreach(arr, i, x) {
+        for (i = 0; i < m->nfiles && !r.failed; i++) {
             char base[32];
+            at(&r, "files[%zu]", i);
+            if (!(x = element(&r, &l, ARR_FILES, i)))
+                break;
             snprintf(base, sizeof base, "files[%zu]", i);
             read_file_entry(&r, x, &m->files[i], base);
+            json_decref(x);
         }
     }
     if (!r.failed)
         check_consistency(&r, m);
-    json_decref(root);
+    layout_free(&l);
+    (void)arr;
     return r.failed ? -1 : 0;
 }
+
 
 const struct mf_version *
 manifest_version(const struct manifest *m, const char *name)

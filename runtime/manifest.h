@@ -22,7 +22,8 @@
 #include "runtime/rt_error.h"
 
 #define MANIFEST_FORMAT "upgrade-plan-bundle"
-#define MANIFEST_FORMAT_VERSION 1
+/* 2: each step's schema file holds what the step changes (a delta), not the whole schema */
+#define MANIFEST_FORMAT_VERSION 2
 #define MANIFEST_FILE "manifest.json"
 #define MANIFEST_SIG_FILE "manifest.json.minisig"
 #define MANIFEST_MAX_BYTES ((size_t)256 << 20) /* read bound for the envelope */
@@ -43,7 +44,8 @@ struct mf_dialect_step {
     bool foreign_keys_off;    /* SQLite: PRAGMA foreign_keys=OFF around the transaction */
     bool down_lossy;          /* the down-step cannot restore dropped data */
     char *irreversible;       /* no down-step: the reason ("" when none was given), or NULL */
-    struct mf_file schema;    /* the canonical schema after the step (runtime/canon.h) */
+    struct mf_file schema;    /* what the step changes in the expected schema (a delta, see
+                                 docs/bundle-format.md) */
 };
 
 struct mf_notice {

@@ -72,8 +72,7 @@ struct path_step {
     bool down;
     const char *from; /* the version before (NULL: empty) */
     const char *to;   /* the version after (NULL: empty) */
-    const struct bundle_file *file;
-    const struct mf_file *entry;
+    const struct mf_file *entry; /* its SQL file (NULL: an irreversible step, going down) */
 };
 
 /* --- events -------------------------------------------------------------- */
@@ -305,10 +304,10 @@ uprun_plan_name(const uprun *u)
  * a file whose origin comments moved has the same digest.
  */
 static void
-sql_digest(const struct bundle_file *f, char out[65])
+sql_digest(const unsigned char *data, size_t size, char out[65])
 {
     struct sql_stmt *st = NULL;
-    size_t n = sql_split((const char *)f->data, f->size, &st), i, len = 0;
+    size_t n = sql_split((const char *)data, size, &st), i, len = 0;
     unsigned char *buf;
 
     for (i = 0; i < n; i++)
@@ -316,7 +315,7 @@ sql_digest(const struct bundle_file *f, char out[65])
     buf = malloc(len + 1);
     len = 0;
     for (i = 0; buf && i < n; i++) {
-        memcpy(buf + len, f->data + st[i].start, st[i].end - st[i].start);
+        memcpy(buf + len, data + st[i].start, st[i].end - st[i].start);
         len += st[i].end - st[i].start;
         buf[len++] = '\n';
     }
@@ -414,7 +413,6 @@ find_path(uprun *u, const char *from, const char *to, struct path_step **out)
         ps->from = down ? ps->step->to : ps->step->from;
         ps->to = down ? ps->step->from : ps->step->to;
         ps->entry = down ? (ps->ds->has_down ? &ps->ds->down : NULL) : &ps->ds->up;
-        ps->file = ps->entry ? bundle_file(u->bundle, ps->entry->path) : NULL;
         i++;
     }
     return n;
@@ -497,8 +495,16 @@ read_state(uprun *u, char **current, bool *has_history, struct rt_error *err)
         char digest[65];
         if (history_applied_sha(u->db, v, &sha, err))
             return UPRUN_USAGE;
-        if (sha)
-            sql_digest(bundle_file(u->bundle, d->up.path), digest);
+        if (sha) {
+            unsigned char *sql;
+            size_t len;
+            if (bundle_read(u->bundle, d->up.path, &sql, &len, err)) {
+                free(sha);
+                return UPRUN_BUNDLE_REFUSED;
+            }
+            sql_digest(sql, len, digest);
+            free(sql);
+        }
         if (sha && strcmp(sha, digest) != 0) {
             rt_fail(err, "step %u (%s -> %s) was applied to this database from other SQL than "
                          "this bundle's (the statements of %s have SHA-256 %.12s..., the history "
@@ -612,13 +618,12 @@ struct failure {
     struct rt_error db;
 };
 
-/* Runs the statements of a step's file one by one; on failure fills f. */
+/* Runs the statements of a step's file (text, of size bytes) one by one; on failure fills f. */
 static int
-run_statements(uprun *u, const struct path_step *ps, struct failure *f, struct rt_error *err)
+run_statements(uprun *u, const char *text, size_t size, struct failure *f, struct rt_error *err)
 {
-    const char *text = (const char *)ps->file->data;
     struct sql_stmt *st = NULL;
-    size_t n = sql_split(text, ps->file->size, &st), i;
+    size_t n = sql_split(text, size, &st), i;
     int rc = 0;
 
     f->nstmts = n;
@@ -670,15 +675,14 @@ step_event(uprun *u, struct uprun_event *ev, enum uprun_event_kind kind, const s
 }
 
 static int
-record(uprun *u, const struct path_step *ps, const char *started, const struct timespec *t0,
-       const char *status, const char *message, struct rt_error *err)
+record(uprun *u, const struct path_step *ps, const char *digest, const char *started,
+       const struct timespec *t0, const char *status, const char *message, struct rt_error *err)
 {
     struct history_entry h;
-    char finished[32], digest[65];
+    char finished[32];
 
     memset(&h, 0, sizeof h);
     history_now(finished);
-    sql_digest(ps->file, digest);
     h.sql_sha256 = digest;
     h.plan = u->bundle->manifest.plan_name;
     h.step = (int)ps->step->index;
@@ -727,11 +731,17 @@ run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool 
     struct uprun_event ev;
     struct rt_error ignored;
     struct timespec t0;
-    char started[32], *now = NULL;
+    char started[32], *now = NULL, digest[65];
+    unsigned char *sql = NULL;
+    size_t sql_size = 0;
     bool any;
     int code = UPRUN_OK;
 
     memset(&f, 0, sizeof f);
+    /* the step's SQL, read again and checked against the signed manifest: what runs is what was signed */
+    if (bundle_read(u->bundle, ps->entry->path, &sql, &sql_size, err))
+        return UPRUN_BUNDLE_REFUSED;
+    sql_digest(sql, sql_size, digest);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     u->step_started = t0;
     history_now(started);
@@ -784,11 +794,11 @@ run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool 
             }
             break;
         case STEP_RUNNING:
-            if (run_statements(u, ps, &f, err)) {
+            if (run_statements(u, (const char *)sql, sql_size, &f, err)) {
                 state = STEP_FAILED;
                 break;
             }
-            if (record(u, ps, started, &t0, ps->down ? "reverted" : "applied", NULL, err)) {
+            if (record(u, ps, digest, started, &t0, ps->down ? "reverted" : "applied", NULL, err)) {
                 state = STEP_FAILED;
                 break;
             }
@@ -829,7 +839,7 @@ run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool 
                     db_exec(u->db, "PRAGMA foreign_keys = ON", &ignored);
                 /* the failure is recorded in a transaction of its own, if it can be */
                 if (db_exec(u->db, "BEGIN", &ignored) == 0) {
-                    if (record(u, ps, started, &t0, "failed", err->message, &ignored) == 0)
+                    if (record(u, ps, digest, started, &t0, "failed", err->message, &ignored) == 0)
                         db_exec(u->db, "COMMIT", &ignored);
                     else
                         db_exec(u->db, "ROLLBACK", &ignored);
@@ -860,6 +870,7 @@ out:
     db_set_progress(u->db, NULL, NULL);
     free(f.sql);
     free(now);
+    free(sql);
     return code;
 }
 
@@ -1046,12 +1057,19 @@ uprun_plan(uprun *u, const char *target, bool with_sql, struct rt_error *err)
             ev.text = ev.message = path[i].step->breaking[k].text;
             emit(u, &ev);
         }
-        if (with_sql && path[i].file) {
+        if (with_sql && path[i].entry) {
             struct uprun_event ev;
+            unsigned char *sql;
+            size_t len;
+            if (bundle_read(u->bundle, path[i].entry->path, &sql, &len, err)) {
+                rc = UPRUN_BUNDLE_REFUSED;
+                goto done;
+            }
             step_event(u, &ev, UPRUN_EV_SQL, &path[i], i + 1, n);
             ev.file = path[i].entry->path;
-            ev.text = ev.message = (const char *)path[i].file->data;
+            ev.text = ev.message = (const char *)sql;
             emit(u, &ev);
+            free(sql);
         }
     }
 done:
@@ -1269,25 +1287,89 @@ drift_report(void *arg, const char *text)
     emit(u, &ev);
 }
 
+/*
+ * The schema the plan expects at version v (NULL: an empty database), in
+ * canonical form: the deltas of the steps from the first version to v
+ * applied in order (docs/bundle-format.md), each file read again and
+ * checked against the manifest. *out is a new reference.
+ */
+static int
+expected_schema(uprun *u, const char *v, json_t **out, struct rt_error *err)
+{
+    const struct manifest *m = &u->bundle->manifest;
+    const char **chain = NULL;
+    json_t *tables = json_object(), *schema = NULL, *list;
+    size_t depth = 0, i;
+    const char *w;
+    int rc = UPRUN_OK;
+
+    *out = NULL;
+    for (w = v; w; w = manifest_version(m, w)->from)
+        depth++;
+    chain = calloc(depth + 1, sizeof *chain);
+    if (!chain || !tables) {
+        rc = UPRUN_USAGE;
+        rt_fail(err, "out of memory");
+        goto done;
+    }
+    i = depth;
+    for (w = v; w; w = manifest_version(m, w)->from)
+        chain[--i] = w;
+    for (i = 0; i < depth && rc == UPRUN_OK; i++) {
+        const struct mf_dialect_step *d = manifest_step_dialect(manifest_step_to(m, chain[i]), u->dialect);
+        unsigned char *data;
+        size_t len, k;
+        json_error_t jerr;
+        json_t *delta, *changed, *removed, *t;
+        if (bundle_read(u->bundle, d->schema.path, &data, &len, err)) {
+            rc = UPRUN_BUNDLE_REFUSED;
+            break;
+        }
+        delta = json_loadb((const char *)data, len, 0, &jerr);
+        free(data);
+        changed = json_object_get(delta, "changed");
+        removed = json_object_get(delta, "removed");
+        if (!json_is_array(changed) || !json_is_array(removed)) {
+            rt_fail(err, "the bundle's schema file %s is not a schema delta (%s)", d->schema.path,
+                    delta ? "no \"changed\" and \"removed\" arrays" : jerr.text);
+            json_decref(delta);
+            rc = UPRUN_BUNDLE_REFUSED;
+            break;
+        }
+        json_array_foreach(removed, k, t)
+            if (json_is_string(t))
+                json_object_del(tables, json_string_value(t));
+        json_array_foreach(changed, k, t)
+            if (json_is_string(json_object_get(t, "name")))
+                json_object_set(tables, json_string_value(json_object_get(t, "name")), t);
+        json_decref(delta);
+    }
+    if (rc == UPRUN_OK) {
+        const char *name;
+        json_t *t;
+        schema = json_object();
+        list = json_array();
+        json_object_foreach(tables, name, t)
+            json_array_append(list, t);
+        json_object_set_new(schema, "tables", list);
+        canon_sort(schema);
+        *out = schema;
+    }
+done:
+    json_decref(tables);
+    free(chain);
+    return rc;
+}
+
 /* Compares the live schema with the expected one at version v (NULL: empty). */
 static int
 compare_schema(uprun *u, const char *v, size_t *ndiff, struct rt_error *err)
 {
     json_t *expected, *live = NULL;
-    json_error_t jerr;
+    int rc;
 
-    if (v) {
-        const struct mf_step *s = manifest_step_to(&u->bundle->manifest, v);
-        const struct mf_dialect_step *d = manifest_step_dialect(s, u->dialect);
-        const struct bundle_file *f = bundle_file(u->bundle, d->schema.path);
-        expected = json_loadb((const char *)f->data, f->size, 0, &jerr);
-        if (!expected) {
-            rt_fail(err, "the bundle's schema file %s is not JSON: %s", d->schema.path, jerr.text);
-            return UPRUN_USAGE;
-        }
-    } else {
-        expected = json_pack("{s:[]}", "tables");
-    }
+    if ((rc = expected_schema(u, v, &expected, err)))
+        return rc;
     if (introspect(u->db, HISTORY_TABLE, &live, err)) {
         json_decref(expected);
         return UPRUN_USAGE;

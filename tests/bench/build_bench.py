@@ -10,7 +10,8 @@ and peak memory, then the growth between consecutive sizes (10x the plan
 should cost at most about 10x).
 
 Wide inputs, each at two sizes 10x apart: one table of N columns (checked),
-N tables in one version (built), and N errors with --error-limit=0 (checked).
+N tables in one version (built), and N errors with --error-limit=0 (checked),
+one a line and all on one line.
 
 Not a test: nothing is asserted; the figures are for people. Peak memory is
 the maximum resident set size that getrusage reports for the child.
@@ -64,10 +65,15 @@ def many_tables(n):
     return f'plan "many" {{ dialects postgres, sqlite; }}\nversion "1.0" {{\n{body}}}\n'
 
 
-def many_errors(n):
-    body = ''.join(f'  alter table Missing{i} add column C int;\n' for i in range(n))
+def many_errors(n, one_line=False):
+    sep = ' ' if one_line else '\n  '
+    body = sep.join(f'alter table Missing{i} add column C int;' for i in range(n))
     return ('plan "errors" { dialects postgres, sqlite; }\n'
-            f'version "1.0" {{\n  create table T (Id int primary key);\n}}\nversion "1.1" {{\n{body}}}\n')
+            f'version "1.0" {{\n  create table T (Id int primary key);\n}}\nversion "1.1" {{\n  {body}\n}}\n')
+
+
+def many_errors_one_line(n):
+    return many_errors(n, one_line=True)
 
 
 def run(cmd, ok=(0,)):
@@ -113,8 +119,11 @@ def main():
     ap.add_argument('--sizes', default='1000,10000')
     ap.add_argument('--wide', default='10000,100000')
     ap.add_argument('--skip-wide', action='store_true')
+    ap.add_argument('--dir', default='.', help='where the bundles are written (default: here); '
+                    'file creation costs differ a lot between file systems')
     a = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix='upg-build-bench-')
+    tmp = tempfile.mkdtemp(prefix='upg-build-bench-', dir=a.dir)
+    print(f'bundles written under {os.path.abspath(tmp)}')
     try:
         subprocess.run([a.upc, 'keygen', '-o', os.path.join(tmp, 'k')], check=True, capture_output=True)
         print('Growing plans (N versions x 10 operations, schema grows every version):')
@@ -147,6 +156,8 @@ def main():
             ('N tables in one version: upc build', many_tables,
              lambda p: [a.upc, 'build', p, '-o', p + '.bundle', '-q'], (0,)),
             ('N errors, --error-limit=0: upc check', many_errors,
+             lambda p: [a.upc, 'check', '--error-limit=0', p], (1,)),
+            ('N errors on one line: upc check', many_errors_one_line,
              lambda p: [a.upc, 'check', '--error-limit=0', p], (1,)),
         ]
         sizes = [int(s) for s in a.wide.split(',')]

@@ -212,14 +212,22 @@ struct table_rows {
     size_t nrows;
 };
 
-static const struct snap_table *
-table_by_id(const struct plan_version *v, const struct sm_table *id)
+/* The tables at version v (NULL: none), sorted by name; the array is in the compilation's arena. */
+static size_t
+tables_at(struct tester *t, const struct plan_version *v, const struct snap_table ***out)
 {
-    size_t i;
+    return ir_schema_at(&t->c.arena, v, out);
+}
 
-    for (i = 0; v && i < v->ntables; i++)
-        if (v->schema[i]->id == id)
-            return v->schema[i];
+static const struct snap_table *
+table_by_id(struct tester *t, const struct plan_version *v, const struct sm_table *id)
+{
+    const struct snap_table **tables;
+    size_t n = tables_at(t, v, &tables), i;
+
+    for (i = 0; i < n; i++)
+        if (tables[i]->id == id)
+            return tables[i];
     return NULL;
 }
 
@@ -227,11 +235,12 @@ static struct table_rows *
 snapshot_rows(struct tester *t, const struct plan_version *from, const struct plan_version *to,
               size_t *n)
 {
-    struct table_rows *out = calloc((from ? from->ntables : 0) + 1, sizeof *out);
-    size_t i, k = 0;
+    const struct snap_table **tables;
+    size_t ntables = tables_at(t, from, &tables), i, k = 0;
+    struct table_rows *out = calloc(ntables + 1, sizeof *out);
 
-    for (i = 0; from && i < from->ntables; i++) {
-        const struct snap_table *a = from->schema[i], *b = table_by_id(to, a->id);
+    for (i = 0; i < ntables; i++) {
+        const struct snap_table *a = tables[i], *b = table_by_id(t, to, a->id);
         struct table_rows *tr = &out[k];
         size_t c;
         if (!b)
@@ -249,7 +258,7 @@ snapshot_rows(struct tester *t, const struct plan_version *from, const struct pl
             tr->to_cols[tr->ncols] = bc->name;
             if (t->d == DIALECT_POSTGRES && !type_equal(&a->cols[c].type, &bc->type)) {
                 struct strbuf ty = STRBUF_INIT;
-                sql_type(&ty, &bc->type, t->d);
+                dialect_get(t->d)->declared_type(&ty, &bc->type);
                 tr->casts[tr->ncols] = strbuf_detach(&ty);
             }
             tr->ncols++;
@@ -367,22 +376,25 @@ seed_value(const struct tester *t, const struct sm_type *ty, unsigned long n)
 
 /* Tables of v in an order where every table comes after the tables it references. */
 static const struct snap_table **
-parents_first(const struct plan_version *v)
+parents_first(struct tester *t, const struct plan_version *v, size_t *count)
 {
-    const struct snap_table **out = calloc(v->ntables + 1, sizeof *out);
-    bool *done = calloc(v->ntables + 1, sizeof *done);
+    const struct snap_table **tables;
+    size_t ntables = tables_at(t, v, &tables);
+    const struct snap_table **out = calloc(ntables + 1, sizeof *out);
+    bool *done = calloc(ntables + 1, sizeof *done);
     size_t n = 0, i, k, pass;
 
-    for (pass = 0; pass <= v->ntables && n < v->ntables; pass++) {
-        for (i = 0; i < v->ntables; i++) {
-            const struct snap_table *tb = v->schema[i];
+    *count = ntables;
+    for (pass = 0; pass <= ntables && n < ntables; pass++) {
+        for (i = 0; i < ntables; i++) {
+            const struct snap_table *tb = tables[i];
             bool ready = !done[i];
             for (k = 0; ready && k < tb->nkeys; k++) {
                 size_t j;
                 if (tb->keys[k].kind != KEY_FOREIGN || strcmp(tb->keys[k].ref_table, tb->name) == 0)
                     continue;
-                for (j = 0; j < v->ntables; j++)
-                    if (strcmp(v->schema[j]->name, tb->keys[k].ref_table) == 0 && !done[j])
+                for (j = 0; j < ntables; j++)
+                    if (strcmp(tables[j]->name, tb->keys[k].ref_table) == 0 && !done[j])
                         ready = false;
             }
             if (ready) {
@@ -502,10 +514,10 @@ seed_table(struct tester *t, const struct snap_table *tb)
 static void
 seed(struct tester *t, const struct plan_version *v)
 {
-    const struct snap_table **order = parents_first(v);
-    size_t i;
+    size_t n, i;
+    const struct snap_table **order = parents_first(t, v, &n);
 
-    for (i = 0; order[i]; i++)
+    for (i = 0; i < n && order[i]; i++)
         seed_table(t, order[i]);
     free(order);
 }
@@ -583,7 +595,6 @@ main(int argc, char **argv)
     }
     memset(&t, 0, sizeof t);
     opts.error_limit = 20;
-    opts.record_ir = true;
     compilation_init(&t.c, &opts);
     rc = compile_front(&t.c, argv[1], &opts);
     if (rc) {
@@ -599,7 +610,7 @@ main(int argc, char **argv)
         return 77;
     }
     t.lctx.plan = &t.c.plan;
-    t.lctx.dialect = t.d;
+    t.lctx.dialect = dialect_get(t.d);
     t.lctx.origin_file = argv[1];
     t.lctx.sources = &t.c.sources;
     url = argv[3];

@@ -308,9 +308,15 @@ main(int argc, char **argv)
         size_t per = b->nfiles >= 200 ? 1 : 200 / b->nfiles + 1;
         for (pos = 0; pos < per && f->size; pos++) {
             size_t at = f->size > 1 ? (f->size - 1) * pos / (per > 1 ? per - 1 : 1) : 0;
-            unsigned char *copy = malloc(f->size);
-            memcpy(copy, f->data, f->size);
-            flip_and_check(dir, f->path, copy, f->size, at, f->path);
+            unsigned char *copy;
+            size_t size;
+            struct rt_error rerr;
+            if (bundle_read(b, f->path, &copy, &size, &rerr)) {
+                printf("FAIL: could not read %s: %s\n", f->path, rerr.message);
+                failures++;
+                break;
+            }
+            flip_and_check(dir, f->path, copy, size, at, f->path);
             free(copy);
             sampled++;
         }
@@ -373,8 +379,10 @@ main(int argc, char **argv)
         snprintf(to, sizeof to, "\"size\": %llu",
                  (unsigned long long)b->manifest.steps[0].dialects[0].up.size + 1);
         resigned(orig, from, to, "a wrong size, re-signed", "bytes");
-        resigned(orig, "\"format_version\": 1", "\"format_version\": 2",
-                 "a newer format, re-signed", "version 2 of the format");
+        resigned(orig, "\"format_version\": 2", "\"format_version\": 3",
+                 "a newer format, re-signed", "version 3 of the format");
+        resigned(orig, "\"format_version\": 2", "\"format_version\": 1",
+                 "an older format (whole schemas), re-signed", "older than this uprun reads");
     }
 
     bundle_free(b);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/diag.h"
+#include "core/strbuf.h"
 
 struct fixture {
     struct arena arena;
@@ -167,6 +168,72 @@ test_diag_long_line_is_windowed(void **state)
     free(src);
 }
 
+/* The length of the (valid) UTF-8 character that starts with byte c. */
+static size_t
+utf8_len(char c)
+{
+    unsigned char u = (unsigned char)c;
+
+    return u < 0x80 ? 1 : u >= 0xF0 ? 4 : u >= 0xE0 ? 3 : 2;
+}
+
+/*
+ * A line of tens of kilobytes, with characters of 1 to 4 bytes: the window
+ * and the caret of every diagnostic are those of the plain rendering (each
+ * code point one cell), however far into the line, and the header's column
+ * counts code points from the line's start (checked against a plain count).
+ */
+static void
+test_diag_very_long_line_window_matches_a_plain_count(void **state)
+{
+    static const char *const pieces[] = {"a", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\t"};
+    size_t cap = 70000, n = 0, k, col;
+    char *text = malloc(cap + 8);
+    struct fixture *f;
+    char *out;
+
+    (void)state;
+    while (n < cap) {
+        const char *p = pieces[n % 5 == 0 ? (n / 5) % 5 : 0];
+        size_t l = strlen(p);
+        memcpy(text + n, p, l);
+        n += l;
+    }
+    text[n] = '\0';
+    f = fixture(text);
+    for (k = 0; k < 5; k++) {
+        size_t at = (size_t)((double)n * k / 5.0), b;
+        char header[64], expect_window[1024];
+        struct strbuf win = STRBUF_INIT;
+        while (at > 0 && ((unsigned char)text[at] & 0xC0) == 0x80)
+            at--;
+        /* the plain count: cells up to `at`, then the window from col - 40 */
+        for (b = 0, col = 1; b < at; col++)
+            b += utf8_len(text[b]);
+        diag_error(&f->sink, span(f, (uint32_t)at, (uint32_t)at + 1), "E0001", "here");
+        out = render(f, false);
+        snprintf(header, sizeof header, "p.upg:1:%zu: error: here", col);
+        assert_non_null(strstr(out, header));
+        /* the window's first cells as the plain rendering has them */
+        {
+            size_t from = col > 40 ? col - 40 : 0, c = 0;
+            for (b = 0; b < n && c < from + 120; c++) {
+                size_t l = utf8_len(text[b]);
+                if (c >= from)
+                    strbuf_append(&win, text[b] == '\t' ? " " : text + b, text[b] == '\t' ? 1 : l);
+                b += l;
+            }
+            snprintf(expect_window, sizeof expect_window, "%s%s", from ? "..." : "", strbuf_str(&win));
+        }
+        assert_non_null(strstr(out, expect_window));
+        strbuf_free(&win);
+        free(out);
+        f->sink.records.len = 0; /* one diagnostic a round */
+    }
+    fixture_free(f);
+    free(text);
+}
+
 static void
 test_diag_unprintable_bytes_render_as_question_marks(void **state)
 {
@@ -241,6 +308,7 @@ main(void)
         cmocka_unit_test(test_diag_end_of_input_points_past_last_char),
         cmocka_unit_test(test_diag_multiline_span_notes_continuation),
         cmocka_unit_test(test_diag_long_line_is_windowed),
+        cmocka_unit_test(test_diag_very_long_line_window_matches_a_plain_count),
         cmocka_unit_test(test_diag_unprintable_bytes_render_as_question_marks),
         cmocka_unit_test(test_diag_error_limit_drops_and_says_so),
         cmocka_unit_test(test_diag_werror_turns_warnings_into_errors),

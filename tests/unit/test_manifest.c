@@ -4,7 +4,8 @@
  * and indexes it: versions found by name, parents and steps linked, and
  * every inconsistency (a version twice, one that follows a later one, two
  * steps to one version, a version without a step) refused with a message
- * that names the member.
+ * that names the member; and the writer's canonical bytes, which it emits
+ * without a JSON tree, equal jansson's canonical dump of the same document.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "runtime/manifest.h"
 
@@ -218,6 +220,120 @@ test_a_version_without_a_step_is_refused(void **state)
     free(x);
 }
 
+/*
+ * The canonical text of a manifest as jansson would print it: the top-level
+ * members one a line, the elements of files, steps and versions one a line,
+ * everything else inline (json_dumps with sorted keys and ASCII only).
+ */
+static char *
+canonical_text(json_t *j)
+{
+    const char *keys[16];
+    size_t n = 0, i, k, cap = 1 << 16, len = 0;
+    char *out = malloc(cap);
+    const char *key;
+    json_t *v;
+
+#define PUT(s)                                                                                     \
+    do {                                                                                           \
+        const char *s_ = (s);                                                                      \
+        size_t l_ = strlen(s_);                                                                    \
+        while (len + l_ + 1 > cap)                                                                 \
+            out = realloc(out, cap *= 2);                                                          \
+        memcpy(out + len, s_, l_ + 1);                                                             \
+        len += l_;                                                                                 \
+    } while (0)
+    json_object_foreach(j, key, v)
+        keys[n++] = key;
+    for (i = 0; i < n; i++) /* sorted, as the writer writes them */
+        for (k = i + 1; k < n; k++)
+            if (strcmp(keys[k], keys[i]) < 0) {
+                const char *t = keys[i];
+                keys[i] = keys[k];
+                keys[k] = t;
+            }
+    PUT("{");
+    for (i = 0; i < n; i++) {
+        json_t *m = json_object_get(j, keys[i]), *e;
+        bool lines = strcmp(keys[i], "files") == 0 || strcmp(keys[i], "steps") == 0 ||
+                     strcmp(keys[i], "versions") == 0;
+        PUT(i ? ",\n  \"" : "\n  \"");
+        PUT(keys[i]);
+        PUT("\": ");
+        if (lines && json_array_size(m)) {
+            PUT("[");
+            json_array_foreach(m, k, e) {
+                char *one = json_dumps(e, JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+                PUT(k ? ",\n    " : "\n    ");
+                PUT(one);
+                free(one);
+            }
+            PUT("\n  ]");
+        } else {
+            char *one = json_dumps(m, JSON_SORT_KEYS | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+            PUT(one);
+            free(one);
+        }
+    }
+    PUT("\n}\n");
+#undef PUT
+    return out;
+}
+
+static void
+test_the_writer_is_canonical_json(void **state)
+{
+    struct model *x = malloc(sizeof *x);
+    struct mf_notice notices[2] = {{"info", "Quotes \" and \\\\ backslashes, a tab\t, a bell \a, DEL \x7f"},
+                                   {"warning", "UTF-8: caf\xc3\xa9, \xe2\x82\xac, an emoji \xf0\x9f\x98\x80"}};
+    struct mf_breaking brk = {"v1-id", "line one\nline two\r\n"};
+    struct mf_finding fnd[2] = {{"table_rewrite", "postgres", "rewrites \"T\""}, {"data_loss", NULL, "drops"}};
+    struct mf_dialect_step two[2];
+    struct mf_file extra = {"guide.md", "", 12};
+    char *bytes, *canon;
+    size_t len;
+    json_t *j;
+    struct rt_error err;
+    (void)state;
+
+    model_init(x, 3);
+    x->m.plan_title = "T\xc3\xadtulo";
+    x->m.created = 1700000000;
+    memset(extra.sha256, 'c', 64);
+    extra.sha256[64] = '\0';
+    x->m.files = &extra;
+    x->m.nfiles = 1;
+    x->steps[1].notices = notices;
+    x->steps[1].nnotices = 2;
+    x->steps[1].breaking = &brk;
+    x->steps[1].nbreaking = 1;
+    x->steps[2].findings = fnd;
+    x->steps[2].nfindings = 2;
+    /* two dialects written out of order: the writer sorts them as keys */
+    two[0] = x->ds[2];
+    two[0].dialect = "sqlite";
+    two[1] = x->ds[2];
+    two[1].dialect = "postgres";
+    two[1].has_down = false;
+    two[1].irreversible = "no way back";
+    x->steps[2].dialects = two;
+    x->steps[2].ndialects = 2;
+    assert_int_equal(manifest_write(&x->m, &bytes, &len, &err), 0);
+    assert_int_equal(strlen(bytes), len);
+    j = json_loadb(bytes, len, 0, NULL);
+    assert_non_null(j);
+    canon = canonical_text(j);
+    assert_string_equal(bytes, canon);
+    free(canon);
+    json_decref(j);
+    free(bytes);
+    /* a string that is not UTF-8 is refused, not written */
+    notices[0].text = "bad \xff byte";
+    assert_int_equal(manifest_write(&x->m, &bytes, &len, &err), -1);
+    assert_non_null(strstr(err.message, "UTF-8"));
+    free(x);
+}
+
 int
 main(void)
 {
@@ -228,6 +344,7 @@ main(void)
         cmocka_unit_test(test_two_steps_to_one_version_are_refused),
         cmocka_unit_test(test_a_step_that_starts_elsewhere_or_leads_nowhere_is_refused),
         cmocka_unit_test(test_a_version_without_a_step_is_refused),
+        cmocka_unit_test(test_the_writer_is_canonical_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

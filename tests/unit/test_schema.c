@@ -6,26 +6,19 @@
 
 #include "compiler/schema.h"
 
+/* A table of ncols int columns c0, c1, ..., added through the model (not yet in the namespace). */
 static struct sm_table *
-table(struct arena *a, const char *name, int ncols)
+table(struct schema *s, const char *name, int ncols)
 {
-    struct sm_table *t = ARENA_NEW(a, struct sm_table);
+    struct sm_table *t = ARENA_NEW(s->arena, struct sm_table);
     int i;
 
     t->name = name;
     for (i = 0; i < ncols; i++) {
-        struct sm_column *c = ARENA_NEW(a, struct sm_column);
-        c->name = arena_printf(a, "c%d", i);
-        c->table = t;
+        struct sm_column *c = ARENA_NEW(s->arena, struct sm_column);
+        c->name = arena_printf(s->arena, "c%d", i);
         c->type.kind = TY_INT;
-        if (t->cols.len == t->cols.cap) {
-            void **items = arena_alloc(a, (t->cols.cap * 2 + 4) * sizeof *items);
-            if (t->cols.len)
-                memcpy(items, t->cols.items, t->cols.len * sizeof *items);
-            t->cols.items = items;
-            t->cols.cap = t->cols.cap * 2 + 4;
-        }
-        t->cols.items[t->cols.len++] = c;
+        schema_add_column(s, t, c, t->cols.len);
     }
     return t;
 }
@@ -40,7 +33,7 @@ test_schema_lookups_fold_case_in_namespace_only(void **state)
     (void)state;
     arena_init(&a);
     schema_init(&s, &a);
-    t = table(&a, "Clients", 2);
+    t = table(&s, "Clients", 2);
     schema_add_table(&s, t);
     assert_ptr_equal(schema_table(&s, "Clients"), t);
     assert_null(schema_table(&s, "clients"));           /* exact lookups are case-sensitive */
@@ -67,8 +60,8 @@ test_schema_undo_restores_every_mutation(void **state)
     (void)state;
     arena_init(&a);
     schema_init(&s, &a);
-    t = table(&a, "T", 3);
-    u = table(&a, "U", 2);
+    t = table(&s, "T", 3);
+    u = table(&s, "U", 2);
     schema_add_table(&s, t);
     schema_add_table(&s, u);
     c0 = t->cols.items[0];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dialect_sqlite.c: the SQLite emitter.
+ * sqlite.c: the SQLite dialect (dialect.h).
  *
  * SQLite's ALTER TABLE can rename a table or a column, add a column (not a
  * key, not an identity, with a default when not null) and drop a plain
@@ -28,14 +28,155 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compiler/lint.h"
 #include "compiler/lower.h"
+
+/* --- types, values ---------------------------------------------------------------- */
+
+/* The affinity names Entity Framework uses. Decimals are TEXT, so that they stay exact;
+ * booleans are INTEGER 0 and 1. */
+static void
+sqlite_declared_type(struct strbuf *out, const struct sm_type *t)
+{
+    switch (t->kind) {
+    case TY_BOOL:
+    case TY_INT:
+    case TY_BIGINT:
+        strbuf_puts(out, "INTEGER");
+        return;
+    case TY_DOUBLE:
+        strbuf_puts(out, "REAL");
+        return;
+    case TY_BYTES:
+        strbuf_puts(out, "BLOB");
+        return;
+    default:
+        strbuf_puts(out, "TEXT");
+        return;
+    }
+}
+
+static void
+sqlite_literal(struct strbuf *out, const struct sm_type *t, const struct sm_value *v)
+{
+    switch (v->kind) {
+    case VAL_TRUE:
+    case VAL_FALSE:
+        strbuf_puts(out, v->kind == VAL_TRUE ? "1" : "0");
+        return;
+    case VAL_NULL:
+        strbuf_puts(out, "NULL");
+        return;
+    case VAL_INT:
+    case VAL_DECIMAL:
+        if (t->kind == TY_DECIMAL) {
+            sql_quote_string_std(out, v->text); /* decimals are exact TEXT in SQLite */
+            return;
+        }
+        strbuf_puts(out, v->text);
+        return;
+    case VAL_STRING:
+        sql_quote_string_std(out, v->text);
+        return;
+    }
+}
+
+static const char *
+sqlite_default_text(const struct sm_value *v)
+{
+    return v->kind == VAL_TRUE ? "1" : v->kind == VAL_FALSE ? "0" : v->text;
+}
+
+/* --- costs ------------------------------------------------------------------- */
+
+static bool
+cols_have(const char *const *cols, size_t n, const char *name);
+
+/* Whether adding the column needs a rebuild: ALTER TABLE ADD COLUMN takes no identity, no
+ * primary key, and no REFERENCES with a default. */
+static bool
+add_column_rebuilds(const struct ir_op *op, const struct snap_col *c)
+{
+    const struct snap_table *b = op->before, *a = op->after;
+    size_t i;
+
+    if (c->identity)
+        return true;
+    if (a->pk && !(b->pk && strcmp(b->pk->name, a->pk->name) == 0))
+        return true;
+    for (i = 0; c->dflt && i < a->nkeys; i++)
+        if (a->keys[i].kind == KEY_FOREIGN && !snap_find_key(b, a->keys[i].name) &&
+            cols_have(a->keys[i].cols, a->keys[i].ncols, c->name))
+            return true;
+    return false;
+}
+
+static void
+rebuild_finding(struct lint_report *r, const char *table, const char *what)
+{
+    lint_report(r, LINT_SQLITE_REBUILD, "SQLite's ALTER TABLE cannot do this: the table is copied row by row.",
+                "%s rebuilds table \"%s\" on SQLite", what, table);
+}
+
+static void
+sqlite_costs(const struct ir_op *op, struct lint_report *r)
+{
+    static const char *const adding[] = {"adding a primary key", "adding a unique constraint",
+                                         "adding a foreign key", "adding a check constraint"};
+    static const char *const keys[] = {"primary key", "unique constraint", "foreign key",
+                                       "check constraint"};
+    const struct snap_col *b, *a;
+    char what[160];
+
+    switch (op->kind) {
+    case IR_ADD_COLUMN:
+        a = snap_col_of(op->after, op->col);
+        if (add_column_rebuilds(op, a))
+            lint_report(r, LINT_SQLITE_REBUILD,
+                        "SQLite's ALTER TABLE cannot add such a column: the table is copied row by row.",
+                        "adding column \"%s\" rebuilds table \"%s\" on SQLite", a->name, op->after->name);
+        return;
+    case IR_ALTER_COLUMN:
+        b = snap_col_of(op->before, op->col);
+        a = snap_col_of(op->after, op->col);
+        if (!type_equal(&b->type, &a->type)) {
+            lint_report(r, LINT_SQLITE_REBUILD,
+                        "SQLite cannot change a column's type in place: the table is copied row by row.",
+                        "changing the type of column \"%s\" rebuilds table \"%s\" on SQLite", a->name,
+                        op->after->name);
+        } else if (b->not_null != a->not_null) {
+            snprintf(what, sizeof what, "%s not null on column \"%.60s\"",
+                     a->not_null ? "setting" : "dropping", a->name);
+            rebuild_finding(r, op->after->name, what);
+        } else if (!value_equal(b->dflt, a->dflt)) {
+            snprintf(what, sizeof what, "%s the default of column \"%.60s\"",
+                     a->dflt ? "setting" : "dropping", a->name);
+            rebuild_finding(r, op->after->name, what);
+        }
+        return;
+    case IR_ADD_KEY:
+        if (op->key->kind != KEY_UNIQUE)
+            rebuild_finding(r, op->after->name, adding[op->key->kind]);
+        return;
+    case IR_DROP_KEY:
+        if (op->key->kind != KEY_UNIQUE) {
+            snprintf(what, sizeof what, "dropping %s \"%.60s\"", keys[op->key->kind], op->key->name);
+            rebuild_finding(r, op->after->name, what);
+        }
+        return;
+    default:
+        return;
+    }
+}
+
+/* --- lowering ------------------------------------------------------------------ */
 
 static void
 column_def(struct strbuf *b, const struct snap_col *c, const struct snap_key *pk)
 {
     sql_quote_ident(b, c->name);
     strbuf_putc(b, ' ');
-    sql_type(b, &c->type, DIALECT_SQLITE);
+    sqlite_declared_type(b, &c->type);
     if (c->not_null)
         strbuf_puts(b, " NOT NULL");
     if (c->identity && pk) {
@@ -46,7 +187,7 @@ column_def(struct strbuf *b, const struct snap_col *c, const struct snap_key *pk
     }
     if (c->dflt) {
         strbuf_puts(b, " DEFAULT ");
-        sql_literal(b, &c->type, c->dflt, DIALECT_SQLITE);
+        sqlite_literal(b, &c->type, c->dflt);
     }
 }
 
@@ -59,31 +200,6 @@ identity_pk(const struct snap_table *t, const struct snap_col *c)
                : NULL;
 }
 
-static void
-create_index(struct lower_out *lo, const struct ir_op *op, const char *table, const char *name,
-             bool unique, const char *const *cols, size_t ncols)
-{
-    struct strbuf *b = &lo->out->body;
-
-    lower_begin(lo, op);
-    strbuf_printf(b, "CREATE %sINDEX ", unique ? "UNIQUE " : "");
-    sql_quote_ident(b, name);
-    strbuf_puts(b, " ON ");
-    sql_quote_ident(b, table);
-    strbuf_putc(b, ' ');
-    sql_col_list(b, cols, ncols);
-    lower_end(lo);
-}
-
-static void
-drop_index(struct lower_out *lo, const struct ir_op *op, const char *name)
-{
-    lower_begin(lo, op);
-    strbuf_puts(&lo->out->body, "DROP INDEX ");
-    sql_quote_ident(&lo->out->body, name);
-    lower_end(lo);
-}
-
 /* The unique constraints (as unique indexes) and the indexes of t. */
 static void
 table_indexes(struct lower_out *lo, const struct ir_op *op, const struct snap_table *t)
@@ -92,10 +208,10 @@ table_indexes(struct lower_out *lo, const struct ir_op *op, const struct snap_ta
 
     for (i = 0; i < t->nkeys; i++)
         if (t->keys[i].kind == KEY_UNIQUE)
-            create_index(lo, op, t->name, t->keys[i].name, true, t->keys[i].cols,
+            lower_create_index(lo, op, t->name, t->keys[i].name, true, t->keys[i].cols,
                          t->keys[i].ncols);
     for (i = 0; i < t->nindexes; i++)
-        create_index(lo, op, t->name, t->indexes[i].name, t->indexes[i].unique,
+        lower_create_index(lo, op, t->name, t->indexes[i].name, t->indexes[i].unique,
                      t->indexes[i].cols, t->indexes[i].ncols);
 }
 
@@ -120,13 +236,13 @@ create_table_as(struct lower_out *lo, const struct ir_op *op, const struct snap_
     }
     if (t->pk && !pk_on_column) {
         strbuf_puts(b, ",\n    ");
-        sql_constraint_def(b, t->pk);
+        sql_constraint_def(b, &dialect_sqlite, t->pk);
     }
     for (i = 0; i < t->nkeys; i++) {
         if (t->keys[i].kind == KEY_UNIQUE)
             continue;
         strbuf_puts(b, ",\n    ");
-        sql_constraint_def(b, &t->keys[i]);
+        sql_constraint_def(b, &dialect_sqlite, &t->keys[i]);
     }
     strbuf_puts(b, "\n)");
     lower_end(lo);
@@ -176,7 +292,7 @@ needs_rebuild(const struct ir_op *op, const struct snap_table *from, const struc
             return false;
         }
         /* dropping: DROP COLUMN fails on a column in a key, a foreign key or a check */
-        c = snap_find_col(from, op->col);
+        c = snap_col_of(from, op->col);
         if (from->pk && cols_have(from->pk->cols, from->pk->ncols, c->name))
             return true;
         for (i = 0; i < from->nkeys; i++) {
@@ -206,12 +322,9 @@ rebuild_comment(struct lower_out *lo, struct ir_op *const *run, size_t n, const 
                          "copied",
                   n == 1 ? "this change" : "these changes", table);
     if (n > 1) {
-        const struct source *src;
         strbuf_puts(&text, " (statements at lines");
         for (i = 0; i < n; i++)
-            if ((src = source_get(lo->ctx->sources, run[i]->stmt->span.file)))
-                strbuf_printf(&text, "%s %zu", i ? "," : "",
-                              source_line_of(src, run[i]->stmt->span.start));
+            strbuf_printf(&text, "%s %zu", i ? "," : "", lower_line_of(lo, run[i]));
         strbuf_putc(&text, ')');
     }
     if (lo->out->body.len)
@@ -234,6 +347,8 @@ rebuild(struct lower_out *lo, struct ir_op *const *run, size_t n, const struct s
 
     lo->out->fk_off = true;
     lo->out->rebuilds = true;
+    lo->out->before_tx = "PRAGMA foreign_keys = OFF;";
+    lo->out->after_tx = "PRAGMA foreign_keys = ON;";
     strbuf_printf(&tmp, "_upg_new_%s", to->name);
     tmpname = strbuf_str(&tmp);
     rebuild_comment(lo, run, n, from->name);
@@ -275,26 +390,23 @@ rebuild(struct lower_out *lo, struct ir_op *const *run, size_t n, const struct s
         lower_begin(lo, op);
         strbuf_puts(b, "UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence "
                        "WHERE name IN (");
-        sql_quote_string(b, from->name, DIALECT_SQLITE);
+        sql_quote_string_std(b, from->name);
         strbuf_puts(b, ", ");
-        sql_quote_string(b, tmpname, DIALECT_SQLITE);
+        sql_quote_string_std(b, tmpname);
         strbuf_puts(b, ")) WHERE name = ");
-        sql_quote_string(b, tmpname, DIALECT_SQLITE);
+        sql_quote_string_std(b, tmpname);
         lower_end(lo);
         lower_begin(lo, op);
         strbuf_puts(b, "INSERT INTO sqlite_sequence (name, seq) SELECT ");
-        sql_quote_string(b, tmpname, DIALECT_SQLITE);
+        sql_quote_string_std(b, tmpname);
         strbuf_puts(b, ", seq FROM sqlite_sequence WHERE name = ");
-        sql_quote_string(b, from->name, DIALECT_SQLITE);
+        sql_quote_string_std(b, from->name);
         strbuf_puts(b, " AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ");
-        sql_quote_string(b, tmpname, DIALECT_SQLITE);
+        sql_quote_string_std(b, tmpname);
         strbuf_putc(b, ')');
         lower_end(lo);
     }
-    lower_begin(lo, op);
-    strbuf_puts(b, "DROP TABLE ");
-    sql_quote_ident(b, from->name);
-    lower_end(lo);
+    lower_drop(lo, op, "TABLE", from->name);
     lower_begin(lo, op);
     strbuf_puts(b, "ALTER TABLE ");
     sql_quote_ident(b, tmpname);
@@ -321,10 +433,7 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
             create_table_as(lo, op, to, to->name);
             table_indexes(lo, op, to);
         } else {
-            lower_begin(lo, op);
-            strbuf_puts(b, "DROP TABLE ");
-            sql_quote_ident(b, from->name);
-            lower_end(lo);
+            lower_drop(lo, op, "TABLE", from->name);
         }
         return;
     case IR_RENAME_TABLE:
@@ -353,7 +462,7 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
                     strbuf_puts(b, " REFERENCES ");
                     sql_quote_ident(b, k->ref_table);
                     strbuf_putc(b, ' ');
-                    sql_col_list(b, k->ref_cols, k->nref);
+                    sql_col_list(b, &dialect_sqlite, k->ref_cols, k->nref);
                     sql_on_delete(b, k->on_delete);
                 } else if (k->kind == KEY_CHECK) {
                     strbuf_puts(b, " CONSTRAINT ");
@@ -364,15 +473,15 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
             lower_end(lo);
             for (i = 0; i < to->nkeys; i++)
                 if (to->keys[i].kind == KEY_UNIQUE && !snap_find_key(from, to->keys[i].name))
-                    create_index(lo, op, to->name, to->keys[i].name, true, to->keys[i].cols,
+                    lower_create_index(lo, op, to->name, to->keys[i].name, true, to->keys[i].cols,
                                  to->keys[i].ncols);
             return;
         }
-        cf = snap_find_col(from, op->col);
+        cf = snap_col_of(from, op->col);
         /* the unique indexes that went with the column go first */
         for (i = 0; i < from->nkeys; i++)
             if (from->keys[i].kind == KEY_UNIQUE && !snap_find_key(to, from->keys[i].name))
-                drop_index(lo, op, from->keys[i].name);
+                lower_drop(lo, op, "INDEX", from->keys[i].name);
         lower_begin(lo, op);
         strbuf_puts(b, "ALTER TABLE ");
         sql_quote_ident(b, from->name);
@@ -381,8 +490,8 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
         lower_end(lo);
         return;
     case IR_RENAME_COLUMN:
-        cf = snap_find_col(from, op->col);
-        ct = snap_find_col(to, op->col);
+        cf = snap_col_of(from, op->col);
+        ct = snap_col_of(to, op->col);
         lower_begin(lo, op);
         strbuf_puts(b, "ALTER TABLE ");
         sql_quote_ident(b, from->name);
@@ -395,20 +504,17 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
     case IR_ADD_KEY:
     case IR_DROP_KEY: /* unique constraints only: the others rebuild */
         if (snap_find_key(to, op->key->name))
-            create_index(lo, op, to->name, op->key->name, true, op->key->cols, op->key->ncols);
+            lower_create_index(lo, op, to->name, op->key->name, true, op->key->cols, op->key->ncols);
         else
-            drop_index(lo, op, op->key->name);
+            lower_drop(lo, op, "INDEX", op->key->name);
         return;
     case IR_CREATE_INDEX:
     case IR_DROP_INDEX:
-        for (i = 0; i < to->nindexes; i++)
-            if (strcmp(to->indexes[i].name, op->index->name) == 0)
-                break;
-        if (i < to->nindexes)
-            create_index(lo, op, to->name, op->index->name, op->index->unique, op->index->cols,
+        if (snap_find_index(to, op->index->name))
+            lower_create_index(lo, op, to->name, op->index->name, op->index->unique, op->index->cols,
                          op->index->ncols);
         else
-            drop_index(lo, op, op->index->name);
+            lower_drop(lo, op, "INDEX", op->index->name);
         return;
     case IR_SQL:
         if (down) {
@@ -439,15 +545,11 @@ foreign_key_check(struct lower_out *lo)
     lo->out->nstatements += 3;
 }
 
-void
-sqlite_lower_ops(struct lower_out *lo, struct ir_op *const *ops, size_t n, bool down)
+static void
+sqlite_lower(struct lower_out *lo, struct ir_op *const *seq, size_t n, bool down)
 {
-    struct ir_op **seq = xmalloc((n + 1) * sizeof *seq);
     size_t i = 0, j;
 
-    /* the operations in the order of travel */
-    for (j = 0; j < n; j++)
-        seq[j] = ops[down ? n - 1 - j : j];
     while (i < n) {
         const struct ir_op *op = seq[i];
         const struct snap_table *from = down ? op->after : op->before;
@@ -471,5 +573,39 @@ sqlite_lower_ops(struct lower_out *lo, struct ir_op *const *ops, size_t n, bool 
     }
     if (lo->out->rebuilds)
         foreign_key_check(lo);
-    free(seq);
 }
+
+static void
+sqlite_script_header(struct strbuf *out, const struct step_sql *s)
+{
+    if (s->fk_off)
+        strbuf_puts(out, "-- Runs in one transaction, with PRAGMA foreign_keys = OFF before BEGIN "
+                         "and ON after COMMIT:\n-- uprun does it, or see upc sql.\n");
+    else
+        strbuf_puts(out, "-- Runs in one transaction: uprun does it, or sqlite3 -bail with "
+                         "BEGIN; ... COMMIT; around it.\n");
+}
+
+const struct dialect dialect_sqlite = {
+    .id = DIALECT_SQLITE,
+    .name = "sqlite",
+    .title = "SQLite",
+    .identity_is_rowid = true,
+    .identity_help_create = "Declare it \"%s %s identity primary key\"; SQLite generates values only "
+                            "for an INTEGER PRIMARY KEY.",
+    .identity_help_change = "SQLite generates values only for the INTEGER PRIMARY KEY: keep \"%s\" "
+                            "the whole primary key, or drop the column first.",
+    .declared_type = sqlite_declared_type,
+    .canonical_type = sqlite_declared_type, /* PRAGMA table_info reports the declared type */
+    .literal = sqlite_literal,
+    .quote_string = sql_quote_string_std,
+    .quote_ident = sql_quote_ident,
+    .default_text = sqlite_default_text,
+    .keeps_key_names = false,
+    .unique_constraints_are_indexes = true,
+    .reports_checks = false,
+    .costs = sqlite_costs,
+    .lower = sqlite_lower,
+    .script_header = sqlite_script_header,
+    .sql_run_hint = "sqlite3 -bail DATABASE < FILE",
+};

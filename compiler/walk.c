@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * walk.c: the check pass's walk over the version tree. Each version is
+ * checked (check.c) with the schema model as it stands at its parent: the
+ * model is replayed forward through a version, and undone back to a mark
+ * when the walk leaves it (schema.h's undo log), so each statement is
+ * applied and undone once and checking costs time linear in the plan.
+ *
+ * It runs after resolve.c even when that pass reported errors (a typo in
+ * the dialects should not hide the schema's errors): versions whose base is
+ * unknown are marked and skipped.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/check.h"
+
+/*
+ * The depth-first walk of the version tree with an explicit stack (a plan
+ * may hold thousands of versions in one chain): check a version, visit
+ * each version that follows it, undo back to the schema before it.
+ *
+ * A frame whose last child is being entered is replaced by the child's
+ * frame, which inherits its undo mark (a tail call): when the child is done
+ * it undoes both. When that leaves nothing below, no undo entry can ever be
+ * used and the log is dropped, so a chain of versions runs in constant undo
+ * memory.
+ */
+int
+pass_check(struct plan *p, struct arena *a, struct diag_sink *d)
+{
+    struct checker ck;
+    struct frame {
+        struct plan_version *v;
+        size_t next_child;
+        size_t mark;
+    } *stack;
+    size_t depth = 0, before = diag_errors(d), inherited = SIZE_MAX;
+    struct plan_version *next;
+
+    if (p->nversions == 0 || !p->versions[0]->ok)
+        return 0;
+    memset(&ck, 0, sizeof ck);
+    ck.plan = p;
+    ck.arena = a;
+    ck.diag = d;
+    schema_init(&ck.schema, a);
+    hmap_init(&ck.breaking_ids, false);
+    stack = xmalloc((p->nversions + 1) * sizeof *stack);
+    next = p->versions[0];
+    for (;;) {
+        if (next) {
+            if (diag_should_stop(d)) {
+                d->limit_hit = true;
+                break;
+            }
+            if (depth == 0) {
+                schema_forget_undo(&ck.schema);
+                inherited = SIZE_MAX;
+            }
+            stack[depth].v = next;
+            stack[depth].next_child = 0;
+            /* a child entered in place of its parent's frame undoes the parent's changes too */
+            stack[depth].mark = inherited != SIZE_MAX ? inherited : schema_mark(&ck.schema);
+            inherited = SIZE_MAX;
+            depth++;
+            /* the bottom frame is never undone (there is no sibling to return for): a chain of
+             * versions, or the first version's own statements, need no undo log at all */
+            schema_set_logging(&ck.schema, depth > 1);
+            check_version(&ck, next);
+            next = NULL;
+        }
+        if (depth == 0)
+            break;
+        {
+            struct frame *top = &stack[depth - 1];
+            struct plan_version *child = NULL;
+            while (top->next_child < top->v->children.len && !child) {
+                child = top->v->children.items[top->next_child++];
+                if (!child->ok)
+                    child = NULL;
+            }
+            if (!child) {
+                schema_undo_to(&ck.schema, top->mark);
+                depth--;
+                continue;
+            }
+            /* the last usable child: this frame's state is not needed after it */
+            {
+                size_t k = top->next_child;
+                while (k < top->v->children.len &&
+                       !((const struct plan_version *)top->v->children.items[k])->ok)
+                    k++;
+                if (k == top->v->children.len) {
+                    inherited = top->mark;
+                    depth--;
+                }
+            }
+            next = child;
+        }
+    }
+    free(stack);
+    hmap_free(&ck.breaking_ids);
+    schema_free(&ck.schema);
+    return (int)(diag_errors(d) - before);
+}
