@@ -126,7 +126,6 @@ file_entry(struct mf_file *f, const char *path, const char *data, size_t len)
     f->size = len;
 }
 
-
 /* The manifest's entry of a step, but its dialects (filled as compile_lower() emits them). */
 static void
 step_entry(const struct build_opts *o, const struct compilation *c, const struct plan_version *v,
@@ -207,7 +206,8 @@ write_step(void *arg, const struct lowered_step *s)
         md->has_down = true;
         md->down_statements = (unsigned)s->down_info.nstatements;
     } else {
-        md->irreversible = xstrdup(s->down_info.irreversible_reason ? s->down_info.irreversible_reason : "");
+        md->irreversible =
+            xstrdup(s->down_info.irreversible_reason ? s->down_info.irreversible_reason : "");
     }
     /* what the step changes in the expected schema */
     delta = expect_delta_text(v, s->dialect->id);
@@ -293,8 +293,8 @@ build_bundle(struct compilation *c, const struct build_opts *o, struct build_res
     {
         /* the lower pass, each step's scripts written as they come */
         struct step_writer w = {tmp, &m, err};
-        if (compile_lower(c, c->plan.versions, c->plan.nversions, o->dialects, LOWER_UP | LOWER_DOWN,
-                          FRAME_BUNDLE, write_step, &w))
+        if (compile_lower(c, c->plan.versions, c->plan.nversions, o->dialects,
+                          LOWER_UP | LOWER_DOWN, FRAME_BUNDLE, write_step, &w))
             goto done;
     }
     m.files = xcalloc(o->nextra + 1, sizeof *m.files);
@@ -303,8 +303,7 @@ build_bundle(struct compilation *c, const struct build_opts *o, struct build_res
             goto done;
         file_entry(&m.files[m.nfiles++], o->extra[i].path, o->extra[i].data, o->extra[i].len);
     }
-    if (manifest_write(&m, &man, &mlen, err) ||
-        write_file(tmp, MANIFEST_FILE, man, mlen, err))
+    if (manifest_write(&m, &man, &mlen, err) || write_file(tmp, MANIFEST_FILE, man, mlen, err))
         goto done;
     if (o->key) {
         struct sig_pubkey pub;

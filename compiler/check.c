@@ -130,7 +130,8 @@ stmt_rename_table(struct checker *ck, const struct ast_stmt *s)
     if (!t)
         return;
     if (strcmp(t->name, s->name.name) == 0) {
-        diag_warning(ck->diag, s->name.span, "W0404", "table \"%s\" already has this name", t->name);
+        diag_warning(ck->diag, s->name.span, "W0404", "table \"%s\" already has this name",
+                     t->name);
         return;
     }
     if (ascii_casecmp(t->name, s->name.name) != 0 &&
@@ -231,7 +232,8 @@ stmt_rename_column(struct checker *ck, const struct ast_stmt *s)
 
 /* Changes column c of t to `now` (type, nullability or default) and records it. */
 static void
-alter_column(struct checker *ck, struct sm_table *t, struct sm_column *c, const struct sm_column *now)
+alter_column(struct checker *ck, struct sm_table *t, struct sm_column *c,
+             const struct sm_column *now)
 {
     const struct snap_table *before = rec_before(ck, t);
     struct ir_op *op;
@@ -326,8 +328,8 @@ stmt_default(struct checker *ck, const struct ast_stmt *s, const struct ast_lite
     }
     if (lit && lit->kind == LIT_NULL) {
         if (c->not_null) {
-            diag_error(ck->diag, lit->span, "E0404", "column \"%s\" is not null but its default is null",
-                       c->name);
+            diag_error(ck->diag, lit->span, "E0404",
+                       "column \"%s\" is not null but its default is null", c->name);
             return;
         }
         lit = NULL; /* "set default null" is "drop default" */
@@ -477,8 +479,8 @@ stmt_drop_index(struct checker *ck, const struct ast_stmt *s)
         unknown_index(ck, &s->name);
         return;
     }
-    if (ix->unique &&
-        !check_fk_dependents(ck, ix->table, ix->cols, ix->ncols, ix, s->name.span, "index", ix->name))
+    if (ix->unique && !check_fk_dependents(ck, ix->table, ix->cols, ix->ncols, ix, s->name.span,
+                                           "index", ix->name))
         return;
     before = rec_before(ck, ix->table);
     schema_drop_index(&ck->schema, ix);
@@ -579,8 +581,9 @@ sql_block_items(struct checker *ck, const struct ast_stmt *s)
         diag_help(ck->diag, "Keep the down if the change can be undone; otherwise remove it.");
     } else if (up && !down && !irr) {
         diag_error(ck->diag, s->span, "E0601", "sql block has no down");
-        diag_help(ck->diag, "Add down \"...\"; to undo it, or mark it irreversible \"why\"; so that "
-                            "operators know rollback stops here.");
+        diag_help(ck->diag,
+                  "Add down \"...\"; to undo it, or mark it irreversible \"why\"; so that "
+                  "operators know rollback stops here.");
     }
 }
 
@@ -686,9 +689,10 @@ check_sql_at(struct checker *ck, const struct ast_version *av, size_t i)
                 at.end = s->dialect.span.end;
                 diag_error(ck->diag, at, "E0503", "sql blocks give no block for dialect \"%s\"",
                            dialect_name(dl));
-                diag_help(ck->diag, "Add sql %s { ... } next to the others (an empty block "
-                                    "means nothing to do there), or write one block without a "
-                                    "dialect.",
+                diag_help(ck->diag,
+                          "Add sql %s { ... } next to the others (an empty block "
+                          "means nothing to do there), or write one block without a "
+                          "dialect.",
                           dialect_name(dl));
             }
         }

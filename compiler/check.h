@@ -68,7 +68,8 @@ struct sm_gone *gone(struct checker *ck, const char *kind, const char *name, con
                      struct src_span at);
 struct sm_table *find_table(struct checker *ck, const struct ast_ident *id);
 struct sm_column *find_column(struct checker *ck, struct sm_table *t, const struct ast_ident *id);
-struct sm_column **find_columns(struct checker *ck, struct sm_table *t, const ast_ident_list *names);
+struct sm_column **find_columns(struct checker *ck, struct sm_table *t,
+                                const ast_ident_list *names);
 /* Reports E0322 (with a hint) for a drop index of a name that is no index. */
 void unknown_index(struct checker *ck, const struct ast_ident *name);
 /* Reports E0323 (with a hint) for a constraint t does not have. */
@@ -85,18 +86,19 @@ void suggest_help(struct checker *ck, const struct suggest *s);
 
 /* --- check_keys.c --------------------------------------------------------- */
 
-struct sm_column *build_column(struct checker *ck, const struct ast_column *ac, struct col_extras *ex);
+struct sm_column *build_column(struct checker *ck, const struct ast_column *ac,
+                               struct col_extras *ex);
 bool column_name_free(struct checker *ck, struct sm_table *t, const char *name, struct src_span at,
                       const struct sm_column *except);
 void add_column_keys(struct checker *ck, struct sm_table *t, struct sm_column *c,
                      const struct col_extras *ex);
 void check_identity(struct checker *ck, struct sm_table *t, struct src_span at);
 struct sm_key *table_constraint(struct checker *ck, struct sm_table *t, const struct ast_tcons *tc);
-bool check_fk_dependents(struct checker *ck, const struct sm_table *t, struct sm_column *const *cols,
-                         size_t n, const void *going, struct src_span at, const char *what,
-                         const char *name);
+bool check_fk_dependents(struct checker *ck, const struct sm_table *t,
+                         struct sm_column *const *cols, size_t n, const void *going,
+                         struct src_span at, const char *what, const char *name);
 bool column_unused(struct checker *ck, struct sm_table *t, struct sm_column *c, struct src_span at);
-bool fk_types_hold(struct checker *ck, struct sm_table *t, struct sm_column *c, const struct sm_type *to,
-                   struct src_span at);
+bool fk_types_hold(struct checker *ck, struct sm_table *t, struct sm_column *c,
+                   const struct sm_type *to, struct src_span at);
 
 #endif

@@ -32,8 +32,7 @@ same_set(struct sm_column *const *a, size_t na, struct sm_column *const *b, size
  * unique index of t, other than `except` (a key or index about to go).
  */
 static bool
-is_unique_set(const struct sm_table *t, struct sm_column *const *cols, size_t n,
-              const void *except)
+is_unique_set(const struct sm_table *t, struct sm_column *const *cols, size_t n, const void *except)
 {
     size_t i;
 
@@ -70,8 +69,9 @@ check_fk_dependents(struct checker *ck, const struct sm_table *t, struct sm_colu
         if (!same_set(fk->ref_cols, fk->nref, cols, n) ||
             is_unique_set(t, fk->ref_cols, fk->nref, going))
             continue;
-        diag_error(ck->diag, at, "E0413", "%s \"%s\" is needed by foreign key \"%s\" of table \"%s\"",
-                   what, name, fk->name, fk->table->name);
+        diag_error(ck->diag, at, "E0413",
+                   "%s \"%s\" is needed by foreign key \"%s\" of table \"%s\"", what, name,
+                   fk->name, fk->table->name);
         diag_help(ck->diag, "Drop the foreign key first: alter table %s drop constraint %s;",
                   fk->table->name, fk->name);
         return false;
@@ -210,17 +210,17 @@ resolve_fk(struct checker *ck, struct sm_key *k, struct sm_table *t, const struc
         return false;
     }
     if (k->nref != k->ncols) {
-        diag_error(ck->diag, k->span, "E0408",
-                   "foreign key has %zu column%s but references %zu", k->ncols,
-                   k->ncols == 1 ? "" : "s", k->nref);
+        diag_error(ck->diag, k->span, "E0408", "foreign key has %zu column%s but references %zu",
+                   k->ncols, k->ncols == 1 ? "" : "s", k->nref);
         return false;
     }
     for (i = 0; i < k->ncols; i++) {
         if (!type_fk_compatible(&k->cols[i]->type, &k->ref_cols[i]->type)) {
-            diag_error(ck->diag, k->span, "E0409",
-                       "foreign key column \"%s\" (%s) does not match referenced column \"%s\".\"%s\" (%s)",
-                       k->cols[i]->name, tstr(&k->cols[i]->type, b1), rt->name,
-                       k->ref_cols[i]->name, tstr(&k->ref_cols[i]->type, b2));
+            diag_error(
+                ck->diag, k->span, "E0409",
+                "foreign key column \"%s\" (%s) does not match referenced column \"%s\".\"%s\" (%s)",
+                k->cols[i]->name, tstr(&k->cols[i]->type, b1), rt->name, k->ref_cols[i]->name,
+                tstr(&k->ref_cols[i]->type, b2));
             diag_help(ck->diag, "Give both columns the same type.");
             return false;
         }
@@ -302,8 +302,8 @@ build_column(struct checker *ck, const struct ast_column *ac, struct col_extras 
         *slot = cc;
     }
     if (not_null && null) {
-        diag_error(ck->diag, null->span, "E0403", "column \"%s\" is declared both null and not null",
-                   c->name);
+        diag_error(ck->diag, null->span, "E0403",
+                   "column \"%s\" is declared both null and not null", c->name);
         null = NULL;
     }
     if (null && (ex->pk || identity)) {
@@ -318,8 +318,8 @@ build_column(struct checker *ck, const struct ast_column *ac, struct col_extras 
                        "identity column \"%s\" must be int or bigint, not %s", c->name,
                        tstr(&c->type, b));
         if (dflt) {
-            diag_error(ck->diag, dflt->span, "E0403", "identity column \"%s\" cannot have a default",
-                       c->name);
+            diag_error(ck->diag, dflt->span, "E0403",
+                       "identity column \"%s\" cannot have a default", c->name);
             diag_note(ck->diag, "The database generates its values.");
             dflt = NULL;
         }
@@ -355,7 +355,8 @@ column_name_free(struct checker *ck, struct sm_table *t, const char *name, struc
     if (!other || other == except)
         return true;
     if (strcmp(other->name, name) == 0)
-        diag_error(ck->diag, at, "E0325", "table \"%s\" already has a column \"%s\"", t->name, name);
+        diag_error(ck->diag, at, "E0325", "table \"%s\" already has a column \"%s\"", t->name,
+                   name);
     else
         diag_error(ck->diag, at, "E0325",
                    "column \"%s\" differs from column \"%s\" of table \"%s\" only in case", name,
@@ -416,8 +417,8 @@ check_identity(struct checker *ck, struct sm_table *t, struct src_span at)
         if (!c->identity)
             continue;
         if (seen) {
-            diag_error(ck->diag, c->span, "E0403", "table \"%s\" has a second identity column \"%s\"",
-                       t->name, c->name);
+            diag_error(ck->diag, c->span, "E0403",
+                       "table \"%s\" has a second identity column \"%s\"", t->name, c->name);
             diag_note_at(ck->diag, seen->span, "\"%s\" is an identity column too.", seen->name);
             continue;
         }
@@ -499,8 +500,9 @@ check_expr_names(struct checker *ck, struct sm_table *t, const char *expr, struc
                                    "check names column \"%s\" without quotes, which %s reads as "
                                    "\"%s\"",
                                    c->name, d->title, folded))
-                        diag_help(ck->diag, "%s folds unquoted names to lower case: quote the name, "
-                                            "as in $$\"%s\" > 0$$.",
+                        diag_help(ck->diag,
+                                  "%s folds unquoted names to lower case: quote the name, "
+                                  "as in $$\"%s\" > 0$$.",
                                   d->title, c->name);
                 }
                 return;
@@ -598,10 +600,11 @@ fk_types_hold(struct checker *ck, struct sm_table *t, struct sm_column *c, const
             continue;
         for (j = 0; j < k->ncols; j++) {
             if (k->cols[j] == c && !type_fk_compatible(to, &k->ref_cols[j]->type)) {
-                diag_error(ck->diag, at, "E0409",
-                           "column \"%s\" as %s would not match \"%s\".\"%s\" (%s) of foreign key \"%s\"",
-                           c->name, tstr(to, b1), k->ref_table->name, k->ref_cols[j]->name,
-                           tstr(&k->ref_cols[j]->type, b2), k->name);
+                diag_error(
+                    ck->diag, at, "E0409",
+                    "column \"%s\" as %s would not match \"%s\".\"%s\" (%s) of foreign key \"%s\"",
+                    c->name, tstr(to, b1), k->ref_table->name, k->ref_cols[j]->name,
+                    tstr(&k->ref_cols[j]->type, b2), k->name);
                 return false;
             }
         }
@@ -610,10 +613,11 @@ fk_types_hold(struct checker *ck, struct sm_table *t, struct sm_column *c, const
         const struct sm_key *k = t->incoming.items[i];
         for (j = 0; j < k->nref; j++) {
             if (k->ref_cols[j] == c && !type_fk_compatible(to, &k->cols[j]->type)) {
-                diag_error(ck->diag, at, "E0409",
-                           "column \"%s\" as %s would not match \"%s\".\"%s\" (%s), which references it",
-                           c->name, tstr(to, b1), k->table->name, k->cols[j]->name,
-                           tstr(&k->cols[j]->type, b2));
+                diag_error(
+                    ck->diag, at, "E0409",
+                    "column \"%s\" as %s would not match \"%s\".\"%s\" (%s), which references it",
+                    c->name, tstr(to, b1), k->table->name, k->cols[j]->name,
+                    tstr(&k->cols[j]->type, b2));
                 return false;
             }
         }

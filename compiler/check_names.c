@@ -58,7 +58,7 @@ rel_kind_name(const struct sm_rel *rel)
     if (rel->kind == REL_INDEX)
         return "index";
     return ((const struct sm_key *)rel->obj)->kind == KEY_PRIMARY ? "primary key"
-                                                                    : "unique constraint";
+                                                                  : "unique constraint";
 }
 
 static struct src_span
@@ -89,8 +89,8 @@ claim_name(struct checker *ck, const char *name, struct src_span at, const char 
     if (strcmp(existing, name) == 0 && strcmp(rel_kind_name(rel), what) == 0)
         diag_error(ck->diag, at, "E0324", "%s \"%s\" already exists", what, name);
     else
-        diag_error(ck->diag, at, "E0324", "%s name \"%s\" is already used by %s \"%s\"", what,
-                   name, rel_kind_name(rel), existing);
+        diag_error(ck->diag, at, "E0324", "%s name \"%s\" is already used by %s \"%s\"", what, name,
+                   rel_kind_name(rel), existing);
     if (strcmp(existing, name) != 0)
         diag_help(ck->diag, "Names that differ only in case are the same name in SQLite.");
     diag_note_at(ck->diag, rel_span(rel), "\"%s\" is declared here.", existing);
@@ -238,8 +238,8 @@ find_columns(struct checker *ck, struct sm_table *t, const ast_ident_list *names
         }
         for (j = 0; j < i; j++) {
             if (cols[j] == cols[i]) {
-                diag_error(ck->diag, names->items[i].span, "E0327",
-                           "column \"%s\" is listed twice", names->items[i].name);
+                diag_error(ck->diag, names->items[i].span, "E0327", "column \"%s\" is listed twice",
+                           names->items[i].name);
                 ok = false;
             }
         }
@@ -271,8 +271,9 @@ unknown_index(struct checker *ck, const struct ast_ident *name)
                 suggest_try(&sg, key);
         suggest_help(ck, &sg);
     } else if (rel->kind == REL_KEY) {
-        diag_help(ck->diag, "\"%s\" is a constraint of table \"%s\": alter table %s drop "
-                            "constraint %s;",
+        diag_help(ck->diag,
+                  "\"%s\" is a constraint of table \"%s\": alter table %s drop "
+                  "constraint %s;",
                   name->name, ((struct sm_key *)rel->obj)->table->name,
                   ((struct sm_key *)rel->obj)->table->name, name->name);
     }

@@ -58,8 +58,9 @@ struct dialect {
     const char *identity_help_change;
 
     /* --- types, values and names in SQL --- */
-    void (*declared_type)(struct strbuf *out, const struct sm_type *t);  /* in CREATE TABLE */
-    void (*canonical_type)(struct strbuf *out, const struct sm_type *t); /* as the catalogue reports it */
+    void (*declared_type)(struct strbuf *out, const struct sm_type *t); /* in CREATE TABLE */
+    void (*canonical_type)(struct strbuf *out,
+                           const struct sm_type *t); /* as the catalogue reports it */
     void (*literal)(struct strbuf *out, const struct sm_type *t, const struct sm_value *v);
     void (*quote_string)(struct strbuf *out, const char *s);
     void (*quote_ident)(struct strbuf *out, const char *name);
@@ -67,7 +68,7 @@ struct dialect {
     const char *(*default_text)(const struct sm_value *v);
 
     /* --- what the catalogue keeps (the canonical schema of runtime/canon.h) --- */
-    bool keeps_key_names;            /* primary and foreign keys have names */
+    bool keeps_key_names; /* primary and foreign keys have names */
     bool unique_constraints_are_indexes;
     bool reports_checks;
 

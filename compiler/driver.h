@@ -79,8 +79,8 @@ struct lowered_step {
     const struct dialect *dialect;
     struct strbuf up;
     struct step_sql up_info;
-    bool has_up;         /* false: not asked for */
-    bool has_down;       /* false: irreversible, or not asked for */
+    bool has_up;   /* false: not asked for */
+    bool has_down; /* false: irreversible, or not asked for */
     struct strbuf down;
     struct step_sql down_info;
 };

@@ -436,7 +436,8 @@ op_line(struct strbuf *out, const struct ir_op *op, unsigned dialects)
         b = snap_find_col(op->before, op->col);
         strbuf_puts(out, "- loses column ");
         md_code(out, b ? b->name : "?");
-        strbuf_puts(out, op->lossy ? ", and its values: rolling back brings the column back empty" : "");
+        strbuf_puts(out,
+                    op->lossy ? ", and its values: rolling back brings the column back empty" : "");
         break;
     case IR_RENAME_COLUMN:
         b = snap_find_col(op->before, op->col);
@@ -483,7 +484,8 @@ op_line(struct strbuf *out, const struct ir_op *op, unsigned dialects)
         }
         if (b->identity != a->identity) {
             strbuf_puts(out, first ? "" : "; ");
-            strbuf_puts(out, a->identity ? "becomes an identity column" : "no longer an identity column");
+            strbuf_puts(out, a->identity ? "becomes an identity column"
+                                         : "no longer an identity column");
             first = false;
         }
         if (first)
@@ -514,7 +516,8 @@ op_line(struct strbuf *out, const struct ir_op *op, unsigned dialects)
 
 /* The schema changes of a step, grouped by table in the order the plan first touches each. */
 static void
-schema_changes(struct strbuf *out, const struct plan *p, const struct plan_version *v, unsigned dialects)
+schema_changes(struct strbuf *out, const struct plan *p, const struct plan_version *v,
+               unsigned dialects)
 {
     const struct ir_step *ir = v->ir;
     struct ir_group *groups;
@@ -550,8 +553,9 @@ schema_changes(struct strbuf *out, const struct plan *p, const struct plan_versi
                 continue;
             if (op->kind == IR_DROP_TABLE) {
                 strbuf_puts(out, "- dropped");
-                strbuf_puts(out, op->lossy ? ", with its rows: rolling back brings the table back empty\n"
-                                           : "\n");
+                strbuf_puts(out, op->lossy
+                                     ? ", with its rows: rolling back brings the table back empty\n"
+                                     : "\n");
                 continue;
             }
             if (op->kind == IR_CREATE_TABLE) {
@@ -566,7 +570,8 @@ schema_changes(struct strbuf *out, const struct plan *p, const struct plan_versi
     for (i = 0; i < ir->nops; i++)
         nsql += ir->ops[i]->kind == IR_SQL;
     if (nsql) {
-        strbuf_printf(out, "\n**SQL written by the maintainers** (%zu %s, run in the step's order)\n",
+        strbuf_printf(out,
+                      "\n**SQL written by the maintainers** (%zu %s, run in the step's order)\n",
                       nsql, plural(nsql, "block", "blocks"));
         for (i = 0; i < ir->nops; i++) {
             const struct ir_op *op = ir->ops[i];
@@ -623,8 +628,8 @@ breaking_ids(struct strbuf *out, const struct plan_version *v, const char *sep, 
 
 /* The apply command of a step, with an --ack for each breaking change. */
 static void
-apply_command(struct strbuf *out, const struct plan_version *to, const struct plan_version *const *path,
-              size_t n)
+apply_command(struct strbuf *out, const struct plan_version *to,
+              const struct plan_version *const *path, size_t n)
 {
     strbuf_printf(out, "uprun apply --to %s", to->name);
     for (size_t i = 0; i < n; i++) {
@@ -635,8 +640,8 @@ apply_command(struct strbuf *out, const struct plan_version *to, const struct pl
             /* ids are shell words only when plain; quote the others */
             bool plain = true;
             for (const char *q = id; *q; q++)
-                if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
-                      strchr("._-:/", *q)))
+                if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                      (*q >= '0' && *q <= '9') || strchr("._-:/", *q)))
                     plain = false;
             if (plain) {
                 strbuf_puts(out, id);
@@ -660,8 +665,8 @@ apply_command(struct strbuf *out, const struct plan_version *to, const struct pl
  * heading: the dialects in the plan's order, then those of every dialect.
  */
 static void
-findings_section(struct strbuf *out, const struct plan *p, const struct plan_version *v, unsigned dialects,
-                 const char *heading, const char *lints)
+findings_section(struct strbuf *out, const struct plan *p, const struct plan_version *v,
+                 unsigned dialects, const char *heading, const char *lints)
 {
     bool any = false;
 
@@ -704,7 +709,8 @@ column_start_name(const struct ir_step *ir, const struct sm_column *col)
     const struct snap_col *c;
 
     for (size_t i = 0; i < ir->nops; i++)
-        if (ir->ops[i]->col == col && ir->ops[i]->before && (c = snap_find_col(ir->ops[i]->before, col)))
+        if (ir->ops[i]->col == col && ir->ops[i]->before &&
+            (c = snap_find_col(ir->ops[i]->before, col)))
             return c->name;
     return "?";
 }
@@ -788,7 +794,8 @@ step_section(struct strbuf *out, const struct plan *p, const struct plan_version
     step_summarize(v, dialects, &s);
     strbuf_printf(out, "\n## Step %zu: %s -> %s\n", index, vname(v->parent), v->name);
     if (!v->parent)
-        strbuf_printf(out, "\nA new database: this step creates the schema of version %s.\n", v->name);
+        strbuf_printf(out, "\nA new database: this step creates the schema of version %s.\n",
+                      v->name);
 
     /* notices, in the plan's order, each in a quote (which also contains the author's Markdown) */
     for (i = 0; i < v->nnotices; i++) {
@@ -822,12 +829,14 @@ step_section(struct strbuf *out, const struct plan *p, const struct plan_version
         arena_free(&a);
         if (s.sql_blocks)
             strbuf_printf(out, "\n%zu SQL %s written by the maintainers %s too.\n", s.sql_blocks,
-                          plural(s.sql_blocks, "block", "blocks"), plural(s.sql_blocks, "runs", "run"));
+                          plural(s.sql_blocks, "block", "blocks"),
+                          plural(s.sql_blocks, "runs", "run"));
     } else {
         schema_changes(out, p, v, dialects);
     }
 
-    findings_section(out, p, v, dialects, "What takes time", "table_rewrite table_lock sqlite_rebuild");
+    findings_section(out, p, v, dialects, "What takes time",
+                     "table_rewrite table_lock sqlite_rebuild");
     findings_section(out, p, v, dialects, "What can fail", "narrowing");
 
     if (s.breaking) {
@@ -841,35 +850,42 @@ step_section(struct strbuf *out, const struct plan *p, const struct plan_version
 
     strbuf_puts(out, "\n### Apply this step\n\n```sh\n");
     apply_command(out, v, &v, 1);
-    strbuf_puts(out, "```\n\nIt runs in one transaction together with its row in the history table: "
-                     "if a statement fails, the database ");
+    strbuf_puts(out,
+                "```\n\nIt runs in one transaction together with its row in the history table: "
+                "if a statement fails, the database ");
     if (v->parent)
         strbuf_printf(out, "stays at version %s.", v->parent->name);
     else
         strbuf_puts(out, "stays empty.");
-    strbuf_printf(out, "%s\n", s.breaking ? " uprun refuses to start until every breaking change of the "
-                                            "step is acknowledged (`--ack`)."
-                                          : "");
+    strbuf_printf(out, "%s\n",
+                  s.breaking ? " uprun refuses to start until every breaking change of the "
+                               "step is acknowledged (`--ack`)."
+                             : "");
 
     strbuf_puts(out, "\n### Roll back this step\n\n");
     if (s.irreversible_in == dialects) {
-        strbuf_puts(out, "It cannot be rolled back: a SQL block of the step cannot be undone (see above). "
-                         "Restore the backup instead.\n");
+        strbuf_puts(
+            out, "It cannot be rolled back: a SQL block of the step cannot be undone (see above). "
+                 "Restore the backup instead.\n");
         return;
     }
     for (size_t d = 0; d < DIALECT_COUNT; d++)
         if ((s.irreversible_in >> d) & 1u)
-            strbuf_printf(out, "On %s it cannot be rolled back (a SQL block cannot be undone): restore the "
-                               "backup instead. Elsewhere:\n\n",
-                          dialect_title((enum dialect_id)d));
+            strbuf_printf(
+                out,
+                "On %s it cannot be rolled back (a SQL block cannot be undone): restore the "
+                "backup instead. Elsewhere:\n\n",
+                dialect_title((enum dialect_id)d));
     strbuf_printf(out, "```sh\nuprun rollback --to %s%s\n```\n", vname(v->parent),
                   s.lossy ? " --allow-data-loss" : "");
     if (added_something(v))
-        strbuf_puts(out, "\nRolling back drops what the step added (tables, columns), with the data "
-                         "they hold by then.");
+        strbuf_puts(out,
+                    "\nRolling back drops what the step added (tables, columns), with the data "
+                    "they hold by then.");
     if (s.lossy)
-        strbuf_puts(out, "\nThe rollback brings back the structure of what the step dropped, but not its "
-                         "data: restore the backup if you need the data.");
+        strbuf_puts(
+            out, "\nThe rollback brings back the structure of what the step dropped, but not its "
+                 "data: restore the backup if you need the data.");
     if (added_something(v) || s.lossy)
         strbuf_putc(out, '\n');
 }
@@ -891,14 +907,17 @@ guide_write(const struct plan *p, const struct guide_opts *o, struct strbuf *out
         md_text(out, "> ", "> ", p->description);
         strbuf_putc(out, '\n');
     }
-    strbuf_printf(out, "This guide covers the upgrade from %s to %s. It is generated by `upc guide` from "
-                       "the plan ",
-                  o->from ? o->from->name : "an empty database", o->to->name);
+    strbuf_printf(
+        out,
+        "This guide covers the upgrade from %s to %s. It is generated by `upc guide` from "
+        "the plan ",
+        o->from ? o->from->name : "an empty database", o->to->name);
     md_code(out, o->plan_file);
     strbuf_puts(out, " (plan ");
     md_code(out, p->name);
-    strbuf_puts(out, "), the source the SQL of its bundle is compiled from: it describes exactly what "
-                     "that SQL does.\n");
+    strbuf_puts(out,
+                "), the source the SQL of its bundle is compiled from: it describes exactly what "
+                "that SQL does.\n");
     if (n == SIZE_MAX || n == 0) {
         strbuf_puts(out, "\nThere is nothing to do: no step leads there.\n");
         free(path);
@@ -912,7 +931,8 @@ guide_write(const struct plan *p, const struct guide_opts *o, struct strbuf *out
         struct step_summary s;
         struct strbuf ids = STRBUF_INIT;
         step_summarize(path[i], dialects, &s);
-        strbuf_printf(out, "| %zu | %s | %s | ", path[i]->index + 1, vname(path[i]->parent), path[i]->name);
+        strbuf_printf(out, "| %zu | %s | %s | ", path[i]->index + 1, vname(path[i]->parent),
+                      path[i]->name);
         step_summary_text(&s, out);
         if (s.rewrites)
             strbuf_puts(out, "; rewrites or locks tables");
@@ -937,23 +957,28 @@ guide_write(const struct plan *p, const struct guide_opts *o, struct strbuf *out
     strbuf_printf(out, "Upgrade through every version in order: %s", vname(path[0]->parent));
     for (i = 0; i < n; i++)
         strbuf_printf(out, " -> %s", path[i]->name);
-    strbuf_puts(out, ". `uprun apply` takes this path by itself, one step at a time, each step in its own "
-                     "transaction, and stops at the first failure with the database at the last good "
-                     "version; run it again to resume.\n");
+    strbuf_puts(
+        out, ". `uprun apply` takes this path by itself, one step at a time, each step in its own "
+             "transaction, and stops at the first failure with the database at the last good "
+             "version; run it again to resume.\n");
     if (o->from && !o->from->parent) {
         struct step_summary s0;
         step_summarize(o->from, dialects, &s0);
-        strbuf_printf(out, "\nA new, empty database starts with step %zu (empty -> %s), which creates the "
-                           "schema of version %s (%zu %s); `uprun apply` runs it first. `upc guide --from "
-                           "empty` describes it.\n",
-                      o->from->index + 1, o->from->name, o->from->name, s0.new_tables,
-                      plural(s0.new_tables, "table", "tables"));
+        strbuf_printf(
+            out,
+            "\nA new, empty database starts with step %zu (empty -> %s), which creates the "
+            "schema of version %s (%zu %s); `uprun apply` runs it first. `upc guide --from "
+            "empty` describes it.\n",
+            o->from->index + 1, o->from->name, o->from->name, s0.new_tables,
+            plural(s0.new_tables, "table", "tables"));
     }
     if (others)
-        strbuf_printf(out, "\n%s %s of the plan (%s) %s not on this path; `upc guide --to VERSION` covers "
-                           "%s.\n",
-                      others == 1 ? "One" : "Other", plural(others, "version", "versions"),
-                      strbuf_str(&offpath), plural(others, "is", "are"), plural(others, "it", "them"));
+        strbuf_printf(
+            out,
+            "\n%s %s of the plan (%s) %s not on this path; `upc guide --to VERSION` covers "
+            "%s.\n",
+            others == 1 ? "One" : "Other", plural(others, "version", "versions"),
+            strbuf_str(&offpath), plural(others, "is", "are"), plural(others, "it", "them"));
     strbuf_free(&offpath);
     for (i = 0; i < n; i++) {
         struct step_summary s;
@@ -967,7 +992,8 @@ guide_write(const struct plan *p, const struct guide_opts *o, struct strbuf *out
         bool has = !v->ir || v->ir->nops == 0;
         if (has) {
             strbuf_puts(out, "has no schema change");
-        } else if (s.sql_blocks && s.new_tables + s.changed_tables + s.renamed_tables + s.dropped_tables == 0) {
+        } else if (s.sql_blocks &&
+                   s.new_tables + s.changed_tables + s.renamed_tables + s.dropped_tables == 0) {
             strbuf_printf(out, "runs %zu SQL %s written by the maintainers", s.sql_blocks,
                           plural(s.sql_blocks, "block", "blocks"));
         } else {
@@ -997,18 +1023,21 @@ guide_write(const struct plan *p, const struct guide_opts *o, struct strbuf *out
     }
 
     /* before you start */
-    strbuf_puts(out, "\n## Before you start\n\n"
-                     "The commands below take the bundle, the release's public key and the database from "
-                     "the environment:\n\n```sh\nexport UPRUN_BUNDLE=path/to/bundle UPRUN_PUBKEY=release.pub\n"
-                     "export UPRUN_DB=sqlite:path/to/app.db       # or a PostgreSQL connection string\n"
-                     "uprun verify-bundle                          # the signature and every file\n"
-                     "uprun status                                 # the version the database is at\n```\n\n"
-                     "Back up the database first (`pg_dump` on PostgreSQL; `uprun apply --backup FILE` "
-                     "on SQLite). To go the whole way in one command:\n\n```sh\n");
+    strbuf_puts(
+        out,
+        "\n## Before you start\n\n"
+        "The commands below take the bundle, the release's public key and the database from "
+        "the environment:\n\n```sh\nexport UPRUN_BUNDLE=path/to/bundle UPRUN_PUBKEY=release.pub\n"
+        "export UPRUN_DB=sqlite:path/to/app.db       # or a PostgreSQL connection string\n"
+        "uprun verify-bundle                          # the signature and every file\n"
+        "uprun status                                 # the version the database is at\n```\n\n"
+        "Back up the database first (`pg_dump` on PostgreSQL; `uprun apply --backup FILE` "
+        "on SQLite). To go the whole way in one command:\n\n```sh\n");
     apply_command(out, o->to, (const struct plan_version *const *)path, n);
     strbuf_puts(out, "```\n\n`uprun plan --to ");
     strbuf_puts(out, o->to->name);
-    strbuf_puts(out, "` shows the same path without changing anything, and `--sql` adds its SQL.\n");
+    strbuf_puts(out,
+                "` shows the same path without changing anything, and `--sql` adds its SQL.\n");
 
     for (i = 0; i < n; i++)
         step_section(out, p, path[i], path[i]->index + 1, dialects);
@@ -1054,7 +1083,8 @@ graph_write(const struct plan *p, struct strbuf *out)
         else
             for (size_t d = 0; d < DIALECT_COUNT; d++)
                 if ((s.irreversible_in >> d) & 1u)
-                    strbuf_printf(&label, "\nirreversible on %s", dialect_title((enum dialect_id)d));
+                    strbuf_printf(&label, "\nirreversible on %s",
+                                  dialect_title((enum dialect_id)d));
         for (size_t k = 0; k < v->nbreaking; k++)
             strbuf_printf(&ids, "\nbreaking: %s", v->breaking[k].id);
         strbuf_puts(out, "  ");

@@ -24,9 +24,10 @@ struct step_summary {
     size_t new_tables, dropped_tables, renamed_tables, changed_tables;
     size_t sql_blocks;
     size_t notices, warnings, breaking;
-    bool lossy;              /* the up-step drops data (a table or column that may hold rows) */
-    unsigned irreversible_in; /* bit per dialect (of those asked for) where a sql block cannot be undone */
-    bool rewrites;           /* a finding (of those dialects) says a table is rewritten, rebuilt or locked */
+    bool lossy; /* the up-step drops data (a table or column that may hold rows) */
+    unsigned
+        irreversible_in; /* bit per dialect (of those asked for) where a sql block cannot be undone */
+    bool rewrites; /* a finding (of those dialects) says a table is rewritten, rebuilt or locked */
 };
 
 /* The summary of v's step, for the dialects in the bit mask (1 << enum dialect_id). */
@@ -37,8 +38,8 @@ void step_summary_text(const struct step_summary *s, struct strbuf *out);
 struct guide_opts {
     struct plan_version *from; /* NULL: from an empty database */
     struct plan_version *to;   /* the last version covered */
-    const char *plan_file;           /* the plan's file name, as the guide names it */
-    unsigned dialects;               /* bit per dialect covered (0: the plan's) */
+    const char *plan_file;     /* the plan's file name, as the guide names it */
+    unsigned dialects;         /* bit per dialect covered (0: the plan's) */
 };
 
 /*

@@ -256,7 +256,9 @@ struct touch {
 const void *
 ir_op_table_id(const struct ir_op *op)
 {
-    return op->after ? (const void *)op->after->id : op->before ? (const void *)op->before->id : NULL;
+    return op->after    ? (const void *)op->after->id
+           : op->before ? (const void *)op->before->id
+                        : NULL;
 }
 
 const char *
@@ -460,7 +462,8 @@ check_op(const struct ir_op *op)
         assert(op->before && op->after && op->index && snap_find_index(op->after, op->index->name));
         return;
     case IR_DROP_INDEX:
-        assert(op->before && op->after && op->index && snap_find_index(op->before, op->index->name) &&
+        assert(op->before && op->after && op->index &&
+               snap_find_index(op->before, op->index->name) &&
                !snap_find_index(op->after, op->index->name));
         return;
     }
@@ -580,10 +583,12 @@ ir_dump(const struct plan *p, const struct source_set *sources, struct strbuf *o
                 strbuf_printf(out, " key %s", op->key->name);
             if (op->index)
                 strbuf_printf(out, " index %s", op->index->name);
-            strbuf_printf(out, "%s%s\n", op->has_rows ? " has_rows" : "", op->lossy ? " lossy" : "");
+            strbuf_printf(out, "%s%s\n", op->has_rows ? " has_rows" : "",
+                          op->lossy ? " lossy" : "");
             for (int d = 0; op->kind == IR_SQL && d < DIALECT_COUNT; d++)
                 if (plan_has_dialect(p, (enum dialect_id)d))
-                    strbuf_printf(out, "      %s: up %zu bytes, %s\n", dialect_name((enum dialect_id)d),
+                    strbuf_printf(out, "      %s: up %zu bytes, %s\n",
+                                  dialect_name((enum dialect_id)d),
                                   op->sql_up[d] ? strlen(op->sql_up[d]) : 0,
                                   op->irreversible[d] ? "irreversible"
                                   : op->sql_down[d]   ? "down"

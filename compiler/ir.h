@@ -63,7 +63,7 @@ struct snap_table {
     const char *name;
     struct snap_col *cols;
     size_t ncols;
-    struct snap_key *pk; /* NULL: none */
+    struct snap_key *pk;   /* NULL: none */
     struct snap_key *keys; /* unique, foreign and check constraints, in model order */
     size_t nkeys;
     struct snap_index *indexes;
@@ -82,19 +82,19 @@ enum ir_kind {
     IR_DROP_KEY,     /* key (in before) */
     IR_CREATE_INDEX, /* index */
     IR_DROP_INDEX,
-    IR_SQL,          /* per-dialect texts */
+    IR_SQL, /* per-dialect texts */
 };
 
 struct ir_op {
     enum ir_kind kind;
-    struct src_span span;              /* the statement it comes from */
-    bool has_rows;                     /* its table exists before the version: it may hold rows */
-    const struct snap_table *before;   /* NULL: the table does not exist before */
-    const struct snap_table *after;    /* NULL: it does not exist after */
-    const struct sm_column *col;       /* column operations */
-    const struct snap_key *key;        /* key operations */
-    const struct snap_index *index;    /* index operations */
-    bool lossy;                        /* its inverse cannot restore data (drops) */
+    struct src_span span;            /* the statement it comes from */
+    bool has_rows;                   /* its table exists before the version: it may hold rows */
+    const struct snap_table *before; /* NULL: the table does not exist before */
+    const struct snap_table *after;  /* NULL: it does not exist after */
+    const struct sm_column *col;     /* column operations */
+    const struct snap_key *key;      /* key operations */
+    const struct snap_index *index;  /* index operations */
+    bool lossy;                      /* its inverse cannot restore data (drops) */
     /* IR_SQL: the text of each dialect (NULL: nothing to do there) */
     const char *sql_up[DIALECT_COUNT];
     const char *sql_down[DIALECT_COUNT];
@@ -112,8 +112,8 @@ struct ir_stmt {
     struct src_span span;
     struct ir_allow *allows; /* the known lints it allows, as written */
     size_t nallows;
-    bool clean;              /* checked without error: its lints count, its allows must be used */
-    struct ir_op *op;        /* what it does to the schema; NULL when nothing (or an error) */
+    bool clean;       /* checked without error: its lints count, its allows must be used */
+    struct ir_op *op; /* what it does to the schema; NULL when nothing (or an error) */
 };
 
 /* The operations of one version (its step from its parent), and its schema statements. */

@@ -81,7 +81,8 @@ portable_costs(const struct ir_op *op, struct lint_report *r)
         return;
     switch (op->kind) {
     case IR_DROP_TABLE:
-        lint_report(r, LINT_DATA_LOSS, "Its down-step re-creates the table empty: the rows cannot come back.",
+        lint_report(r, LINT_DATA_LOSS,
+                    "Its down-step re-creates the table empty: the rows cannot come back.",
                     "dropping table \"%s\" deletes its rows", op->before->name);
         return;
     case IR_DROP_COLUMN:
@@ -94,10 +95,11 @@ portable_costs(const struct ir_op *op, struct lint_report *r)
         b = snap_col_of(op->before, op->col);
         a = snap_col_of(op->after, op->col);
         if (!type_equal(&b->type, &a->type) && type_conversion(&b->type, &a->type) == CONV_NARROW)
-            lint_report(r, LINT_NARROWING,
-                        "The step fails, and is rolled back, if an existing value does not convert.",
-                        "changing column \"%s\" from %s to %s may fail on existing values", a->name,
-                        type_str(&b->type, t1, sizeof t1), type_str(&a->type, t2, sizeof t2));
+            lint_report(
+                r, LINT_NARROWING,
+                "The step fails, and is rolled back, if an existing value does not convert.",
+                "changing column \"%s\" from %s to %s may fail on existing values", a->name,
+                type_str(&b->type, t1, sizeof t1), type_str(&a->type, t2, sizeof t2));
         return;
     default:
         return;

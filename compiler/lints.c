@@ -44,4 +44,3 @@ lint_names_text(void)
 {
     return "data_loss, table_rewrite, table_lock, sqlite_rebuild and narrowing";
 }
-

@@ -127,8 +127,8 @@ lower_begin(struct lower_out *lo, const struct ir_op *op)
     if (b->len)
         strbuf_putc(b, '\n');
     if (src)
-        strbuf_printf(b, "-- %s:%zu:%zu\n", lo->ctx->origin_file, source_line_of(src, op->span.start),
-                      source_col_of(src, op->span.start));
+        strbuf_printf(b, "-- %s:%zu:%zu\n", lo->ctx->origin_file,
+                      source_line_of(src, op->span.start), source_col_of(src, op->span.start));
 }
 
 void
@@ -230,8 +230,9 @@ step_script(const struct lower_ctx *ctx, const struct plan_version *v, size_t in
                       down ? "down" : "up", d->name);
         d->script_header(out, s);
         if (down && s->lossy)
-            strbuf_puts(out, "-- Lossy: the structure comes back, the data dropped by the step does "
-                             "not.\n");
+            strbuf_puts(out,
+                        "-- Lossy: the structure comes back, the data dropped by the step does "
+                        "not.\n");
         if (s->nstatements == 0)
             strbuf_puts(out, "-- Nothing to do: the step changes no schema.\n");
         strbuf_putc(out, '\n');

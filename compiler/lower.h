@@ -31,15 +31,15 @@
 #include "core/strbuf.h"
 
 struct step_sql {
-    struct strbuf body;     /* the statements */
+    struct strbuf body; /* the statements */
     size_t nstatements;
-    bool fk_off;            /* SQLite: run with PRAGMA foreign_keys=OFF around the transaction */
-    bool rebuilds;          /* SQLite: the step rebuilds at least one table */
-    bool lossy;             /* the down-step restores the structure but not the data of a drop */
-    bool irreversible;      /* there is no down-step: a sql block of the step cannot be undone */
+    bool fk_off;       /* SQLite: run with PRAGMA foreign_keys=OFF around the transaction */
+    bool rebuilds;     /* SQLite: the step rebuilds at least one table */
+    bool lossy;        /* the down-step restores the structure but not the data of a drop */
+    bool irreversible; /* there is no down-step: a sql block of the step cannot be undone */
     const char *irreversible_reason;
-    const char *before_tx;  /* a statement to run before the transaction, or NULL */
-    const char *after_tx;   /* and after it */
+    const char *before_tx; /* a statement to run before the transaction, or NULL */
+    const char *after_tx;  /* and after it */
 };
 
 /* What a step lowering needs besides the IR. */

@@ -436,8 +436,9 @@ cmd_sql(struct cli *cli, char **plans, int nplans)
         const char *a = cli->down ? (from ? from->name : "empty") : (from ? from->name : "empty");
         const char *b = cli->down ? (to ? to->name : "an empty database") : to->name;
         fprintf(stderr, "upc: error: there is no %s path from %s%s%s to %s%s%s\n",
-                cli->down ? "rollback" : "upgrade", from ? "version \"" : "", from ? a : "an empty database",
-                from ? "\"" : "", to ? "version \"" : "", b, to ? "\"" : "");
+                cli->down ? "rollback" : "upgrade", from ? "version \"" : "",
+                from ? a : "an empty database", from ? "\"" : "", to ? "version \"" : "", b,
+                to ? "\"" : "");
         fputs("upc: a path follows the versions' from relations; see upc check --dump=versions\n",
               stderr);
         rc = 2;
@@ -451,8 +452,8 @@ cmd_sql(struct cli *cli, char **plans, int nplans)
             fprintf(stderr,
                     "upc: error: step %s -> %s cannot be rolled back on %s: its sql block is "
                     "irreversible%s%s%s\n",
-                    v->parent ? v->parent->name : "empty", v->name, dialect_name(d), *why ? " (" : "",
-                    why, *why ? ")" : "");
+                    v->parent ? v->parent->name : "empty", v->name, dialect_name(d),
+                    *why ? " (" : "", why, *why ? ")" : "");
             rc = 1;
             goto done;
         }
@@ -642,8 +643,9 @@ cmd_build(struct cli *cli, char **plans, int nplans)
         if (sig_seckey_load(cli->key, NULL, &key, &encrypted, &err) && encrypted) {
             char *pw = read_password(cli->key);
             if (!pw) {
-                fprintf(stderr, "upc: error: the secret key %s is encrypted: set UPG_KEY_PASSWORD "
-                                "or run on a terminal\n",
+                fprintf(stderr,
+                        "upc: error: the secret key %s is encrypted: set UPG_KEY_PASSWORD "
+                        "or run on a terminal\n",
                         cli->key);
                 rc = 2;
                 goto done;
@@ -696,7 +698,8 @@ write_output(const char *path, const char *text, size_t len)
 
     if (!path || strcmp(path, "-") == 0) {
         if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
-            fprintf(stderr, "upc: error: could not write to standard output: %s\n", strerror(errno));
+            fprintf(stderr, "upc: error: could not write to standard output: %s\n",
+                    strerror(errno));
             return 2;
         }
         return 0;
@@ -778,7 +781,8 @@ cmd_guide(struct cli *cli, char **plans, int nplans)
         goto done;
     for (size_t k = 0; k < DIALECT_COUNT; k++) {
         if ((cli->dialect_mask >> k) & 1u && !plan_has_dialect(&c.plan, (enum dialect_id)k)) {
-            rc = usage_error("the plan does not declare dialect \"%s\"", dialect_name((enum dialect_id)k));
+            rc = usage_error("the plan does not declare dialect \"%s\"",
+                             dialect_name((enum dialect_id)k));
             goto done;
         }
     }
@@ -792,9 +796,11 @@ cmd_guide(struct cli *cli, char **plans, int nplans)
         goto done;
     }
     if (plan_path(&c.plan, from, to, &path) == SIZE_MAX) {
-        fprintf(stderr, "upc: error: version \"%s\" does not follow version \"%s\": there is no upgrade path "
-                        "between them\n",
-                to->name, from ? from->name : "empty");
+        fprintf(
+            stderr,
+            "upc: error: version \"%s\" does not follow version \"%s\": there is no upgrade path "
+            "between them\n",
+            to->name, from ? from->name : "empty");
         fputs("upc: the versions' from relations make the paths; see upc graph\n", stderr);
         rc = 2;
         goto done;

@@ -20,7 +20,7 @@
 #include "compiler/schema.h"
 #include "compiler/version.h"
 
-struct ast_file;    /* the front end's; opaque here */
+struct ast_file; /* the front end's; opaque here */
 struct ast_version;
 struct ir_step;
 
@@ -44,26 +44,26 @@ struct plan_breaking {
 };
 
 struct plan_version {
-    const char *name;        /* as written: "6.1" */
+    const char *name; /* as written: "6.1" */
     struct semver sv;
     const struct ast_version *ast; /* the front end's only */
-    struct plan_version *parent; /* NULL for the first version (from an empty database) */
-    struct sm_list children;     /* struct plan_version *, in declaration order */
-    size_t index;                /* declaration order, from 0 */
-    bool ok;                     /* header valid and parent known: its statements are checked */
+    struct plan_version *parent;   /* NULL for the first version (from an empty database) */
+    struct sm_list children;       /* struct plan_version *, in declaration order */
+    size_t index;                  /* declaration order, from 0 */
+    bool ok;                       /* header valid and parent known: its statements are checked */
     /* Filled by the check pass (for the versions it checks): */
     struct plan_notice *notices; /* in the plan's order */
     size_t nnotices;
     struct plan_breaking *breaking;
     size_t nbreaking;
-    struct ir_step *ir;          /* the operations of the step from parent to this version */
+    struct ir_step *ir; /* the operations of the step from parent to this version */
     /* Filled by the lint pass: */
-    struct sm_list findings;     /* struct plan_finding * */
+    struct sm_list findings; /* struct plan_finding * */
 };
 
 struct plan {
     const struct ast_file *ast; /* the front end's only */
-    const char *name; /* NULL when the header is missing */
+    const char *name;           /* NULL when the header is missing */
     const char *title;
     const char *description;
     unsigned dialects; /* bit (1 << enum dialect_id) per declared dialect */

@@ -69,8 +69,9 @@ resolve_header(struct plan *p, const struct ast_file *ast, struct diag_sink *d)
         struct src_span at = hdr->span;
         at.end = at.start + 4;
         diag_error(d, at, "E0303", "the plan header must come before the first version");
-        diag_note_at(d, (struct src_span){hdr->span.file, ast->versions.items[0]->span.start,
-                                          ast->versions.items[0]->span.start + 7},
+        diag_note_at(d,
+                     (struct src_span){hdr->span.file, ast->versions.items[0]->span.start,
+                                       ast->versions.items[0]->span.start + 7},
                      "The first version is declared here.");
     }
     if (hdr->name.text) {
@@ -83,9 +84,9 @@ resolve_header(struct plan *p, const struct ast_file *ast, struct diag_sink *d)
     }
     for (i = 0; i < hdr->items.len; i++) {
         const struct ast_plan_item *it = hdr->items.items[i];
-        const struct ast_plan_item **slot = it->kind == PLAN_ITEM_TITLE     ? &title
+        const struct ast_plan_item **slot = it->kind == PLAN_ITEM_TITLE      ? &title
                                             : it->kind == PLAN_ITEM_DIALECTS ? &dialects
-                                                                              : &descr;
+                                                                             : &descr;
         if (*slot) {
             static const char *const what[] = {"title", "dialects", "description"};
             diag_error(d, it->span, "E0305", "the plan header gives %s twice", what[it->kind]);
@@ -177,8 +178,7 @@ resolve_versions(struct plan *p, const struct ast_file *ast, struct arena *a, st
                        "version \"%s\" is declared after \"%s\", a later version", v->name,
                        prev_ok->name);
             diag_help(d, "Declare versions in ascending order.");
-            diag_note_at(d, prev_ok->ast->version.span, "\"%s\" is declared here.",
-                         prev_ok->name);
+            diag_note_at(d, prev_ok->ast->version.span, "\"%s\" is declared here.", prev_ok->name);
             continue;
         }
         hmap_put(&p->by_name, key, v);
@@ -189,8 +189,8 @@ resolve_versions(struct plan *p, const struct ast_file *ast, struct arena *a, st
                 struct semver fv;
                 if (!semver_parse(av->from.text, &fv) && semver_cmp(&fv, &v->sv) >= 0) {
                     diag_error(d, av->from.span, "E0314",
-                               "version \"%s\" cannot follow \"%s\", which is not earlier",
-                               v->name, av->from.text);
+                               "version \"%s\" cannot follow \"%s\", which is not earlier", v->name,
+                               av->from.text);
                     diag_help(d, "A version follows an earlier version; \"from\" names one "
                                  "declared above it.");
                 } else {
@@ -198,12 +198,14 @@ resolve_versions(struct plan *p, const struct ast_file *ast, struct arena *a, st
                                "version \"%s\" follows \"%s\", which is not declared", v->name,
                                av->from.text);
                     if (prev_ok)
-                        diag_help(d, "Declare \"%s\" first, or follow a declared version such "
-                                     "as \"%s\".",
+                        diag_help(d,
+                                  "Declare \"%s\" first, or follow a declared version such "
+                                  "as \"%s\".",
                                   av->from.text, prev_ok->name);
                 }
-                diag_note(d, "The statements of version \"%s\" and of the versions that follow "
-                             "it are not checked until this is fixed.",
+                diag_note(d,
+                          "The statements of version \"%s\" and of the versions that follow "
+                          "it are not checked until this is fixed.",
                           v->name);
                 v->ok = false;
                 prev_ok = v; /* the versions after it follow it, and go unchecked too */

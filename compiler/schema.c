@@ -29,15 +29,15 @@ enum undo_kind {
 
 struct sm_undo {
     enum undo_kind kind;
-    const char *key;       /* REL_*: the name as stored */
-    struct sm_rel *rel;    /* REL_DEL: the entry removed; REL_PUT: the entry replaced, or NULL */
-    const char *old_key;   /* REL_PUT: the key of the entry replaced */
-    struct sm_list *list;  /* LIST_* */
-    size_t pos;            /* LIST_* */
-    void *item;            /* LIST_REMOVE: the element removed; SET_PTR: old value */
-    void **slot;           /* SET_PTR */
-    const char **name_slot; /* SET_NAME */
-    const char *old_name;   /* SET_NAME */
+    const char *key;         /* REL_*: the name as stored */
+    struct sm_rel *rel;      /* REL_DEL: the entry removed; REL_PUT: the entry replaced, or NULL */
+    const char *old_key;     /* REL_PUT: the key of the entry replaced */
+    struct sm_list *list;    /* LIST_* */
+    size_t pos;              /* LIST_* */
+    void *item;              /* LIST_REMOVE: the element removed; SET_PTR: old value */
+    void **slot;             /* SET_PTR */
+    const char **name_slot;  /* SET_NAME */
+    const char *old_name;    /* SET_NAME */
     struct sm_column *col;   /* SET_COLUMN, COL_* */
     struct sm_column *saved; /* SET_COLUMN: a copy of the column before, in the arena */
     struct hmap *map;        /* COL_*: the table's colnames */

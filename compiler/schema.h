@@ -126,7 +126,7 @@ struct schema {
     size_t log_len, log_cap;
     struct hmap **colmaps; /* every table's colnames, freed with the schema */
     size_t ncolmaps, colmaps_cap;
-    bool no_log;           /* mutations are not logged: nothing will be undone */
+    bool no_log;             /* mutations are not logged: nothing will be undone */
     struct sm_undo *scratch; /* where an unlogged mutation writes its record */
 };
 

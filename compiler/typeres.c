@@ -14,10 +14,10 @@ static const struct {
     enum type_kind kind;
     int nparams; /* -1: string's (n), decimal's (p[, s]) */
 } type_names[] = {
-    {"bigint", TY_BIGINT, 0},   {"bool", TY_BOOL, 0},         {"bytes", TY_BYTES, 0},
-    {"date", TY_DATE, 0},       {"decimal", TY_DECIMAL, -1},  {"double", TY_DOUBLE, 0},
-    {"int", TY_INT, 0},         {"interval", TY_INTERVAL, 0}, {"json", TY_JSON, 0},
-    {"string", TY_STRING, -1},  {"text", TY_TEXT, 0},         {"timestamp", TY_TIMESTAMP, 0},
+    {"bigint", TY_BIGINT, 0},  {"bool", TY_BOOL, 0},         {"bytes", TY_BYTES, 0},
+    {"date", TY_DATE, 0},      {"decimal", TY_DECIMAL, -1},  {"double", TY_DOUBLE, 0},
+    {"int", TY_INT, 0},        {"interval", TY_INTERVAL, 0}, {"json", TY_JSON, 0},
+    {"string", TY_STRING, -1}, {"text", TY_TEXT, 0},         {"timestamp", TY_TIMESTAMP, 0},
     {"uuid", TY_UUID, 0},
 };
 
@@ -25,13 +25,13 @@ static const struct {
 static const struct {
     const char *alias, *name;
 } type_aliases[] = {
-    {"boolean", "bool"},     {"integer", "int"},         {"int4", "int"},
-    {"int8", "bigint"},      {"long", "bigint"},         {"varchar", "string(n)"},
-    {"nvarchar", "string(n)"}, {"char", "string(n)"},    {"numeric", "decimal(p, s)"},
-    {"float", "double"},     {"real", "double"},         {"blob", "bytes"},
-    {"bytea", "bytes"},      {"datetime", "timestamp"},  {"datetime2", "timestamp"},
-    {"timestamptz", "timestamp"}, {"jsonb", "json"},    {"bit", "bool"},
-    {"time", "interval"},    {"guid", "uuid"},           {"smallint", "int"},
+    {"boolean", "bool"},          {"integer", "int"},        {"int4", "int"},
+    {"int8", "bigint"},           {"long", "bigint"},        {"varchar", "string(n)"},
+    {"nvarchar", "string(n)"},    {"char", "string(n)"},     {"numeric", "decimal(p, s)"},
+    {"float", "double"},          {"real", "double"},        {"blob", "bytes"},
+    {"bytea", "bytes"},           {"datetime", "timestamp"}, {"datetime2", "timestamp"},
+    {"timestamptz", "timestamp"}, {"jsonb", "json"},         {"bit", "bool"},
+    {"time", "interval"},         {"guid", "uuid"},          {"smallint", "int"},
 };
 
 static bool
@@ -87,8 +87,8 @@ type_resolve(const struct ast_type *t, struct sm_type *out, struct diag_sink *d)
             return false;
         }
         if (!parse_param(t->params[0], TYPE_MAX_STRING_LEN, &p) || p == 0) {
-            diag_error(d, t->param_spans[0], "E0402",
-                       "string length must be between 1 and %u", TYPE_MAX_STRING_LEN);
+            diag_error(d, t->param_spans[0], "E0402", "string length must be between 1 and %u",
+                       TYPE_MAX_STRING_LEN);
             diag_help(d, "Use text for longer strings.");
             out->kind = TY_TEXT;
             return false;
@@ -103,8 +103,8 @@ type_resolve(const struct ast_type *t, struct sm_type *out, struct diag_sink *d)
             return false;
         }
         if (!parse_param(t->params[0], TYPE_MAX_DECIMAL_PRECISION, &p) || p == 0) {
-            diag_error(d, t->param_spans[0], "E0402",
-                       "decimal precision must be between 1 and %u", TYPE_MAX_DECIMAL_PRECISION);
+            diag_error(d, t->param_spans[0], "E0402", "decimal precision must be between 1 and %u",
+                       TYPE_MAX_DECIMAL_PRECISION);
             out->precision = 18;
             return false;
         }

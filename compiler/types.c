@@ -85,11 +85,11 @@ type_conversion(const struct sm_type *from, const struct sm_type *to)
     case TY_BOOL:
         return f == TY_INT || f == TY_BIGINT ? CONV_NARROW : CONV_NONE;
     case TY_INT:
-        return f == TY_BOOL ? CONV_WIDEN
+        return f == TY_BOOL                                            ? CONV_WIDEN
                : (f == TY_BIGINT || f == TY_DOUBLE || f == TY_DECIMAL) ? CONV_NARROW
                                                                        : CONV_NONE;
     case TY_BIGINT:
-        return (f == TY_BOOL || f == TY_INT) ? CONV_WIDEN
+        return (f == TY_BOOL || f == TY_INT)         ? CONV_WIDEN
                : (f == TY_DOUBLE || f == TY_DECIMAL) ? CONV_NARROW
                                                      : CONV_NONE;
     case TY_DOUBLE:
@@ -248,10 +248,9 @@ type_check_value(const struct sm_type *t, const struct sm_value *lit)
     case TY_BIGINT:
         if (lit->kind != VAL_INT)
             return "an integer column takes a whole number";
-        return int_in_range(s, t->kind == TY_BIGINT)
-                   ? NULL
-                   : t->kind == TY_INT ? "the number does not fit in an int (32 bits)"
-                                       : "the number does not fit in a bigint (64 bits)";
+        return int_in_range(s, t->kind == TY_BIGINT) ? NULL
+               : t->kind == TY_INT                   ? "the number does not fit in an int (32 bits)"
+                                   : "the number does not fit in a bigint (64 bits)";
     case TY_DOUBLE:
         return lit->kind == VAL_INT || lit->kind == VAL_DECIMAL ? NULL : "a double takes a number";
     case TY_DECIMAL: {

@@ -34,7 +34,7 @@ pass_check(struct plan *p, struct arena *a, struct diag_sink *d)
         struct plan_version *v;
         size_t next_child;
         size_t mark;
-    } *stack;
+    } * stack;
     size_t depth = 0, before = diag_errors(d), inherited = SIZE_MAX;
     struct plan_version *next;
 

@@ -204,7 +204,6 @@ struct cell {
     size_t n;
 };
 
-
 /*
  * The cells of a long line's window: from the cell at 0-based index `from`,
  * at most max of them, starting the decode at byte `at` whose cell index is
@@ -426,8 +425,10 @@ diag_render(struct diag_sink *sink, FILE *out, const struct diag_render_opts *op
         fputs(strbuf_str(&sb), out);
     }
     if (sink->limit_hit)
-        fprintf(out, "upc: error: too many errors; stopped after %zu (raise --error-limit to see more)\n",
-                sink->error_limit);
+        fprintf(
+            out,
+            "upc: error: too many errors; stopped after %zu (raise --error-limit to see more)\n",
+            sink->error_limit);
     strbuf_free(&sb);
 }
 
@@ -493,9 +494,10 @@ diag_render_json(struct diag_sink *sink, FILE *out, bool quiet)
         json_object_set_new(o, "code", d->code ? json_string(d->code) : json_null());
         json_object_set_new(o, "message", jstr(d->msg));
         for (c = d->children; c; c = c->next) {
-            json_t *n = c->kind == DIAG_CHILD_NOTE_AT ? json_loc(sink->sources, c->span)
-                                                       : json_object();
-            json_object_set_new(n, "kind", json_string(c->kind == DIAG_CHILD_HELP ? "help" : "note"));
+            json_t *n =
+                c->kind == DIAG_CHILD_NOTE_AT ? json_loc(sink->sources, c->span) : json_object();
+            json_object_set_new(n, "kind",
+                                json_string(c->kind == DIAG_CHILD_HELP ? "help" : "note"));
             json_object_set_new(n, "message", jstr(c->msg));
             json_array_append_new(notes, n);
         }

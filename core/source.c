@@ -137,8 +137,7 @@ source_load(struct source_set *set, const char *path, const char **err)
         /* keep room for the two NULs the scanner needs after the text */
         if (cap - len <= 2) {
             if (cap > SOURCE_MAX_BYTES) {
-                *err = arena_printf(set->arena,
-                                    "file \"%s\" is larger than the limit of %zu bytes",
+                *err = arena_printf(set->arena, "file \"%s\" is larger than the limit of %zu bytes",
                                     is_stdin ? "<stdin>" : path, SOURCE_MAX_BYTES);
                 free(buf);
                 if (!is_stdin)

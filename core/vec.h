@@ -32,8 +32,7 @@ void vec_grow_(struct arena *a, void **items, size_t *cap, size_t elem, size_t n
 /* Removes the element at i, keeping order. */
 #define VEC_REMOVE(v, i)                                                                           \
     do {                                                                                           \
-        memmove(&(v)->items[(i)], &(v)->items[(i) + 1],                                            \
-                ((v)->len - (i)-1) * sizeof *(v)->items);                                          \
+        memmove(&(v)->items[(i)], &(v)->items[(i) + 1], ((v)->len - (i)-1) * sizeof *(v)->items);  \
         (v)->len--;                                                                                \
     } while (0)
 

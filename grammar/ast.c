@@ -225,8 +225,8 @@ fk_action_name(enum ast_fk_action a)
 static void
 dump_column(struct strbuf *out, const struct ast_column *c)
 {
-    static const char *const kinds[] = {"not-null", "null",       "primary-key", "unique",
-                                        "identity", "default",    "references",  "check"};
+    static const char *const kinds[] = {"not-null", "null",    "primary-key", "unique",
+                                        "identity", "default", "references",  "check"};
     size_t i;
 
     strbuf_printf(out, "      column `%s`", c->name.name);

@@ -11,7 +11,8 @@
 #define UPG_GRAMMAR_AST_H
 
 #ifdef UPG_NO_AST
-#error "grammar/ast.h reached from the back end: after the checker, code reads the model (compiler/plan.h, compiler/ir.h), never the AST (docs/hacking.md)"
+#error                                                                                             \
+    "grammar/ast.h reached from the back end: after the checker, code reads the model (compiler/plan.h, compiler/ir.h), never the AST (docs/hacking.md)"
 #endif
 
 #include <stdbool.h>

@@ -20,17 +20,17 @@ struct parse_ctx {
     struct diag_sink *diag;
     const struct source *src;
     uint32_t file;
-    void *scanner;          /* yyscan_t */
-    struct ast_file *ast;   /* the tree being built */
-    size_t errors;          /* lexical and syntax errors of this file */
+    void *scanner;        /* yyscan_t */
+    struct ast_file *ast; /* the tree being built */
+    size_t errors;        /* lexical and syntax errors of this file */
 };
 
 /* The scanner's extra data (flex extra-type). */
 struct lex_state {
     struct parse_ctx *ctx;
-    uint32_t offset;     /* byte offset of the next unread byte */
-    uint32_t tok_start;  /* start of a token scanned in several rules (dollar quotes) */
-    const char *dq_tag;  /* the open dollar-quote tag, "$tag$" */
+    uint32_t offset;    /* byte offset of the next unread byte */
+    uint32_t tok_start; /* start of a token scanned in several rules (dollar quotes) */
+    const char *dq_tag; /* the open dollar-quote tag, "$tag$" */
     size_t dq_taglen;
 };
 

@@ -59,8 +59,9 @@ open_in(int dirfd, const char *path, size_t max, int *out, size_t *size, struct 
         close(fd);
         if (next < 0) {
             if (errno == ELOOP || errno == ENOTDIR)
-                return rt_fail(err, "bundle folder \"%s\" of \"%s\" is not a real folder (a "
-                                    "symbolic link?)",
+                return rt_fail(err,
+                               "bundle folder \"%s\" of \"%s\" is not a real folder (a "
+                               "symbolic link?)",
                                comp, path);
             return rt_fail(err, "bundle file \"%s\" is missing (%s)", path, strerror(errno));
         }
@@ -228,8 +229,7 @@ listed(const struct bundle *b, const char *path)
 static int
 check_extras(struct bundle *b, int dirfd, const char *sub, struct rt_error *err)
 {
-    int fd = sub ? openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                 : dup(dirfd);
+    int fd = sub ? openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : dup(dirfd);
     DIR *d;
     struct dirent *e;
     int rc = 0;
@@ -262,20 +262,22 @@ check_extras(struct bundle *b, int dirfd, const char *sub, struct rt_error *err)
             break;
         }
         if (S_ISLNK(st.st_mode)) {
-            rc = rt_fail(err, "bundle entry \"%s\" is a symbolic link; a bundle holds only "
-                              "regular files",
+            rc = rt_fail(err,
+                         "bundle entry \"%s\" is a symbolic link; a bundle holds only "
+                         "regular files",
                          path);
             break;
         }
-        if (!sub && (strcmp(e->d_name, MANIFEST_FILE) == 0 ||
-                     strcmp(e->d_name, MANIFEST_SIG_FILE) == 0))
+        if (!sub &&
+            (strcmp(e->d_name, MANIFEST_FILE) == 0 || strcmp(e->d_name, MANIFEST_SIG_FILE) == 0))
             continue;
         if (S_ISDIR(st.st_mode)) {
             for (i = 0; !sub && i < b->manifest.ndialects; i++)
                 dialect_dir = dialect_dir || strcmp(b->manifest.dialects[i], e->d_name) == 0;
             if (!dialect_dir) {
-                rc = rt_fail(err, "the bundle holds a folder the manifest does not account for: "
-                                  "\"%s\"",
+                rc = rt_fail(err,
+                             "the bundle holds a folder the manifest does not account for: "
+                             "\"%s\"",
                              path);
                 break;
             }
@@ -298,12 +300,14 @@ check_digest(const char *path, size_t got_size, const char *got, uint64_t size, 
              const char *when, struct rt_error *err)
 {
     if (got_size != size)
-        return rt_fail(err, "bundle file \"%s\" has %zu bytes, but the manifest says %llu: it was "
-                            "changed %s",
+        return rt_fail(err,
+                       "bundle file \"%s\" has %zu bytes, but the manifest says %llu: it was "
+                       "changed %s",
                        path, got_size, (unsigned long long)size, when);
     if (sodium_memcmp(got, sha256, 64) != 0)
-        return rt_fail(err, "bundle file \"%s\" does not match the manifest: its SHA-256 is %s, the "
-                            "manifest says %s (changed %s)",
+        return rt_fail(err,
+                       "bundle file \"%s\" does not match the manifest: its SHA-256 is %s, the "
+                       "manifest says %s (changed %s)",
                        path, got, sha256, when);
     return 0;
 }
@@ -356,7 +360,8 @@ verify_one(struct bundle *b, size_t i, size_t *bytes, struct rt_error *err)
     if (rc)
         return rc;
     *bytes += got;
-    return check_digest(f->path, got, digest, f->size, f->sha256, "after the bundle was built", err);
+    return check_digest(f->path, got, digest, f->size, f->sha256, "after the bundle was built",
+                        err);
 }
 
 /* The files are verified by a few threads at once (hashing is what a big bundle's verification
@@ -439,7 +444,8 @@ count_files(const struct manifest *m)
 }
 
 int
-bundle_open(const char *dir, const struct sig_pubkey *key, struct bundle **out, struct rt_error *err)
+bundle_open(const char *dir, const struct sig_pubkey *key, struct bundle **out,
+            struct rt_error *err)
 {
     struct bundle *b = calloc(1, sizeof *b);
     unsigned char *man = NULL, *sig = NULL;
@@ -476,15 +482,17 @@ bundle_open(const char *dir, const struct sig_pubkey *key, struct bundle **out, 
     plan = comment_field(b->trusted_comment, "plan");
     version = comment_field(b->trusted_comment, "version");
     if (!plan || strcmp(plan, b->manifest.plan_name) != 0) {
-        rc = rt_fail(err, "the signature's trusted comment names plan \"%s\", but the manifest "
-                          "plan \"%s\"",
+        rc = rt_fail(err,
+                     "the signature's trusted comment names plan \"%s\", but the manifest "
+                     "plan \"%s\"",
                      plan ? plan : "(none)", b->manifest.plan_name);
         goto done;
     }
     if (!version || b->manifest.nversions == 0 ||
         strcmp(version, b->manifest.versions[b->manifest.nversions - 1].name) != 0) {
-        rc = rt_fail(err, "the signature's trusted comment names version \"%s\", which is not the "
-                          "manifest's last version",
+        rc = rt_fail(err,
+                     "the signature's trusted comment names version \"%s\", which is not the "
+                     "manifest's last version",
                      version ? version : "(none)");
         goto done;
     }

@@ -46,7 +46,7 @@ struct bundle {
         int fd;
     } folders[8]; /* its folders (one per dialect), opened once */
     size_t nfolders;
-    bool sealed;  /* no folder is added any more (threads share the list) */
+    bool sealed; /* no folder is added any more (threads share the list) */
 };
 
 /*

@@ -36,9 +36,9 @@ struct jw {
     char *buf;
     size_t len, cap;
     int depth;
-    bool first;                    /* no member written yet in the current object or array */
-    bool lines[JW_MAX_DEPTH + 1];  /* at each depth: one item a line (else inline) */
-    bool failed;                   /* out of memory, or a string that is not UTF-8 */
+    bool first;                   /* no member written yet in the current object or array */
+    bool lines[JW_MAX_DEPTH + 1]; /* at each depth: one item a line (else inline) */
+    bool failed;                  /* out of memory, or a string that is not UTF-8 */
 };
 
 static void
@@ -160,7 +160,8 @@ jw_string(struct jw *w, const char *s)
                 snprintf(seq, sizeof seq, "\\u%04X", cp);
             } else {
                 unsigned v = cp - 0x10000;
-                snprintf(seq, sizeof seq, "\\u%04X\\u%04X", 0xD800 | (v >> 10), 0xDC00 | (v & 0x3FF));
+                snprintf(seq, sizeof seq, "\\u%04X\\u%04X", 0xD800 | (v >> 10),
+                         0xDC00 | (v & 0x3FF));
             }
             jw_puts(w, seq);
         } else {
@@ -454,8 +455,7 @@ bad(struct reader *r, const char *fmt, ...)
 }
 
 /* Sets r->where to "<base>.<key>" (or "<base>[i]"). */
-static void
-at(struct reader *r, const char *fmt, ...)
+static void at(struct reader *r, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 2, 3)))
 #endif
@@ -551,7 +551,8 @@ manifest_path_ok(const char *p)
     for (c = p;; c++) {
         if (*c == '/' || *c == '\0') {
             size_t len = (size_t)(c - seg);
-            if (len == 0 || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+            if (len == 0 || (len == 1 && seg[0] == '.') ||
+                (len == 2 && seg[0] == '.' && seg[1] == '.'))
                 return false;
             if (*c == '\0')
                 return true;
@@ -610,7 +611,8 @@ read_step(struct reader *r, json_t *j, struct mf_step *s, size_t i, const struct
     if ((arr = get_array(r, json_object_get(j, "notices")))) {
         s->nnotices = json_array_size(arr);
         s->notices = calloc(s->nnotices + 1, sizeof *s->notices);
-        json_array_foreach(arr, k, x) {
+        json_array_foreach(arr, k, x)
+        {
             at(r, "steps[%zu].notices[%zu].level", i, k);
             s->notices[k].level = dup_str(r, json_object_get(x, "level"), false);
             if (s->notices[k].level && strcmp(s->notices[k].level, "info") &&
@@ -624,7 +626,8 @@ read_step(struct reader *r, json_t *j, struct mf_step *s, size_t i, const struct
     if ((arr = get_array(r, json_object_get(j, "breaking")))) {
         s->nbreaking = json_array_size(arr);
         s->breaking = calloc(s->nbreaking + 1, sizeof *s->breaking);
-        json_array_foreach(arr, k, x) {
+        json_array_foreach(arr, k, x)
+        {
             at(r, "steps[%zu].breaking[%zu].id", i, k);
             s->breaking[k].id = dup_str(r, json_object_get(x, "id"), false);
             at(r, "steps[%zu].breaking[%zu].text", i, k);
@@ -635,7 +638,8 @@ read_step(struct reader *r, json_t *j, struct mf_step *s, size_t i, const struct
     if ((arr = get_array(r, json_object_get(j, "findings")))) {
         s->nfindings = json_array_size(arr);
         s->findings = calloc(s->nfindings + 1, sizeof *s->findings);
-        json_array_foreach(arr, k, x) {
+        json_array_foreach(arr, k, x)
+        {
             at(r, "steps[%zu].findings[%zu].lint", i, k);
             s->findings[k].lint = dup_str(r, json_object_get(x, "lint"), false);
             at(r, "steps[%zu].findings[%zu].dialect", i, k);
@@ -653,7 +657,8 @@ read_step(struct reader *r, json_t *j, struct mf_step *s, size_t i, const struct
     s->ndialects = json_object_size(dia);
     s->dialects = calloc(s->ndialects + 1, sizeof *s->dialects);
     k = 0;
-    json_object_foreach(dia, dname, x) {
+    json_object_foreach(dia, dname, x)
+    {
         struct mf_dialect_step *d = &s->dialects[k++];
         char base[160], sub[200];
         size_t q;
@@ -685,7 +690,8 @@ read_step(struct reader *r, json_t *j, struct mf_step *s, size_t i, const struct
         at(r, "%s.up_statements", base);
         d->up_statements = (unsigned)get_uint(r, json_object_get(x, "up_statements"), 100000000u);
         at(r, "%s.down_statements", base);
-        d->down_statements = (unsigned)get_uint(r, json_object_get(x, "down_statements"), 100000000u);
+        d->down_statements =
+            (unsigned)get_uint(r, json_object_get(x, "down_statements"), 100000000u);
         at(r, "%s.transactional", base);
         d->transactional = get_bool(r, json_object_get(x, "transactional"));
         at(r, "%s.foreign_keys_off", base);
@@ -766,7 +772,8 @@ manifest_free(struct manifest *m)
 static int
 cmp_version_name(const void *a, const void *b)
 {
-    return strcmp((*(const struct mf_version *const *)a)->name, (*(const struct mf_version *const *)b)->name);
+    return strcmp((*(const struct mf_version *const *)a)->name,
+                  (*(const struct mf_version *const *)b)->name);
 }
 
 /* Fills m->by_name with the version indices sorted by name. 0, or -1 out of memory. */
@@ -913,7 +920,7 @@ enum { ARR_FILES, ARR_STEPS, ARR_VERSIONS, ARR_COUNT };
 static const char *const array_keys[ARR_COUNT] = {"files", "steps", "versions"};
 
 struct layout {
-    json_t *root;                 /* the other members, parsed */
+    json_t *root;                  /* the other members, parsed */
     struct line *elems[ARR_COUNT]; /* the elements of the big arrays, as text */
     size_t nelems[ARR_COUNT];
     bool present[ARR_COUNT];
@@ -981,8 +988,9 @@ read_layout(const char *bytes, size_t len, struct layout *l, struct rt_error *er
         }
         if (last)
             return layout_fail(err, lineno, "a member after the last one (no comma before it)");
-        if (ln.n < 6 || memcmp(ln.p, "  \"", 3) != 0 || !(colon = memchr(ln.p + 3, '"', ln.n - 3)) ||
-            (size_t)(colon - ln.p) + 3 > ln.n || memcmp(colon, "\": ", 3) != 0)
+        if (ln.n < 6 || memcmp(ln.p, "  \"", 3) != 0 ||
+            !(colon = memchr(ln.p + 3, '"', ln.n - 3)) || (size_t)(colon - ln.p) + 3 > ln.n ||
+            memcmp(colon, "\": ", 3) != 0)
             return layout_fail(err, lineno, "expected a member, as   \"key\": value");
         klen = (size_t)(colon - (ln.p + 3));
         if (klen == 0 || klen >= sizeof key)
@@ -1014,7 +1022,8 @@ read_layout(const char *bytes, size_t len, struct layout *l, struct rt_error *er
                     break;
                 }
                 if (elem_last)
-                    return layout_fail(err, lineno, "an element after the last one (no comma before it)");
+                    return layout_fail(err, lineno,
+                                       "an element after the last one (no comma before it)");
                 if (ln.n < 6 || memcmp(ln.p, "    ", 4) != 0 || ln.p[4] == ' ')
                     return layout_fail(err, lineno, "expected an element, indented by four spaces");
                 if (l->nelems[arr] == cap) {
@@ -1042,7 +1051,8 @@ read_layout(const char *bytes, size_t len, struct layout *l, struct rt_error *er
             last = true;
         v = json_loadb(rest, rlen, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
         if (!v)
-            return rt_fail(err, "the manifest is not valid JSON at line %zu: %s", lineno, jerr.text);
+            return rt_fail(err, "the manifest is not valid JSON at line %zu: %s", lineno,
+                           jerr.text);
         if (arr >= 0) {
             /* an empty big array */
             if (!json_is_array(v) || json_array_size(v) != 0) {
@@ -1120,13 +1130,15 @@ manifest_read(const char *bytes, size_t len, struct manifest *m, struct rt_error
     at(&r, "format_version");
     m->format_version = (unsigned)get_uint(&r, json_object_get(root, "format_version"), 1000);
     if (!r.failed && m->format_version < MANIFEST_FORMAT_VERSION)
-        bad(&r, "version %u of the format is older than this uprun reads (version %d, whose "
-                "schema files are deltas); rebuild the bundle with this release's upc, or use the "
-                "uprun of the bundle's release",
+        bad(&r,
+            "version %u of the format is older than this uprun reads (version %d, whose "
+            "schema files are deltas); rebuild the bundle with this release's upc, or use the "
+            "uprun of the bundle's release",
             m->format_version, MANIFEST_FORMAT_VERSION);
     else if (!r.failed && m->format_version != MANIFEST_FORMAT_VERSION)
-        bad(&r, "version %u of the format is not known to this uprun (it reads version %d); "
-                "use a uprun as recent as the upc that made the bundle",
+        bad(&r,
+            "version %u of the format is not known to this uprun (it reads version %d); "
+            "use a uprun as recent as the upc that made the bundle",
             m->format_version, MANIFEST_FORMAT_VERSION);
     at(&r, "compiler");
     m->compiler = dup_str(&r, json_object_get(root, "compiler"), false);
@@ -1160,10 +1172,12 @@ manifest_read(const char *bytes, size_t len, struct manifest *m, struct rt_error
     if ((arr = get_array(&r, json_object_get(root, "dialects")))) {
         m->ndialects = json_array_size(arr);
         m->dialects = calloc(m->ndialects + 1, sizeof *m->dialects);
-        json_array_foreach(arr, i, x) {
+        json_array_foreach(arr, i, x)
+        {
             at(&r, "dialects[%zu]", i);
             m->dialects[i] = dup_str(&r, x, false);
-            if (m->dialects[i] && strcmp(m->dialects[i], "postgres") && strcmp(m->dialects[i], "sqlite"))
+            if (m->dialects[i] && strcmp(m->dialects[i], "postgres") &&
+                strcmp(m->dialects[i], "sqlite"))
                 bad(&r, "unknown dialect \"%.40s\"", m->dialects[i]);
         }
         if (m->ndialects == 0)
@@ -1212,7 +1226,6 @@ manifest_read(const char *bytes, size_t len, struct manifest *m, struct rt_error
     (void)arr;
     return r.failed ? -1 : 0;
 }
-
 
 const struct mf_version *
 manifest_version(const struct manifest *m, const char *name)

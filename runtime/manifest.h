@@ -29,22 +29,22 @@
 #define MANIFEST_MAX_BYTES ((size_t)256 << 20) /* read bound for the envelope */
 
 struct mf_file {
-    char *path;       /* relative to the bundle: "postgres/0002-6.0-to-6.1.up.sql" */
-    char sha256[65];  /* lower-case hex */
+    char *path;      /* relative to the bundle: "postgres/0002-6.0-to-6.1.up.sql" */
+    char sha256[65]; /* lower-case hex */
     uint64_t size;
 };
 
 struct mf_dialect_step {
-    char *dialect;            /* "postgres", "sqlite" */
+    char *dialect; /* "postgres", "sqlite" */
     struct mf_file up;
     bool has_down;
-    struct mf_file down;      /* when has_down */
+    struct mf_file down; /* when has_down */
     unsigned up_statements, down_statements;
-    bool transactional;       /* the step runs in one transaction */
-    bool foreign_keys_off;    /* SQLite: PRAGMA foreign_keys=OFF around the transaction */
-    bool down_lossy;          /* the down-step cannot restore dropped data */
-    char *irreversible;       /* no down-step: the reason ("" when none was given), or NULL */
-    struct mf_file schema;    /* what the step changes in the expected schema (a delta, see
+    bool transactional;    /* the step runs in one transaction */
+    bool foreign_keys_off; /* SQLite: PRAGMA foreign_keys=OFF around the transaction */
+    bool down_lossy;       /* the down-step cannot restore dropped data */
+    char *irreversible;    /* no down-step: the reason ("" when none was given), or NULL */
+    struct mf_file schema; /* what the step changes in the expected schema (a delta, see
                                  docs/bundle-format.md) */
 };
 
@@ -87,12 +87,12 @@ struct mf_version {
 
 struct manifest {
     unsigned format_version;
-    char *compiler;      /* "upc 0.1.0" */
-    long long created;   /* SOURCE_DATE_EPOCH of the build, or -1 */
+    char *compiler;    /* "upc 0.1.0" */
+    long long created; /* SOURCE_DATE_EPOCH of the build, or -1 */
     char *plan_name;
-    char *plan_title;    /* may be NULL */
+    char *plan_title; /* may be NULL */
     char *plan_description;
-    char *source_file;   /* the plan's file name */
+    char *source_file; /* the plan's file name */
     char source_sha256[65];
     char **dialects;
     size_t ndialects;

@@ -55,7 +55,7 @@ struct uprun {
     struct db *db;
     const char *dialect;
     bool locked;
-    char *created;  /* a SQLite file this run created: removed again if nothing was written to it */
+    char *created; /* a SQLite file this run created: removed again if nothing was written to it */
     char whoami[320];
     unsigned long statements;  /* statements sent by apply or rollback */
     unsigned long fault_after; /* fault injection: exit after this many (0: never) */
@@ -70,8 +70,8 @@ struct path_step {
     const struct mf_step *step;
     const struct mf_dialect_step *ds;
     bool down;
-    const char *from; /* the version before (NULL: empty) */
-    const char *to;   /* the version after (NULL: empty) */
+    const char *from;            /* the version before (NULL: empty) */
+    const char *to;              /* the version after (NULL: empty) */
     const struct mf_file *entry; /* its SQL file (NULL: an irreversible step, going down) */
 };
 
@@ -232,8 +232,9 @@ connect_db(uprun *u, enum connect_mode mode, struct rt_error *err)
         known = known || strcmp(u->bundle->manifest.dialects[i], u->dialect) == 0;
     if (!known) {
         rt_fail(err, "the bundle has no SQL for %s databases", u->dialect);
-        snprintf(err->hint, sizeof err->hint, "Build the bundle with that dialect (upc build "
-                                              "--dialect %s).",
+        snprintf(err->hint, sizeof err->hint,
+                 "Build the bundle with that dialect (upc build "
+                 "--dialect %s).",
                  u->dialect);
         db_close(u->db);
         u->db = NULL;
@@ -426,22 +427,25 @@ enum path_want { PATH_EITHER, PATH_UP, PATH_DOWN };
  * there is none or it goes the other way than want.
  */
 static int
-path_for(uprun *u, const char *current, const char *to, enum path_want want, struct path_step **path,
-         size_t *n, struct rt_error *err)
+path_for(uprun *u, const char *current, const char *to, enum path_want want,
+         struct path_step **path, size_t *n, struct rt_error *err)
 {
     *n = find_path(u, current, to, path);
-    if (*n != SIZE_MAX && (want == PATH_EITHER || *n == 0 || (*path)[0].down == (want == PATH_DOWN)))
+    if (*n != SIZE_MAX &&
+        (want == PATH_EITHER || *n == 0 || (*path)[0].down == (want == PATH_DOWN)))
         return UPRUN_OK;
     if (want == PATH_EITHER)
-        rt_fail(err, "there is no path from %s to %s: neither follows the other", vname(current), vname(to));
+        rt_fail(err, "there is no path from %s to %s: neither follows the other", vname(current),
+                vname(to));
     else
         rt_fail(err, "there is no %s path from %s to %s", want == PATH_UP ? "upgrade" : "rollback",
                 vname(current), vname(to));
     if (*n == SIZE_MAX)
         branches_hint(u, current, to, err);
     else if (want == PATH_UP)
-        snprintf(err->hint, sizeof err->hint, "Version %s comes before %s: use uprun rollback --to %s.",
-                 vname(to), vname(current), vname(to));
+        snprintf(err->hint, sizeof err->hint,
+                 "Version %s comes before %s: use uprun rollback --to %s.", vname(to),
+                 vname(current), vname(to));
     else
         snprintf(err->hint, sizeof err->hint, "Version %s comes after %s: use uprun apply --to %s.",
                  vname(to), vname(current), vname(to));
@@ -481,8 +485,9 @@ read_state(uprun *u, char **current, bool *has_history, struct rt_error *err)
         return UPRUN_USAGE;
     *has_history = any;
     if (*current && !manifest_version(m, *current)) {
-        rt_fail(err, "the database is at version %s, which this bundle does not know (it has %s to "
-                     "%s)",
+        rt_fail(err,
+                "the database is at version %s, which this bundle does not know (it has %s to "
+                "%s)",
                 *current, m->versions[0].name, m->versions[m->nversions - 1].name);
         snprintf(err->hint, sizeof err->hint,
                  "Use the bundle of version %s or later; uprun never guesses.", *current);
@@ -506,9 +511,10 @@ read_state(uprun *u, char **current, bool *has_history, struct rt_error *err)
             free(sql);
         }
         if (sha && strcmp(sha, digest) != 0) {
-            rt_fail(err, "step %u (%s -> %s) was applied to this database from other SQL than "
-                         "this bundle's (the statements of %s have SHA-256 %.12s..., the history "
-                         "records %.12s...)",
+            rt_fail(err,
+                    "step %u (%s -> %s) was applied to this database from other SQL than "
+                    "this bundle's (the statements of %s have SHA-256 %.12s..., the history "
+                    "records %.12s...)",
                     s->index, vname(s->from), s->to, d->up.path, digest, sha);
             snprintf(err->hint, sizeof err->hint,
                      "The bundle and the database disagree about what version %s is; use the "
@@ -563,8 +569,9 @@ lock_pg(uprun *u, struct rt_error *err)
             return UPRUN_OK;
         }
         if (!waited) {
-            info(u, "another uprun holds the lock of plan \"%s\" on this database; waiting up to "
-                    "%.0f s",
+            info(u,
+                 "another uprun holds the lock of plan \"%s\" on this database; waiting up to "
+                 "%.0f s",
                  u->bundle->manifest.plan_name, u->cfg.lock_timeout);
             waited = true;
         }
@@ -589,8 +596,9 @@ lock_failed(uprun *u, struct rt_error *err)
     char msg[RT_ERROR_MSG_MAX];
 
     snprintf(msg, sizeof msg, "%s", err->message);
-    rt_fail(err, "the database is locked by another writer (%s) and stayed locked for more than "
-                 "%.0f s",
+    rt_fail(err,
+            "the database is locked by another writer (%s) and stayed locked for more than "
+            "%.0f s",
             msg, u->cfg.lock_timeout);
     snprintf(err->hint, sizeof err->hint,
              "Another uprun (or the application) is writing; wait, or raise --lock-timeout.");
@@ -726,7 +734,8 @@ run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool 
     const struct path_step *ps = &path[idx];
     size_t pos = idx + 1;
     enum step_state state = STEP_PENDING;
-    bool sqlite = db_kind(u->db) == DB_SQLITE, fk_off = sqlite && ps->ds->foreign_keys_off && !atomic;
+    bool sqlite = db_kind(u->db) == DB_SQLITE,
+         fk_off = sqlite && ps->ds->foreign_keys_off && !atomic;
     struct failure f;
     struct uprun_event ev;
     struct rt_error ignored;
@@ -782,8 +791,9 @@ run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool 
             } else if (moved_along(path, idx, count, now)) {
                 state = STEP_SKIPPED;
             } else {
-                rt_fail(err, "while this run waited, the database moved to version %s; step %u "
-                             "(%s -> %s) no longer applies",
+                rt_fail(err,
+                        "while this run waited, the database moved to version %s; step %u "
+                        "(%s -> %s) no longer applies",
                         vname(now), ps->step->index, vname(ps->from), vname(ps->to));
                 snprintf(err->hint, sizeof err->hint, "Run uprun status, then start again.");
                 db_exec(u->db, "ROLLBACK", &ignored);
@@ -820,8 +830,9 @@ run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool 
             step_event(u, &ev, UPRUN_EV_STEP_DONE, ps, pos, count);
             ev.elapsed = seconds_since(&t0);
             ev.atomic = atomic;
-            ev.message = atomic ? "step done (it commits with the whole path)"
-                         : ps->down ? "step rolled back" : "step applied";
+            ev.message = atomic     ? "step done (it commits with the whole path)"
+                         : ps->down ? "step rolled back"
+                                    : "step applied";
             emit(u, &ev);
             goto out;
         case STEP_SKIPPED:
@@ -940,8 +951,8 @@ uprun_status(uprun *u, struct rt_error *err)
     rt_error_clear(err);
     if ((rc = connect_db(u, CONNECT_READ, err)))
         return rc;
-    info(u, "plan: %s%s%s%s", m->plan_name, m->plan_title ? " (" : "", m->plan_title ? m->plan_title : "",
-         m->plan_title ? ")" : "");
+    info(u, "plan: %s%s%s%s", m->plan_name, m->plan_title ? " (" : "",
+         m->plan_title ? m->plan_title : "", m->plan_title ? ")" : "");
     info(u, "database: %s (%s)", u->cfg.db_url, u->dialect);
     rc = read_state(u, &current, &has_history, err);
     if (rc) {
@@ -963,7 +974,8 @@ uprun_status(uprun *u, struct rt_error *err)
             if (!after[i])
                 continue;
             if (len + strlen(v) + 3 < sizeof line - 32) {
-                len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", shown ? ", " : "", v);
+                len +=
+                    (size_t)snprintf(line + len, sizeof line - len, "%s%s", shown ? ", " : "", v);
                 shown++;
             } else {
                 more++;
@@ -1002,9 +1014,8 @@ uprun_status(uprun *u, struct rt_error *err)
         ev.text = rows[i].message;
         snprintf(msg, sizeof msg, "%s  step %d  %-4s %s -> %s  %s  %lld ms  %s%s%s",
                  rows[i].started_at, rows[i].step, rows[i].direction, vname(rows[i].from_version),
-                 vname(rows[i].to_version), rows[i].status, rows[i].duration_ms,
-                 rows[i].applied_by, rows[i].message ? "  " : "",
-                 rows[i].message ? rows[i].message : "");
+                 vname(rows[i].to_version), rows[i].status, rows[i].duration_ms, rows[i].applied_by,
+                 rows[i].message ? "  " : "", rows[i].message ? rows[i].message : "");
         ev.message = msg;
         emit(u, &ev);
     }
@@ -1025,7 +1036,8 @@ uprun_plan(uprun *u, const char *target, bool with_sql, struct rt_error *err)
     int rc;
 
     rt_error_clear(err);
-    if ((rc = connect_db(u, CONNECT_READ, err)) || (rc = read_state(u, &current, &has_history, err)) ||
+    if ((rc = connect_db(u, CONNECT_READ, err)) ||
+        (rc = read_state(u, &current, &has_history, err)) ||
         (rc = resolve_target(u, target, &to, err)))
         goto done;
     if ((rc = path_for(u, current, to, PATH_EITHER, &path, &n, err)))
@@ -1043,7 +1055,8 @@ uprun_plan(uprun *u, const char *target, bool with_sql, struct rt_error *err)
         snprintf(msg, sizeof msg, "step %zu of %zu: %s -> %s (%s)%s%s%s", i + 1, n,
                  vname(path[i].from), vname(path[i].to), path[i].entry ? path[i].entry->path : "",
                  path[i].down && !path[i].entry ? "irreversible: no down-step" : "",
-                 path[i].down && path[i].ds->down_lossy ? "  lossy: dropped data is not restored" : "",
+                 path[i].down && path[i].ds->down_lossy ? "  lossy: dropped data is not restored"
+                                                        : "",
                  path[i].ds->foreign_keys_off ? "  rebuilds tables (foreign keys off)" : "");
         ev.message = msg;
         emit(u, &ev);
@@ -1158,8 +1171,9 @@ uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
     int rc;
 
     rt_error_clear(err);
-    if ((rc = connect_db(u, CONNECT_CREATE, err)) || (rc = resolve_target(u, o->target, &to, err)) ||
-        (rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)))
+    if ((rc = connect_db(u, CONNECT_CREATE, err)) ||
+        (rc = resolve_target(u, o->target, &to, err)) || (rc = lock_pg(u, err)) ||
+        (rc = read_state(u, &current, &has_history, err)))
         goto done;
     if ((rc = path_for(u, current, to, PATH_UP, &path, &n, err)))
         goto done;
@@ -1167,8 +1181,8 @@ uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
         info(u, "the database is at %s already: nothing to do", vname(current));
         goto done;
     }
-    info(u, "upgrading %s from %s to %s: %zu step%s", u->bundle->manifest.plan_name,
-         vname(current), vname(to), n, n == 1 ? "" : "s");
+    info(u, "upgrading %s from %s to %s: %zu step%s", u->bundle->manifest.plan_name, vname(current),
+         vname(to), n, n == 1 ? "" : "s");
     path_notes(u, path, n, false);
     for (i = 0; i < n; i++) {
         for (k = 0; k < path[i].step->nbreaking; k++) {
@@ -1231,8 +1245,9 @@ uprun_rollback(uprun *u, const char *target, bool allow_data_loss, struct rt_err
     int rc;
 
     rt_error_clear(err);
-    if ((rc = connect_db(u, CONNECT_WRITE, err)) || (rc = resolve_target(u, target ? target : "empty", &to, err)) ||
-        (rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)))
+    if ((rc = connect_db(u, CONNECT_WRITE, err)) ||
+        (rc = resolve_target(u, target ? target : "empty", &to, err)) || (rc = lock_pg(u, err)) ||
+        (rc = read_state(u, &current, &has_history, err)))
         goto done;
     if ((rc = path_for(u, current, to, PATH_DOWN, &path, &n, err)))
         goto done;
@@ -1246,15 +1261,17 @@ uprun_rollback(uprun *u, const char *target, bool allow_data_loss, struct rt_err
                     path[i].step->index, vname(path[i].to), vname(path[i].from),
                     path[i].ds->irreversible[0] ? " (" : "", path[i].ds->irreversible,
                     path[i].ds->irreversible[0] ? ")" : "");
-            snprintf(err->hint, sizeof err->hint, "Roll back to %s at the furthest, or restore a "
-                                                  "backup.",
+            snprintf(err->hint, sizeof err->hint,
+                     "Roll back to %s at the furthest, or restore a "
+                     "backup.",
                      path[i].from);
             rc = UPRUN_PATH_REFUSED;
             goto done;
         }
         if (path[i].ds->down_lossy && !allow_data_loss) {
-            rt_fail(err, "rolling back step %u (%s -> %s) restores dropped tables or columns "
-                         "without their data",
+            rt_fail(err,
+                    "rolling back step %u (%s -> %s) restores dropped tables or columns "
+                    "without their data",
                     path[i].step->index, vname(path[i].to), vname(path[i].from));
             snprintf(err->hint, sizeof err->hint,
                      "If that is acceptable, add --allow-data-loss; nothing was changed.");
@@ -1316,7 +1333,8 @@ expected_schema(uprun *u, const char *v, json_t **out, struct rt_error *err)
     for (w = v; w; w = manifest_version(m, w)->from)
         chain[--i] = w;
     for (i = 0; i < depth && rc == UPRUN_OK; i++) {
-        const struct mf_dialect_step *d = manifest_step_dialect(manifest_step_to(m, chain[i]), u->dialect);
+        const struct mf_dialect_step *d =
+            manifest_step_dialect(manifest_step_to(m, chain[i]), u->dialect);
         unsigned char *data;
         size_t len, k;
         json_error_t jerr;
@@ -1336,12 +1354,10 @@ expected_schema(uprun *u, const char *v, json_t **out, struct rt_error *err)
             rc = UPRUN_BUNDLE_REFUSED;
             break;
         }
-        json_array_foreach(removed, k, t)
-            if (json_is_string(t))
-                json_object_del(tables, json_string_value(t));
-        json_array_foreach(changed, k, t)
-            if (json_is_string(json_object_get(t, "name")))
-                json_object_set(tables, json_string_value(json_object_get(t, "name")), t);
+        json_array_foreach(removed, k, t) if (json_is_string(t))
+            json_object_del(tables, json_string_value(t));
+        json_array_foreach(changed, k, t) if (json_is_string(json_object_get(t, "name")))
+            json_object_set(tables, json_string_value(json_object_get(t, "name")), t);
         json_decref(delta);
     }
     if (rc == UPRUN_OK) {
@@ -1349,8 +1365,7 @@ expected_schema(uprun *u, const char *v, json_t **out, struct rt_error *err)
         json_t *t;
         schema = json_object();
         list = json_array();
-        json_object_foreach(tables, name, t)
-            json_array_append(list, t);
+        json_object_foreach(tables, name, t) json_array_append(list, t);
         json_object_set_new(schema, "tables", list);
         canon_sort(schema);
         *out = schema;
@@ -1389,7 +1404,8 @@ uprun_verify(uprun *u, struct rt_error *err)
     int rc;
 
     rt_error_clear(err);
-    if ((rc = connect_db(u, CONNECT_READ, err)) || (rc = read_state(u, &current, &has_history, err)) ||
+    if ((rc = connect_db(u, CONNECT_READ, err)) ||
+        (rc = read_state(u, &current, &has_history, err)) ||
         (rc = compare_schema(u, current, &ndiff, err)))
         goto done;
     if (ndiff) {
@@ -1423,8 +1439,9 @@ uprun_baseline(uprun *u, const char *version, bool force, struct rt_error *err)
         (rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)))
         goto done;
     if (has_history) {
-        rt_fail(err, "the database already has a history (it is at %s): a baseline is for a "
-                     "database upgrade-plan has never run on",
+        rt_fail(err,
+                "the database already has a history (it is at %s): a baseline is for a "
+                "database upgrade-plan has never run on",
                 vname(current));
         rc = UPRUN_DB_REFUSED;
         goto done;

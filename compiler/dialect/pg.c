@@ -149,8 +149,8 @@ pg_type_change_rewrites(const struct sm_type *from, const struct sm_type *to)
     if (type_equal(from, to))
         return false;
     /* varchar(n) -> varchar(m >= n) and varchar -> text are binary coercible */
-    if (from->kind == TY_STRING && (to->kind == TY_TEXT ||
-                                    (to->kind == TY_STRING && to->len >= from->len)))
+    if (from->kind == TY_STRING &&
+        (to->kind == TY_TEXT || (to->kind == TY_STRING && to->len >= from->len)))
         return false;
     /* numeric(p, s) -> numeric(p2 >= p, s): no rewrite since PostgreSQL 9.2 */
     if (from->kind == TY_DECIMAL && to->kind == TY_DECIMAL && from->scale == to->scale &&
@@ -199,8 +199,8 @@ pg_costs(const struct ir_op *op, struct lint_report *r)
         if (a->identity)
             lint_report(r, LINT_TABLE_REWRITE,
                         "Every existing row gets a generated value, under an exclusive lock.",
-                        "adding identity column \"%s\" rewrites table \"%s\" on PostgreSQL", a->name,
-                        op->after->name);
+                        "adding identity column \"%s\" rewrites table \"%s\" on PostgreSQL",
+                        a->name, op->after->name);
         if ((kind = added_key_kind(op, a)))
             lint_report(r, LINT_TABLE_LOCK, "Writes wait until the table has been checked.",
                         "adding column \"%s\" with a %s scans table \"%s\" under a lock on "
@@ -215,29 +215,32 @@ pg_costs(const struct ir_op *op, struct lint_report *r)
                         "The table is locked against reads and writes while it is rewritten; on a "
                         "large table, plan for downtime.",
                         "changing column \"%s\" from %s to %s rewrites table \"%s\" on PostgreSQL",
-                        a->name, type_str(&b->type, t1, sizeof t1), type_str(&a->type, t2, sizeof t2),
-                        op->after->name);
+                        a->name, type_str(&b->type, t1, sizeof t1),
+                        type_str(&a->type, t2, sizeof t2), op->after->name);
         if (!b->not_null && a->not_null)
-            lint_report(r, LINT_TABLE_LOCK, "The step fails, and is rolled back, if a row holds null.",
+            lint_report(r, LINT_TABLE_LOCK,
+                        "The step fails, and is rolled back, if a row holds null.",
                         "set not null scans table \"%s\" under an exclusive lock on PostgreSQL",
                         op->after->name);
         return;
     case IR_ADD_KEY:
-        lint_report(r, LINT_TABLE_LOCK,
-                    op->key->kind == KEY_FOREIGN
-                        ? "Every row is checked against the referenced table while writes wait."
-                        : "Writes wait while every row is checked; the step fails if a row violates "
-                          "it.",
-                    "%s locks and scans table \"%s\" on PostgreSQL", adding[op->key->kind],
-                    op->after->name);
+        lint_report(
+            r, LINT_TABLE_LOCK,
+            op->key->kind == KEY_FOREIGN
+                ? "Every row is checked against the referenced table while writes wait."
+                : "Writes wait while every row is checked; the step fails if a row violates "
+                  "it.",
+            "%s locks and scans table \"%s\" on PostgreSQL", adding[op->key->kind],
+            op->after->name);
         return;
     case IR_CREATE_INDEX:
-        lint_report(r, LINT_TABLE_LOCK,
-                    op->index->unique
-                        ? "Writes wait until the index is built; the step fails if rows repeat a value."
-                        : "Writes wait until the index is built.",
-                    "creating index \"%s\" blocks writes to table \"%s\" on PostgreSQL",
-                    op->index->name, op->after->name);
+        lint_report(
+            r, LINT_TABLE_LOCK,
+            op->index->unique
+                ? "Writes wait until the index is built; the step fails if rows repeat a value."
+                : "Writes wait until the index is built.",
+            "creating index \"%s\" blocks writes to table \"%s\" on PostgreSQL", op->index->name,
+            op->after->name);
         return;
     default:
         return;
@@ -296,10 +299,9 @@ create_table(struct lower_out *lo, const struct ir_op *op, const struct snap_tab
     strbuf_puts(b, "\n)");
     lower_end(lo);
     for (i = 0; i < t->nindexes; i++)
-        lower_create_index(lo, op, t->name, t->indexes[i].name, t->indexes[i].unique, t->indexes[i].cols,
-                           t->indexes[i].ncols);
+        lower_create_index(lo, op, t->name, t->indexes[i].name, t->indexes[i].unique,
+                           t->indexes[i].cols, t->indexes[i].ncols);
 }
-
 
 static void
 add_constraint(struct lower_out *lo, const struct ir_op *op, const char *table,
@@ -470,8 +472,8 @@ lower_op(struct lower_out *lo, const struct ir_op *op, bool down)
     case IR_CREATE_INDEX:
     case IR_DROP_INDEX:
         if (snap_find_index(to, op->index->name))
-            lower_create_index(lo, op, to->name, op->index->name, op->index->unique, op->index->cols,
-                               op->index->ncols);
+            lower_create_index(lo, op, to->name, op->index->name, op->index->unique,
+                               op->index->cols, op->index->ncols);
         else
             lower_drop(lo, op, "INDEX", op->index->name);
         return;

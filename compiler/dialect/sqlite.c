@@ -89,8 +89,7 @@ sqlite_default_text(const struct sm_value *v)
 
 /* --- costs ------------------------------------------------------------------- */
 
-static bool
-cols_have(const char *const *cols, size_t n, const char *name);
+static bool cols_have(const char *const *cols, size_t n, const char *name);
 
 /* Whether adding the column needs a rebuild: ALTER TABLE ADD COLUMN takes no identity, no
  * primary key, and no REFERENCES with a default. */
@@ -114,7 +113,8 @@ add_column_rebuilds(const struct ir_op *op, const struct snap_col *c)
 static void
 rebuild_finding(struct lint_report *r, const char *table, const char *what)
 {
-    lint_report(r, LINT_SQLITE_REBUILD, "SQLite's ALTER TABLE cannot do this: the table is copied row by row.",
+    lint_report(r, LINT_SQLITE_REBUILD,
+                "SQLite's ALTER TABLE cannot do this: the table is copied row by row.",
                 "%s rebuilds table \"%s\" on SQLite", what, table);
 }
 
@@ -132,18 +132,20 @@ sqlite_costs(const struct ir_op *op, struct lint_report *r)
     case IR_ADD_COLUMN:
         a = snap_col_of(op->after, op->col);
         if (add_column_rebuilds(op, a))
-            lint_report(r, LINT_SQLITE_REBUILD,
-                        "SQLite's ALTER TABLE cannot add such a column: the table is copied row by row.",
-                        "adding column \"%s\" rebuilds table \"%s\" on SQLite", a->name, op->after->name);
+            lint_report(
+                r, LINT_SQLITE_REBUILD,
+                "SQLite's ALTER TABLE cannot add such a column: the table is copied row by row.",
+                "adding column \"%s\" rebuilds table \"%s\" on SQLite", a->name, op->after->name);
         return;
     case IR_ALTER_COLUMN:
         b = snap_col_of(op->before, op->col);
         a = snap_col_of(op->after, op->col);
         if (!type_equal(&b->type, &a->type)) {
-            lint_report(r, LINT_SQLITE_REBUILD,
-                        "SQLite cannot change a column's type in place: the table is copied row by row.",
-                        "changing the type of column \"%s\" rebuilds table \"%s\" on SQLite", a->name,
-                        op->after->name);
+            lint_report(
+                r, LINT_SQLITE_REBUILD,
+                "SQLite cannot change a column's type in place: the table is copied row by row.",
+                "changing the type of column \"%s\" rebuilds table \"%s\" on SQLite", a->name,
+                op->after->name);
         } else if (b->not_null != a->not_null) {
             snprintf(what, sizeof what, "%s not null on column \"%.60s\"",
                      a->not_null ? "setting" : "dropping", a->name);
@@ -160,7 +162,8 @@ sqlite_costs(const struct ir_op *op, struct lint_report *r)
         return;
     case IR_DROP_KEY:
         if (op->key->kind != KEY_UNIQUE) {
-            snprintf(what, sizeof what, "dropping %s \"%.60s\"", keys[op->key->kind], op->key->name);
+            snprintf(what, sizeof what, "dropping %s \"%.60s\"", keys[op->key->kind],
+                     op->key->name);
             rebuild_finding(r, op->after->name, what);
         }
         return;
@@ -195,9 +198,8 @@ column_def(struct strbuf *b, const struct snap_col *c, const struct snap_key *pk
 static const struct snap_key *
 identity_pk(const struct snap_table *t, const struct snap_col *c)
 {
-    return c->identity && t->pk && t->pk->ncols == 1 && strcmp(t->pk->cols[0], c->name) == 0
-               ? t->pk
-               : NULL;
+    return c->identity && t->pk && t->pk->ncols == 1 && strcmp(t->pk->cols[0], c->name) == 0 ? t->pk
+                                                                                             : NULL;
 }
 
 /* The unique constraints (as unique indexes) and the indexes of t. */
@@ -209,10 +211,10 @@ table_indexes(struct lower_out *lo, const struct ir_op *op, const struct snap_ta
     for (i = 0; i < t->nkeys; i++)
         if (t->keys[i].kind == KEY_UNIQUE)
             lower_create_index(lo, op, t->name, t->keys[i].name, true, t->keys[i].cols,
-                         t->keys[i].ncols);
+                               t->keys[i].ncols);
     for (i = 0; i < t->nindexes; i++)
         lower_create_index(lo, op, t->name, t->indexes[i].name, t->indexes[i].unique,
-                     t->indexes[i].cols, t->indexes[i].ncols);
+                           t->indexes[i].cols, t->indexes[i].ncols);
 }
 
 /* CREATE TABLE "name" (...) for the definition t (under another name for a rebuild). */
@@ -318,8 +320,9 @@ rebuild_comment(struct lower_out *lo, struct ir_op *const *run, size_t n, const 
     struct strbuf text = STRBUF_INIT;
     size_t i;
 
-    strbuf_printf(&text, "SQLite cannot make %s in place: table \"%s\" is rebuilt and its rows "
-                         "copied",
+    strbuf_printf(&text,
+                  "SQLite cannot make %s in place: table \"%s\" is rebuilt and its rows "
+                  "copied",
                   n == 1 ? "this change" : "these changes", table);
     if (n > 1) {
         strbuf_puts(&text, " (statements at lines");
@@ -474,7 +477,7 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
             for (i = 0; i < to->nkeys; i++)
                 if (to->keys[i].kind == KEY_UNIQUE && !snap_find_key(from, to->keys[i].name))
                     lower_create_index(lo, op, to->name, to->keys[i].name, true, to->keys[i].cols,
-                                 to->keys[i].ncols);
+                                       to->keys[i].ncols);
             return;
         }
         cf = snap_col_of(from, op->col);
@@ -504,15 +507,16 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
     case IR_ADD_KEY:
     case IR_DROP_KEY: /* unique constraints only: the others rebuild */
         if (snap_find_key(to, op->key->name))
-            lower_create_index(lo, op, to->name, op->key->name, true, op->key->cols, op->key->ncols);
+            lower_create_index(lo, op, to->name, op->key->name, true, op->key->cols,
+                               op->key->ncols);
         else
             lower_drop(lo, op, "INDEX", op->key->name);
         return;
     case IR_CREATE_INDEX:
     case IR_DROP_INDEX:
         if (snap_find_index(to, op->index->name))
-            lower_create_index(lo, op, to->name, op->index->name, op->index->unique, op->index->cols,
-                         op->index->ncols);
+            lower_create_index(lo, op, to->name, op->index->name, op->index->unique,
+                               op->index->cols, op->index->ncols);
         else
             lower_drop(lo, op, "INDEX", op->index->name);
         return;
@@ -591,8 +595,9 @@ const struct dialect dialect_sqlite = {
     .name = "sqlite",
     .title = "SQLite",
     .identity_is_rowid = true,
-    .identity_help_create = "Declare it \"%s %s identity primary key\"; SQLite generates values only "
-                            "for an INTEGER PRIMARY KEY.",
+    .identity_help_create =
+        "Declare it \"%s %s identity primary key\"; SQLite generates values only "
+        "for an INTEGER PRIMARY KEY.",
     .identity_help_change = "SQLite generates values only for the INTEGER PRIMARY KEY: keep \"%s\" "
                             "the whole primary key, or drop the column first.",
     .declared_type = sqlite_declared_type,

@@ -496,7 +496,8 @@ seed_table(struct tester *t, const struct snap_table *tb)
                 if (!has_check)
                     failf(t, "seeding \"%s\": %s", tb->name, err.message);
                 else
-                    printf("    (a check of \"%s\" refused a seeded row: %s)\n", tb->name, err.message);
+                    printf("    (a check of \"%s\" refused a seeded row: %s)\n", tb->name,
+                           err.message);
             }
             db_rows_free(none);
         }

@@ -264,7 +264,8 @@ main(int argc, char **argv)
         fprintf(stderr, "tamper_test: %s\n", err.message);
         return 2;
     }
-    snprintf(work, sizeof work, "%s/upg-tamper-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(work, sizeof work, "%s/upg-tamper-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(work)) {
         perror("mkdtemp");
         return 2;

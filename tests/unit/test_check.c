@@ -53,19 +53,22 @@ static void
 test_check_clean_plan_has_no_diagnostics(void **state)
 {
     (void)state;
-    assert_string_equal(codes(HEADER "version \"1.0\" {\n"
-                                     "  create table A (Id int identity primary key, Name string(50) not null unique);\n"
-                                     "  create table B (Id bigint identity primary key, A int not null references A on delete cascade);\n"
-                                     "  create index IX_B_A on B (A);\n"
-                                     "}\n"
-                                     "version \"1.1\" {\n"
-                                     "  alter table A add column Note text;\n"
-                                     "  alter table A rename column Note to Remark;\n"
-                                     "  notice warning \"Back up first.\";\n"
-                                     "  breaking \"names\" \"Names are unique now.\";\n"
-                                     "  sql { up \"update A set Remark = 'x'\"; down \"update A set Remark = null\"; }\n"
-                                     "}\n"),
-                        "");
+    assert_string_equal(
+        codes(
+            HEADER
+            "version \"1.0\" {\n"
+            "  create table A (Id int identity primary key, Name string(50) not null unique);\n"
+            "  create table B (Id bigint identity primary key, A int not null references A on delete cascade);\n"
+            "  create index IX_B_A on B (A);\n"
+            "}\n"
+            "version \"1.1\" {\n"
+            "  alter table A add column Note text;\n"
+            "  alter table A rename column Note to Remark;\n"
+            "  notice warning \"Back up first.\";\n"
+            "  breaking \"names\" \"Names are unique now.\";\n"
+            "  sql { up \"update A set Remark = 'x'\"; down \"update A set Remark = null\"; }\n"
+            "}\n"),
+        "");
 }
 
 static void
@@ -73,22 +76,26 @@ test_check_branches_see_only_their_own_history(void **state)
 {
     (void)state;
     /* 2.0 follows 1.0, not 1.1: table X of 1.1 does not exist there. 1.2 follows 1.1 and sees it. */
-    assert_string_equal(codes(HEADER "version \"1.0\" { create table A (Id int); }\n"
-                                     "version \"1.1\" { create table X (Id int); }\n"
-                                     "version \"1.2\" { alter table X add column Y int; }\n"
-                                     "version \"2.0\" from \"1.0\" { alter table X add column Z int; }\n"
-                                     "version \"2.1\" { create table X (Id int); }\n"),
+    assert_string_equal(codes(HEADER
+                              "version \"1.0\" { create table A (Id int); }\n"
+                              "version \"1.1\" { create table X (Id int); }\n"
+                              "version \"1.2\" { alter table X add column Y int; }\n"
+                              "version \"2.0\" from \"1.0\" { alter table X add column Z int; }\n"
+                              "version \"2.1\" { create table X (Id int); }\n"),
                         "E0320");
     /* Deeper: 1.2 and 1.3 both follow 1.1 (1.3 must not see 1.2's table), and 2.0 follows 1.0
      * (it must see neither 1.1's nor 1.2's). */
-    assert_string_equal(codes(HEADER "version \"1.0\" { create table A (Id int); }\n"
-                                     "version \"1.1\" { create table X (Id int); }\n"
-                                     "version \"1.2\" { create table Y (Id int); }\n"
-                                     "version \"1.3\" from \"1.1\" { create table Y (Id int); drop table X allow data_loss; }\n"
-                                     "version \"2.0\" from \"1.0\" { create table X (Id int); create table Y (Id int); }\n"
-                                     "version \"2.1\" from \"1.3\" { create table X (Id int); drop table Y allow data_loss; drop table A allow data_loss; }\n"
-                                     "version \"2.2\" { drop table Y; }\n"),
-                        "E0320");
+    assert_string_equal(
+        codes(
+            HEADER
+            "version \"1.0\" { create table A (Id int); }\n"
+            "version \"1.1\" { create table X (Id int); }\n"
+            "version \"1.2\" { create table Y (Id int); }\n"
+            "version \"1.3\" from \"1.1\" { create table Y (Id int); drop table X allow data_loss; }\n"
+            "version \"2.0\" from \"1.0\" { create table X (Id int); create table Y (Id int); }\n"
+            "version \"2.1\" from \"1.3\" { create table X (Id int); drop table Y allow data_loss; drop table A allow data_loss; }\n"
+            "version \"2.2\" { drop table Y; }\n"),
+        "E0320");
 }
 
 static void
@@ -103,8 +110,9 @@ test_check_same_version_changes_are_not_linted(void **state)
                                      "  alter table A add column W int not null;\n"
                                      "}\n"),
                         "");
-    assert_string_equal(codes(HEADER "version \"1.0\" { create table A (Id int, V int); }\n"
-                                     "version \"1.1\" { alter table A alter column Id type bigint; }\n"),
+    assert_string_equal(codes(HEADER
+                              "version \"1.0\" { create table A (Id int, V int); }\n"
+                              "version \"1.1\" { alter table A alter column Id type bigint; }\n"),
                         "W0401 W0501");
 }
 
@@ -112,13 +120,15 @@ static void
 test_check_allow_accepts_a_finding_and_stale_allows_warn(void **state)
 {
     (void)state;
-    assert_string_equal(codes(HEADER "version \"1.0\" { create table A (Id int, V int); }\n"
-                                     "version \"1.1\" {\n"
-                                     "  alter table A alter column Id type bigint allow table_rewrite, sqlite_rebuild;\n"
-                                     "  alter table A drop column V allow data_loss, table_lock;\n"
-                                     "  alter table A add column W int allow typo_lint;\n"
-                                     "}\n"),
-                        "W0301 E0330");
+    assert_string_equal(
+        codes(HEADER
+              "version \"1.0\" { create table A (Id int, V int); }\n"
+              "version \"1.1\" {\n"
+              "  alter table A alter column Id type bigint allow table_rewrite, sqlite_rebuild;\n"
+              "  alter table A drop column V allow data_loss, table_lock;\n"
+              "  alter table A add column W int allow typo_lint;\n"
+              "}\n"),
+        "W0301 E0330");
 }
 
 static void
@@ -135,15 +145,16 @@ static void
 test_check_renames_carry_references(void **state)
 {
     (void)state;
-    assert_string_equal(codes(HEADER "version \"1.0\" {\n"
-                                     "  create table A (Id int primary key);\n"
-                                     "  create table B (Id int primary key, AId int references A);\n"
-                                     "}\n"
-                                     "version \"1.1\" {\n"
-                                     "  alter table A rename to A2;\n"
-                                     "  alter table A2 rename column Id to Key;\n"
-                                     "  drop table A2;\n" /* still referenced by B's foreign key */
-                                     "}\n"),
+    assert_string_equal(codes(HEADER
+                              "version \"1.0\" {\n"
+                              "  create table A (Id int primary key);\n"
+                              "  create table B (Id int primary key, AId int references A);\n"
+                              "}\n"
+                              "version \"1.1\" {\n"
+                              "  alter table A rename to A2;\n"
+                              "  alter table A2 rename column Id to Key;\n"
+                              "  drop table A2;\n" /* still referenced by B's foreign key */
+                              "}\n"),
                         "E0412");
 }
 
@@ -151,14 +162,15 @@ static void
 test_check_foreign_keys_need_a_key_and_matching_types(void **state)
 {
     (void)state;
-    assert_string_equal(codes(HEADER "version \"1.0\" {\n"
-                                     "  create table A (Id int primary key, Code string(10), Other int);\n"
-                                     "  create table B (X int references A (Other));\n"
-                                     "  create table C (X string(10) references A);\n"
-                                     "  create table D (X int, Y int, foreign key (X, Y) references A);\n"
-                                     "  create table E (X int not null references A on delete set null);\n"
-                                     "  create table F (X int references Nope);\n"
-                                     "}\n"),
+    assert_string_equal(codes(HEADER
+                              "version \"1.0\" {\n"
+                              "  create table A (Id int primary key, Code string(10), Other int);\n"
+                              "  create table B (X int references A (Other));\n"
+                              "  create table C (X string(10) references A);\n"
+                              "  create table D (X int, Y int, foreign key (X, Y) references A);\n"
+                              "  create table E (X int not null references A on delete set null);\n"
+                              "  create table F (X int references Nope);\n"
+                              "}\n"),
                         "E0407 E0409 E0408 E0415 E0320");
 }
 
@@ -166,12 +178,13 @@ static void
 test_check_primary_key_columns_become_not_null(void **state)
 {
     (void)state;
-    assert_string_equal(codes(HEADER "version \"1.0\" { create table A (Id int, V int); }\n"
-                                     "version \"1.1\" {\n"
-                                     "  alter table A add primary key (Id) allow table_lock, sqlite_rebuild;\n"
-                                     "  alter table A alter column Id drop not null;\n"
-                                     "}\n"),
-                        "E0414");
+    assert_string_equal(
+        codes(HEADER "version \"1.0\" { create table A (Id int, V int); }\n"
+                     "version \"1.1\" {\n"
+                     "  alter table A add primary key (Id) allow table_lock, sqlite_rebuild;\n"
+                     "  alter table A alter column Id drop not null;\n"
+                     "}\n"),
+        "E0414");
 }
 
 static void
@@ -207,10 +220,11 @@ static void
 test_check_unknown_from_skips_the_branch(void **state)
 {
     (void)state;
-    assert_string_equal(codes(HEADER "version \"1.0\" { create table A (Id int); }\n"
-                                     "version \"1.1\" from \"0.9\" { drop table Nope; }\n"
-                                     "version \"1.2\" { drop table AlsoNope; }\n"
-                                     "version \"2.0\" from \"1.0\" { drop table A allow data_loss; }\n"),
+    assert_string_equal(codes(HEADER
+                              "version \"1.0\" { create table A (Id int); }\n"
+                              "version \"1.1\" from \"0.9\" { drop table Nope; }\n"
+                              "version \"1.2\" { drop table AlsoNope; }\n"
+                              "version \"2.0\" from \"1.0\" { drop table A allow data_loss; }\n"),
                         "E0313");
 }
 
@@ -225,18 +239,20 @@ test_check_identity_rules(void **state)
                                      "}\n"),
                         "E0403 E0505 E0403");
     /* Without SQLite, identity need not be the primary key. */
-    assert_string_equal(codes("plan \"p\" { dialects postgres; }\n"
-                              "version \"1.0\" { create table B (Id int identity, V int primary key); }\n"),
-                        "");
+    assert_string_equal(
+        codes("plan \"p\" { dialects postgres; }\n"
+              "version \"1.0\" { create table B (Id int identity, V int primary key); }\n"),
+        "");
 }
 
 static void
 test_check_identifier_length_is_a_postgres_limit(void **state)
 {
     (void)state;
-    assert_string_equal(codes(HEADER "version \"1.0\" { create table "
-                                     "A234567890123456789012345678901234567890123456789012345678901234"
-                                     " (Id int); }\n"),
+    assert_string_equal(codes(HEADER
+                              "version \"1.0\" { create table "
+                              "A234567890123456789012345678901234567890123456789012345678901234"
+                              " (Id int); }\n"),
                         "E0501");
     assert_string_equal(codes("plan \"p\" { dialects sqlite; }\n"
                               "version \"1.0\" { create table "
@@ -256,10 +272,13 @@ test_check_linear_in_plan_size(void **state)
     (void)state;
     strbuf_puts(&sb, HEADER);
     for (i = 0; i < 2000; i++) {
-        strbuf_printf(&sb, "version \"1.%d\" {\n  create table T%d (Id int identity primary key, V int);\n", i, i);
+        strbuf_printf(
+            &sb, "version \"1.%d\" {\n  create table T%d (Id int identity primary key, V int);\n",
+            i, i);
         if (i > 0)
-            strbuf_printf(&sb, "  alter table T%d add column W int;\n  drop table T%d allow data_loss;\n",
-                          i - 1, i - 1);
+            strbuf_printf(
+                &sb, "  alter table T%d add column W int;\n  drop table T%d allow data_loss;\n",
+                i - 1, i - 1);
         strbuf_puts(&sb, "}\n");
     }
     assert_string_equal(codes(strbuf_str(&sb)), "");

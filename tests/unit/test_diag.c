@@ -223,7 +223,8 @@ test_diag_very_long_line_window_matches_a_plain_count(void **state)
                     strbuf_append(&win, text[b] == '\t' ? " " : text + b, text[b] == '\t' ? 1 : l);
                 b += l;
             }
-            snprintf(expect_window, sizeof expect_window, "%s%s", from ? "..." : "", strbuf_str(&win));
+            snprintf(expect_window, sizeof expect_window, "%s%s", from ? "..." : "",
+                     strbuf_str(&win));
         }
         assert_non_null(strstr(out, expect_window));
         strbuf_free(&win);
@@ -237,7 +238,8 @@ test_diag_very_long_line_window_matches_a_plain_count(void **state)
 static void
 test_diag_unprintable_bytes_render_as_question_marks(void **state)
 {
-    struct fixture *f = fixture("a\x01\xff" "b\n");
+    struct fixture *f = fixture("a\x01\xff"
+                                "b\n");
     char *out;
 
     (void)state;

@@ -150,7 +150,7 @@ test_lexer_rejects_unknown_escape(void **state)
     assert_int_equal(l->errors, 1);
     assert_string_equal(first_code(l), "E0104");
     assert_int_equal(l->diag.records.items[0]->span.start, 12); /* the backslash */
-    assert_int_equal(l->tok[2], TOK_SEMI); /* scanning goes on */
+    assert_int_equal(l->tok[2], TOK_SEMI);                      /* scanning goes on */
     lexed_free(l);
 }
 

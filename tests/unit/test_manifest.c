@@ -193,7 +193,8 @@ test_a_step_that_starts_elsewhere_or_leads_nowhere_is_refused(void **state)
     model_init(x, 5);
     x->steps[3].from = "v0";
     assert_int_equal(round_trip(x, &m, &err), -1);
-    assert_non_null(strstr(err.message, "the step to \"v3\" does not start where the version follows"));
+    assert_non_null(
+        strstr(err.message, "the step to \"v3\" does not start where the version follows"));
     manifest_free(&m);
 
     model_init(x, 5);
@@ -243,8 +244,7 @@ canonical_text(json_t *j)
         memcpy(out + len, s_, l_ + 1);                                                             \
         len += l_;                                                                                 \
     } while (0)
-    json_object_foreach(j, key, v)
-        keys[n++] = key;
+    json_object_foreach(j, key, v) keys[n++] = key;
     for (i = 0; i < n; i++) /* sorted, as the writer writes them */
         for (k = i + 1; k < n; k++)
             if (strcmp(keys[k], keys[i]) < 0) {
@@ -262,7 +262,8 @@ canonical_text(json_t *j)
         PUT("\": ");
         if (lines && json_array_size(m)) {
             PUT("[");
-            json_array_foreach(m, k, e) {
+            json_array_foreach(m, k, e)
+            {
                 char *one = json_dumps(e, JSON_SORT_KEYS | JSON_ENSURE_ASCII);
                 PUT(k ? ",\n    " : "\n    ");
                 PUT(one);
@@ -284,10 +285,12 @@ static void
 test_the_writer_is_canonical_json(void **state)
 {
     struct model *x = malloc(sizeof *x);
-    struct mf_notice notices[2] = {{"info", "Quotes \" and \\\\ backslashes, a tab\t, a bell \a, DEL \x7f"},
-                                   {"warning", "UTF-8: caf\xc3\xa9, \xe2\x82\xac, an emoji \xf0\x9f\x98\x80"}};
+    struct mf_notice notices[2] = {
+        {"info", "Quotes \" and \\\\ backslashes, a tab\t, a bell \a, DEL \x7f"},
+        {"warning", "UTF-8: caf\xc3\xa9, \xe2\x82\xac, an emoji \xf0\x9f\x98\x80"}};
     struct mf_breaking brk = {"v1-id", "line one\nline two\r\n"};
-    struct mf_finding fnd[2] = {{"table_rewrite", "postgres", "rewrites \"T\""}, {"data_loss", NULL, "drops"}};
+    struct mf_finding fnd[2] = {{"table_rewrite", "postgres", "rewrites \"T\""},
+                                {"data_loss", NULL, "drops"}};
     struct mf_dialect_step two[2];
     struct mf_file extra = {"guide.md", "", 12};
     char *bytes, *canon;

@@ -50,33 +50,31 @@ test_parser_plan_header_and_versions(void **state)
 
     (void)state;
     assert_int_equal(p->errors, 0);
-    assert_string_equal(strbuf_str(&p->dump),
-                        "plan \"shop\"\n"
-                        "  title \"Shop\"\n"
-                        "   dialects=(`postgres`,`sqlite`)\n"
-                        "version \"1.0\"\n"
-                        "version \"1.2\" from \"1.0\"\n"
-                        "    notice level=warning text=\"Back up.\"\n");
+    assert_string_equal(strbuf_str(&p->dump), "plan \"shop\"\n"
+                                              "  title \"Shop\"\n"
+                                              "   dialects=(`postgres`,`sqlite`)\n"
+                                              "version \"1.0\"\n"
+                                              "version \"1.2\" from \"1.0\"\n"
+                                              "    notice level=warning text=\"Back up.\"\n");
     parsed_free(p);
 }
 
 static void
 test_parser_create_table_with_every_constraint(void **state)
 {
-    struct parsed *p = parse(
-        "version \"1.0\" {\n"
-        "  create table Orders (\n"
-        "    Id bigint identity primary key,\n"
-        "    Key string(200) not null unique,\n"
-        "    Total decimal(18, 2) default -1.5,\n"
-        "    Flag bool null default true,\n"
-        "    Cust int references Customers (Id) on delete set null,\n"
-        "    Qty int check \"Qty > 0\",\n"
-        "    unique UQ_x (Key, Total),\n"
-        "    foreign key (Cust) references Customers on delete cascade,\n"
-        "    check CK_y \"Total >= 0\"\n"
-        "  ) allow table_lock;\n"
-        "}\n");
+    struct parsed *p = parse("version \"1.0\" {\n"
+                             "  create table Orders (\n"
+                             "    Id bigint identity primary key,\n"
+                             "    Key string(200) not null unique,\n"
+                             "    Total decimal(18, 2) default -1.5,\n"
+                             "    Flag bool null default true,\n"
+                             "    Cust int references Customers (Id) on delete set null,\n"
+                             "    Qty int check \"Qty > 0\",\n"
+                             "    unique UQ_x (Key, Total),\n"
+                             "    foreign key (Cust) references Customers on delete cascade,\n"
+                             "    check CK_y \"Total >= 0\"\n"
+                             "  ) allow table_lock;\n"
+                             "}\n");
 
     (void)state;
     assert_int_equal(p->errors, 0);
@@ -110,8 +108,10 @@ test_parser_keywords_as_names(void **state)
     (void)state;
     assert_int_equal(p->errors, 0);
     assert_non_null(strstr(strbuf_str(&p->dump), "column `Date` type=date"));
-    assert_non_null(strstr(strbuf_str(&p->dump), "alter-type table=`Keys` name=`Type` type=bigint"));
-    assert_non_null(strstr(strbuf_str(&p->dump), "create-index table=`Keys` name=`Index` cols=(`Key`,`Type`)"));
+    assert_non_null(
+        strstr(strbuf_str(&p->dump), "alter-type table=`Keys` name=`Type` type=bigint"));
+    assert_non_null(
+        strstr(strbuf_str(&p->dump), "create-index table=`Keys` name=`Index` cols=(`Key`,`Type`)"));
     parsed_free(p);
 }
 
@@ -138,8 +138,8 @@ test_parser_every_alter_action(void **state)
                              "  drop table T;\n"
                              "}\n");
     static const char *const kinds[] = {
-        "rename-table",   "rename-column",  "add-column",     "drop-column",   "set-not-null",
-        "drop-not-null",  "set-default",    "drop-default",   "add-constraint", "drop-primary-key",
+        "rename-table",   "rename-column",  "add-column",     "drop-column",     "set-not-null",
+        "drop-not-null",  "set-default",    "drop-default",   "add-constraint",  "drop-primary-key",
         "add-constraint", "add-constraint", "add-constraint", "drop-constraint", "create-index",
         "drop-index",     "drop-table"};
     size_t i;
@@ -164,8 +164,8 @@ test_parser_sql_blocks(void **state)
 
     (void)state;
     assert_int_equal(p->errors, 0);
-    assert_non_null(strstr(strbuf_str(&p->dump),
-                           "sql up=\"update t set a = 1\" down=\"update t set a = 0\""));
+    assert_non_null(
+        strstr(strbuf_str(&p->dump), "sql up=\"update t set a = 1\" down=\"update t set a = 0\""));
     assert_non_null(strstr(strbuf_str(&p->dump),
                            "sql dialect=`postgres` up=\"x\" irreversible=\"no way back\""));
     assert_non_null(strstr(strbuf_str(&p->dump), "sql dialect=`sqlite`\n"));

@@ -36,8 +36,8 @@ test_schema_lookups_fold_case_in_namespace_only(void **state)
     t = table(&s, "Clients", 2);
     schema_add_table(&s, t);
     assert_ptr_equal(schema_table(&s, "Clients"), t);
-    assert_null(schema_table(&s, "clients"));           /* exact lookups are case-sensitive */
-    assert_non_null(schema_rel(&s, "CLIENTS"));          /* the namespace folds case */
+    assert_null(schema_table(&s, "clients"));   /* exact lookups are case-sensitive */
+    assert_non_null(schema_rel(&s, "CLIENTS")); /* the namespace folds case */
     assert_string_equal(schema_rel_name(&s, "cLiEnTs"), "Clients");
     assert_ptr_equal(table_column(t, "c1"), t->cols.items[1]);
     assert_null(table_column(t, "C1"));
