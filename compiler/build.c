@@ -30,15 +30,22 @@
 #include "runtime/canon.h"
 #include "runtime/manifest.h"
 
-/* Writes len bytes to dir/path (mode 0644), creating the file; 0 or -1 with err. */
+/*
+ * Writes len bytes to name in the folder dirfd (mode 0644), creating the
+ * file; dir is the folder's path, for messages. 0 or -1 with err.
+ */
 static int
-write_file(const char *dir, const char *path, const char *data, size_t len, struct rt_error *err)
+write_at(int dirfd, const char *dir, const char *name, const char *data, size_t len,
+         struct rt_error *err)
 {
+    bool here = strcmp(dir, ".") == 0;
     char full[4096];
     int fd;
 
-    snprintf(full, sizeof full, "%s/%s", dir, path);
-    fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if ((size_t)snprintf(full, sizeof full, "%s%s%s", here ? "" : dir, here ? "" : "/", name) >=
+        sizeof full)
+        return rt_fail(err, "the path of \"%s\" is too long", name);
+    fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0)
         return rt_fail(err, "could not create \"%s\": %s", full, strerror(errno));
     if (write(fd, data, len) != (ssize_t)len) {
@@ -49,6 +56,17 @@ write_file(const char *dir, const char *path, const char *data, size_t len, stru
     if (close(fd) != 0)
         return rt_fail(err, "could not write \"%s\": %s", full, strerror(errno));
     return 0;
+}
+
+/* Writes len bytes to dir/path; 0 or -1 with err. */
+static int
+write_file(const char *dir, const char *path, const char *data, size_t len, struct rt_error *err)
+{
+    char full[4096];
+
+    if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, path) >= sizeof full)
+        return rt_fail(err, "the path \"%s/%s\" is too long", dir, path);
+    return write_at(AT_FDCWD, ".", full, data, len, err);
 }
 
 /* Removes a folder and what is in it, never following a symbolic link. */
@@ -162,22 +180,31 @@ step_entry(const struct build_opts *o, const struct compilation *c, const struct
     ms->dialects = xcalloc(n + 1, sizeof *ms->dialects);
 }
 
-/* Writes text to tmp/path and fills the manifest's entry for it. 0, or -1 with err. */
-static int
-put_file(const char *tmp, const char *path, const char *text, size_t len, struct mf_file *f,
-         struct rt_error *err)
-{
-    int rc = write_file(tmp, path, text, len, err);
-
-    file_entry(f, path, text, len);
-    return rc;
-}
-
 struct step_writer {
     const char *tmp;
+    int dirfd[DIALECT_COUNT]; /* each dialect's folder under tmp, opened once */
     struct manifest *m;
     struct rt_error *err;
 };
+
+/*
+ * Writes text as the file `name` of a dialect's folder and fills the
+ * manifest's entry for it (its path in the bundle). 0, or -1 with err.
+ */
+static int
+put_file(const struct step_writer *w, const struct dialect *d, const char *name, const char *text,
+         size_t len, struct mf_file *f)
+{
+    char dir[4096], path[512];
+    int rc;
+
+    if ((size_t)snprintf(dir, sizeof dir, "%s/%s", w->tmp, d->name) >= sizeof dir ||
+        (size_t)snprintf(path, sizeof path, "%s/%s", d->name, name) >= sizeof path)
+        return rt_fail(w->err, "the path of \"%s\" is too long", name);
+    rc = write_at(w->dirfd[d->id], dir, name, text, len, w->err);
+    file_entry(f, path, text, len);
+    return rc;
+}
 
 /* compile_lower()'s writer: one step's files for one dialect, and their manifest entry. */
 static int
@@ -196,12 +223,12 @@ write_step(void *arg, const struct lowered_step *s)
     md->up_statements = (unsigned)s->up_info.nstatements;
     md->foreign_keys_off = s->up_info.fk_off || s->down_info.fk_off;
     md->down_lossy = s->down_info.lossy;
-    snprintf(path, sizeof path, "%s/%04zu-%s-to-%s.up.sql", name, s->index, from, v->name);
-    if ((rc = put_file(w->tmp, path, strbuf_str(&s->up), s->up.len, &md->up, w->err)))
+    snprintf(path, sizeof path, "%04zu-%s-to-%s.up.sql", s->index, from, v->name);
+    if ((rc = put_file(w, s->dialect, path, strbuf_str(&s->up), s->up.len, &md->up)))
         return rc;
     if (s->has_down) {
-        snprintf(path, sizeof path, "%s/%04zu-%s-to-%s.down.sql", name, s->index, from, v->name);
-        if ((rc = put_file(w->tmp, path, strbuf_str(&s->down), s->down.len, &md->down, w->err)))
+        snprintf(path, sizeof path, "%04zu-%s-to-%s.down.sql", s->index, from, v->name);
+        if ((rc = put_file(w, s->dialect, path, strbuf_str(&s->down), s->down.len, &md->down)))
             return rc;
         md->has_down = true;
         md->down_statements = (unsigned)s->down_info.nstatements;
@@ -211,8 +238,8 @@ write_step(void *arg, const struct lowered_step *s)
     }
     /* what the step changes in the expected schema */
     delta = expect_delta_text(v, s->dialect->id);
-    snprintf(path, sizeof path, "%s/%04zu-%s-to-%s.schema.json", name, s->index, from, v->name);
-    rc = put_file(w->tmp, path, delta, strlen(delta), &md->schema, w->err);
+    snprintf(path, sizeof path, "%04zu-%s-to-%s.schema.json", s->index, from, v->name);
+    rc = put_file(w, s->dialect, path, delta, strlen(delta), &md->schema);
     free(delta);
     return rc;
 }
@@ -292,9 +319,24 @@ build_bundle(struct compilation *c, const struct build_opts *o, struct build_res
     }
     {
         /* the lower pass, each step's scripts written as they come */
-        struct step_writer w = {tmp, &m, err};
-        if (compile_lower(c, c->plan.versions, c->plan.nversions, o->dialects,
-                          LOWER_UP | LOWER_DOWN, FRAME_BUNDLE, write_step, &w))
+        struct step_writer w = {tmp, {0}, &m, err};
+        bool failed = false;
+        for (k = 0; k < DIALECT_COUNT; k++) {
+            char dir[4200];
+            bool want = (o->dialects >> k) & 1u;
+            snprintf(dir, sizeof dir, "%s/%s", tmp, dialect_name((enum dialect_id)k));
+            w.dirfd[k] = want ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+            if (want && w.dirfd[k] < 0 && !failed) {
+                rt_fail(err, "could not open \"%s\": %s", dir, strerror(errno));
+                failed = true;
+            }
+        }
+        failed = failed || compile_lower(c, c->plan.versions, c->plan.nversions, o->dialects,
+                                         LOWER_UP | LOWER_DOWN, FRAME_BUNDLE, write_step, &w) != 0;
+        for (k = 0; k < DIALECT_COUNT; k++)
+            if (w.dirfd[k] >= 0)
+                close(w.dirfd[k]);
+        if (failed)
             goto done;
     }
     m.files = xcalloc(o->nextra + 1, sizeof *m.files);
