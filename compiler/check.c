@@ -490,18 +490,6 @@ stmt_drop_index(struct checker *ck, const struct ast_stmt *s)
 }
 
 static bool
-valid_breaking_id(const char *s)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '-' || *s == '_' || *s == '.'))
-            return false;
-    return true;
-}
-
-static bool
 blank(const char *s)
 {
     for (; *s; s++)
@@ -526,7 +514,7 @@ stmt_breaking(struct checker *ck, const struct ast_stmt *s)
 {
     const struct src_span *first;
 
-    if (!valid_breaking_id(s->id.text)) {
+    if (!plain_name(s->id.text)) {
         diag_error(ck->diag, s->id.span, "E0419", "breaking change id \"%s\" is not valid",
                    s->id.text);
         diag_help(ck->diag, "An id is made of letters, digits, '-', '_' and '.'; operators type it "

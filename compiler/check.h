@@ -60,6 +60,8 @@ enum sm_fk_action fk_action_of(enum ast_fk_action a);
 const char *tstr(const struct sm_type *t, char *buf);
 /* A table created in an earlier version may hold rows; one created in this version cannot. */
 bool has_rows(const struct checker *ck, const struct sm_table *t);
+/* A plan name or a breaking change id: letters, digits, '-', '_' and '.', at least one. */
+bool plain_name(const char *s);
 /* The i-th dialect, in registry order, if the plan declares it; else NULL (for i < DIALECT_COUNT). */
 const struct dialect *declared(const struct checker *ck, size_t i);
 bool check_name_length(struct checker *ck, const char *name, struct src_span at, const char *what);

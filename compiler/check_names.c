@@ -11,6 +11,18 @@
 
 #include "compiler/check.h"
 
+bool
+plain_name(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '-' || *s == '_' || *s == '.'))
+            return false;
+    return true;
+}
+
 const struct dialect *
 declared(const struct checker *ck, size_t i)
 {

@@ -164,6 +164,46 @@ lower_end(struct lower_out *lo)
 }
 
 void
+lower_rename(struct lower_out *lo, const struct ir_op *op, const char *table, const char *column,
+             const char *to)
+{
+    struct strbuf *b = &lo->out->body;
+
+    lower_begin(lo, op);
+    strbuf_puts(b, "ALTER TABLE ");
+    lo->d->quote_ident(b, table);
+    if (column) {
+        strbuf_puts(b, " RENAME COLUMN ");
+        lo->d->quote_ident(b, column);
+        strbuf_puts(b, " TO ");
+    } else {
+        strbuf_puts(b, " RENAME TO ");
+    }
+    lo->d->quote_ident(b, to);
+    lower_end(lo);
+}
+
+void
+lower_index_op(struct lower_out *lo, const struct ir_op *op, const struct snap_table *to)
+{
+    const struct snap_index *ix = op->index;
+
+    if (snap_find_index(to, ix->name))
+        lower_create_index(lo, op, to->name, ix->name, ix->unique, ix->cols, ix->ncols);
+    else
+        lower_drop(lo, op, "INDEX", ix->name);
+}
+
+void
+lower_sql_op(struct lower_out *lo, const struct ir_op *op, bool down)
+{
+    const char *text = down ? op->sql_down[lo->d->id] : op->sql_up[lo->d->id];
+
+    if (text)
+        lower_author_sql(lo, op, text);
+}
+
+void
 lower_author_sql(struct lower_out *lo, const struct ir_op *op, const char *text)
 {
     struct strbuf *b = &lo->out->body;

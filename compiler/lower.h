@@ -105,6 +105,13 @@ void sql_ident(struct strbuf *out, const struct dialect *d, const char *name);
 void sql_constraint_def(struct strbuf *b, const struct dialect *d, const struct snap_key *k);
 /* ON DELETE ... of a foreign key, with a leading space, or nothing. */
 void sql_on_delete(struct strbuf *out, enum sm_fk_action a);
+/* ALTER TABLE "table" RENAME TO "to", or RENAME COLUMN "column" TO "to" when column is set. */
+void lower_rename(struct lower_out *lo, const struct ir_op *op, const char *table,
+                  const char *column, const char *to);
+/* An index operation in the direction of travel: CREATE INDEX when `to` has it, else DROP INDEX. */
+void lower_index_op(struct lower_out *lo, const struct ir_op *op, const struct snap_table *to);
+/* A sql operation: the author's up or down text for the dialect, if any. */
+void lower_sql_op(struct lower_out *lo, const struct ir_op *op, bool down);
 /* Appends an author's sql text, making sure it ends with ";" and a newline. */
 void lower_author_sql(struct lower_out *lo, const struct ir_op *op, const char *text);
 

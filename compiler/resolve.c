@@ -14,18 +14,6 @@
 
 #include "compiler/check.h"
 
-static bool
-valid_plan_name(const char *s)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '-' || *s == '_' || *s == '.'))
-            return false;
-    return true;
-}
-
 static void
 suggest_dialect(struct diag_sink *d, const char *name)
 {
@@ -75,7 +63,7 @@ resolve_header(struct plan *p, const struct ast_file *ast, struct diag_sink *d)
                      "The first version is declared here.");
     }
     if (hdr->name.text) {
-        if (!valid_plan_name(hdr->name.text)) {
+        if (!plain_name(hdr->name.text)) {
             diag_error(d, hdr->name.span, "E0304", "plan name \"%s\" is not valid", hdr->name.text);
             diag_help(d, "A plan name is made of letters, digits, '.', '_' and '-', as in "
                          "\"duende-identityserver\".");

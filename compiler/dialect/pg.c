@@ -409,11 +409,7 @@ lower_op(struct lower_out *lo, const struct ir_op *op, bool down)
             lower_drop(lo, op, "TABLE", from->name);
         return;
     case IR_RENAME_TABLE:
-        lower_begin(lo, op);
-        alter_table(b, from->name);
-        strbuf_puts(b, " RENAME TO ");
-        sql_quote_ident(b, to->name);
-        lower_end(lo);
+        lower_rename(lo, op, from->name, NULL, to->name);
         return;
     case IR_ADD_COLUMN:
     case IR_DROP_COLUMN:
@@ -440,15 +436,8 @@ lower_op(struct lower_out *lo, const struct ir_op *op, bool down)
                 add_constraint(lo, op, to->name, &to->keys[i]);
         return;
     case IR_RENAME_COLUMN:
-        cf = snap_col_of(from, op->col);
-        ct = snap_col_of(to, op->col);
-        lower_begin(lo, op);
-        alter_table(b, from->name);
-        strbuf_puts(b, " RENAME COLUMN ");
-        sql_quote_ident(b, cf->name);
-        strbuf_puts(b, " TO ");
-        sql_quote_ident(b, ct->name);
-        lower_end(lo);
+        lower_rename(lo, op, from->name, snap_col_of(from, op->col)->name,
+                     snap_col_of(to, op->col)->name);
         return;
     case IR_ALTER_COLUMN:
         alter_column(lo, op, to->name, snap_col_of(from, op->col), snap_col_of(to, op->col));
@@ -471,19 +460,10 @@ lower_op(struct lower_out *lo, const struct ir_op *op, bool down)
         return;
     case IR_CREATE_INDEX:
     case IR_DROP_INDEX:
-        if (snap_find_index(to, op->index->name))
-            lower_create_index(lo, op, to->name, op->index->name, op->index->unique,
-                               op->index->cols, op->index->ncols);
-        else
-            lower_drop(lo, op, "INDEX", op->index->name);
+        lower_index_op(lo, op, to);
         return;
     case IR_SQL:
-        if (down) {
-            if (op->sql_down[DIALECT_POSTGRES])
-                lower_author_sql(lo, op, op->sql_down[DIALECT_POSTGRES]);
-        } else if (op->sql_up[DIALECT_POSTGRES]) {
-            lower_author_sql(lo, op, op->sql_up[DIALECT_POSTGRES]);
-        }
+        lower_sql_op(lo, op, down);
         return;
     }
 }

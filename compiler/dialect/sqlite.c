@@ -410,12 +410,7 @@ rebuild(struct lower_out *lo, struct ir_op *const *run, size_t n, const struct s
         lower_end(lo);
     }
     lower_drop(lo, op, "TABLE", from->name);
-    lower_begin(lo, op);
-    strbuf_puts(b, "ALTER TABLE ");
-    sql_quote_ident(b, tmpname);
-    strbuf_puts(b, " RENAME TO ");
-    sql_quote_ident(b, to->name);
-    lower_end(lo);
+    lower_rename(lo, op, tmpname, NULL, to->name);
     table_indexes(lo, op, to);
     strbuf_free(&tmp);
 }
@@ -440,12 +435,7 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
         }
         return;
     case IR_RENAME_TABLE:
-        lower_begin(lo, op);
-        strbuf_puts(b, "ALTER TABLE ");
-        sql_quote_ident(b, from->name);
-        strbuf_puts(b, " RENAME TO ");
-        sql_quote_ident(b, to->name);
-        lower_end(lo);
+        lower_rename(lo, op, from->name, NULL, to->name);
         return;
     case IR_ADD_COLUMN:
     case IR_DROP_COLUMN:
@@ -493,16 +483,8 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
         lower_end(lo);
         return;
     case IR_RENAME_COLUMN:
-        cf = snap_col_of(from, op->col);
-        ct = snap_col_of(to, op->col);
-        lower_begin(lo, op);
-        strbuf_puts(b, "ALTER TABLE ");
-        sql_quote_ident(b, from->name);
-        strbuf_puts(b, " RENAME COLUMN ");
-        sql_quote_ident(b, cf->name);
-        strbuf_puts(b, " TO ");
-        sql_quote_ident(b, ct->name);
-        lower_end(lo);
+        lower_rename(lo, op, from->name, snap_col_of(from, op->col)->name,
+                     snap_col_of(to, op->col)->name);
         return;
     case IR_ADD_KEY:
     case IR_DROP_KEY: /* unique constraints only: the others rebuild */
@@ -514,19 +496,10 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
         return;
     case IR_CREATE_INDEX:
     case IR_DROP_INDEX:
-        if (snap_find_index(to, op->index->name))
-            lower_create_index(lo, op, to->name, op->index->name, op->index->unique,
-                               op->index->cols, op->index->ncols);
-        else
-            lower_drop(lo, op, "INDEX", op->index->name);
+        lower_index_op(lo, op, to);
         return;
     case IR_SQL:
-        if (down) {
-            if (op->sql_down[DIALECT_SQLITE])
-                lower_author_sql(lo, op, op->sql_down[DIALECT_SQLITE]);
-        } else if (op->sql_up[DIALECT_SQLITE]) {
-            lower_author_sql(lo, op, op->sql_up[DIALECT_SQLITE]);
-        }
+        lower_sql_op(lo, op, down);
         return;
     case IR_ALTER_COLUMN:
         return; /* always a rebuild */
