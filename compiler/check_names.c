@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "compiler/check.h"
+#include "runtime/names.h"
 
 bool
 plain_name(const char *s)
@@ -83,6 +84,50 @@ rel_span(const struct sm_rel *rel)
     return ((const struct sm_key *)rel->obj)->span;
 }
 
+/* Whether name starts with prefix, ASCII case folded. */
+static bool
+has_prefix(const char *name, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    for (size_t i = 0; i < n; i++)
+        if (!name[i] || ascii_lower(name[i]) != ascii_lower(prefix[i]))
+            return false;
+    return true;
+}
+
+/*
+ * Refuses a name that upgrade-plan or a declared dialect keeps for itself:
+ * uprun's history table, the tables a lowering makes for a while (_upg_...),
+ * SQLite's sqlite_... (E0332). True when the name may be used.
+ */
+static bool
+name_not_reserved(struct checker *ck, const char *name, struct src_span at, const char *what)
+{
+    size_t i;
+
+    if (ascii_casecmp(name, UPG_HISTORY_TABLE) == 0 || has_prefix(name, UPG_RESERVED_PREFIX)) {
+        diag_error(ck->diag, at, "E0332", "%s name \"%s\" is reserved by upgrade-plan", what, name);
+        diag_note(ck->diag,
+                  "uprun keeps its history in \"%s\", and a SQLite table rebuild works in "
+                  "tables named \"%s...\".",
+                  UPG_HISTORY_TABLE, UPG_RESERVED_PREFIX);
+        diag_help(ck->diag, "Choose another name.");
+        return false;
+    }
+    for (i = 0; i < DIALECT_COUNT; i++) {
+        const struct dialect *d = declared(ck, i);
+        if (!d || !d->reserved_prefix || !has_prefix(name, d->reserved_prefix))
+            continue;
+        diag_error(ck->diag, at, "E0332", "%s name \"%s\" is reserved by %s", what, name, d->title);
+        diag_note(ck->diag, "%s refuses names that start with \"%s\": they are its own.", d->title,
+                  d->reserved_prefix);
+        diag_help(ck->diag, "Choose another name.");
+        return false;
+    }
+    return true;
+}
+
 /*
  * Checks that a new table, index, primary key or unique constraint name is
  * free in the shared namespace (folding case, as SQLite does).
@@ -93,7 +138,7 @@ claim_name(struct checker *ck, const char *name, struct src_span at, const char 
     const struct sm_rel *rel = schema_rel(&ck->schema, name);
     const char *existing;
 
-    if (!check_name_length(ck, name, at, what))
+    if (!check_name_length(ck, name, at, what) || !name_not_reserved(ck, name, at, what))
         return false;
     if (!rel)
         return true;

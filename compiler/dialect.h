@@ -49,6 +49,7 @@ struct dialect {
     /* --- what the checker enforces for this dialect (when the plan declares it) --- */
     size_t max_ident_bytes;       /* longer names are refused (E0501); 0: no limit */
     const char *ident_limit_help; /* "PostgreSQL truncates names to 63 bytes" */
+    const char *reserved_prefix;  /* names it keeps for itself ("sqlite_"), refused (E0332) */
     /* Unquoted names in check expressions fold to lower case (E0506 looks for mixed-case columns). */
     bool folds_unquoted_names;
     /* An identity column must be the table's whole primary key (E0505), with the help lines

@@ -32,9 +32,25 @@ compilation_free(struct compilation *c)
 const char *
 compilation_file_name(const struct compilation *c)
 {
-    const char *path = c->sources.files[c->file]->path, *slash = strrchr(path, '/');
+    return c->file_name ? c->file_name : "";
+}
 
-    return slash ? slash + 1 : path;
+/*
+ * The plan's file name as everything upc writes names it (origin comments in
+ * SQL, the manifest, the guide): its last component, with control characters
+ * (a newline would end a SQL comment and let the rest of the name run as a
+ * statement) shown as '?'.
+ */
+static void
+set_file_name(struct compilation *c)
+{
+    const char *path = c->sources.files[c->file]->path, *slash = strrchr(path, '/');
+    char *name = arena_strdup(&c->arena, slash ? slash + 1 : path);
+
+    for (char *p = name; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7F)
+            *p = '?';
+    c->file_name = name;
 }
 
 static void
@@ -96,6 +112,7 @@ compile_front(struct compilation *c, const char *path, const struct compile_opts
     c->file = source_load(&c->sources, path, &c->io_error);
     if (!c->file)
         return 2;
+    set_file_name(c);
     return run_passes(c, opts);
 }
 
@@ -108,6 +125,7 @@ compile_front_buffer(struct compilation *c, const char *name, const char *text, 
         c->io_error = "the plan is larger than the limit of 1 GiB";
         return 2;
     }
+    set_file_name(c);
     return run_passes(c, opts);
 }
 

@@ -46,7 +46,8 @@ struct compilation {
     struct plan plan;
     bool plan_resolved;
     uint32_t file;
-    const char *io_error; /* set when the file could not be read */
+    const char *file_name; /* the plan's file name as upc writes it (compilation_file_name()) */
+    const char *io_error;  /* set when the file could not be read */
 };
 
 void compilation_init(struct compilation *c, const struct compile_opts *opts);
@@ -89,7 +90,8 @@ int compile_lower(const struct compilation *c, struct plan_version *const *versi
                   unsigned dialects, unsigned want, enum step_frame frame, lower_emit_fn emit,
                   void *arg);
 
-/* The plan's file name, as origin comments and the bundle name it. */
+/* The plan's file name, as origin comments, the bundle and the guide name it: the path's last
+ * component, control characters shown as '?' (nothing of it can leave a SQL comment). */
 const char *compilation_file_name(const struct compilation *c);
 
 #endif

@@ -101,6 +101,8 @@ add_source(struct source_set *set, const char *path, char *text, size_t len)
     src->path = arena_strdup(set->arena, path);
     src->text = text;
     src->len = len;
+    /* a UTF-8 byte order mark, as some editors write one: not part of the plan */
+    src->bom = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
     index_lines(src);
     set->files = xrealloc(set->files, (set->nfiles + 1) * sizeof *set->files);
     set->files[set->nfiles] = src;
@@ -205,6 +207,8 @@ source_col_of(const struct source *src, uint32_t offset)
 
     if (offset > src->len)
         offset = (uint32_t)src->len;
+    if (line == 1 && offset >= src->bom)
+        i = src->bom; /* columns count from after a byte order mark */
     if (src->nck && offset - i > SOURCE_COL_STEP) {
         /* from the last checkpoint on this line at least 4 bytes before offset: a character
          * decoded from there ends where it would from the line's start */
@@ -237,7 +241,7 @@ source_line_text(const struct source *src, size_t line, size_t *len)
         *len = 0;
         return "";
     }
-    start = src->lines[line - 1];
+    start = line == 1 ? src->bom : src->lines[line - 1];
     end = line < src->nlines ? src->lines[line] - 1 : src->len;
     if (end > start && src->text[end - 1] == '\r')
         end--;

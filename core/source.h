@@ -36,6 +36,7 @@ struct source {
      * start (a plan written on one line of a megabyte). */
     uint32_t *ck_off, *ck_col;
     size_t nck;
+    uint32_t bom; /* 3 when the file starts with a UTF-8 byte order mark (skipped), else 0 */
 };
 
 #define SOURCE_COL_STEP 1024

@@ -33,8 +33,11 @@ parse_file(struct arena *a, struct diag_sink *diag, const struct source_set *set
     if (upg_yylex_init_extra(&st, &scanner) != 0)
         fatal("could not create the scanner");
     ctx.scanner = scanner;
-    /* A copy: flex writes into the buffer it scans, and diagnostics need the original. */
-    buf = upg_yy_scan_bytes(ctx.src->text, (int)ctx.src->len, scanner);
+    /* A copy: flex writes into the buffer it scans, and diagnostics need the original. A byte
+     * order mark is skipped; offsets still count it, so spans are the file's. */
+    st.offset = ctx.src->bom;
+    buf = upg_yy_scan_bytes(ctx.src->text + ctx.src->bom, (int)(ctx.src->len - ctx.src->bom),
+                            scanner);
     upg_yyparse(&ctx);
     upg_yy_delete_buffer(buf, scanner);
     upg_yylex_destroy(scanner);

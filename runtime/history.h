@@ -26,11 +26,12 @@
 #ifndef UPG_RUNTIME_HISTORY_H
 #define UPG_RUNTIME_HISTORY_H
 
+#include "runtime/names.h"
 #include <stdbool.h>
 
 #include "runtime/db.h"
 
-#define HISTORY_TABLE "upgrade_plan_history"
+#define HISTORY_TABLE UPG_HISTORY_TABLE
 
 struct history_row {
     char *id;

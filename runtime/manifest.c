@@ -877,9 +877,14 @@ check_consistency(struct reader *r, struct manifest *m)
         for (k = 0; k < s->ndialects; k++) {
             const struct mf_dialect_step *d = &s->dialects[k];
             size_t dl = strlen(d->dialect);
-            if (d->up.path && (strncmp(d->up.path, d->dialect, dl) != 0 || d->up.path[dl] != '/'))
-                bad(r, "the file \"%.60s\" is not in the folder of dialect \"%s\"", d->up.path,
-                    d->dialect);
+            const struct mf_file *files[3] = {&d->up, d->has_down ? &d->down : NULL, &d->schema};
+            for (size_t q = 0; q < 3; q++) {
+                const char *path = files[q] ? files[q]->path : NULL;
+                /* a step's files, up, down and schema, are in its dialect's folder */
+                if (path && (strncmp(path, d->dialect, dl) != 0 || path[dl] != '/'))
+                    bad(r, "the file \"%.60s\" is not in the folder of dialect \"%s\"", path,
+                        d->dialect);
+            }
             if (d->up.path)
                 paths[n++] = d->up.path;
             if (d->has_down && d->down.path)

@@ -568,6 +568,7 @@ const struct dialect dialect_sqlite = {
     .name = "sqlite",
     .title = "SQLite",
     .identity_is_rowid = true,
+    .reserved_prefix = "sqlite_", /* "object name reserved for internal use" */
     .identity_help_create =
         "Declare it \"%s %s identity primary key\"; SQLite generates values only "
         "for an INTEGER PRIMARY KEY.",

@@ -221,6 +221,30 @@ test_a_version_without_a_step_is_refused(void **state)
     free(x);
 }
 
+/* Each of a step's files, up, down and schema, must be in its dialect's folder. */
+static void
+test_a_step_file_outside_its_dialect_folder_is_refused(void **state)
+{
+    static char elsewhere[3][40] = {"postgres/0002.up.sql", "postgres/0002.down.sql",
+                                    "sqlite-other/0002.schema.json"};
+    struct model *x = malloc(sizeof *x);
+    struct manifest m;
+    struct rt_error err;
+    (void)state;
+
+    for (int k = 0; k < 3; k++) {
+        struct mf_file *f;
+        model_init(x, 3);
+        f = k == 0 ? &x->ds[1].up : k == 1 ? &x->ds[1].down : &x->ds[1].schema;
+        f->path = elsewhere[k];
+        assert_int_equal(round_trip(x, &m, &err), -1);
+        assert_non_null(strstr(err.message, "is not in the folder of dialect \"sqlite\""));
+        assert_non_null(strstr(err.message, elsewhere[k]));
+        manifest_free(&m);
+    }
+    free(x);
+}
+
 /*
  * The canonical text of a manifest as jansson would print it: the top-level
  * members one a line, the elements of files, steps and versions one a line,
@@ -347,6 +371,7 @@ main(void)
         cmocka_unit_test(test_two_steps_to_one_version_are_refused),
         cmocka_unit_test(test_a_step_that_starts_elsewhere_or_leads_nowhere_is_refused),
         cmocka_unit_test(test_a_version_without_a_step_is_refused),
+        cmocka_unit_test(test_a_step_file_outside_its_dialect_folder_is_refused),
         cmocka_unit_test(test_the_writer_is_canonical_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

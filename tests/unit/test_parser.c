@@ -260,11 +260,31 @@ test_parser_deep_nesting_is_an_error_not_a_crash(void **state)
     free(src);
 }
 
+/* A UTF-8 byte order mark at the start (some editors write one) is skipped; spans still count
+ * it, and columns on the first line count from after it. */
+static void
+test_parser_skips_a_byte_order_mark(void **state)
+{
+    struct parsed *p =
+        parse("\xEF\xBB\xBFplan \"shop\" { dialects sqlite; }\nversion \"1.0\" { }\n");
+    const struct source *src;
+
+    (void)state;
+    assert_int_equal(p->errors, 0);
+    assert_int_equal(p->ast->plans.len, 1);
+    assert_int_equal(p->ast->plans.items[0]->span.start, 3);
+    src = source_get(&p->set, p->ast->plans.items[0]->span.file);
+    assert_int_equal(source_col_of(src, 3), 1);
+    assert_int_equal(source_col_of(src, 8), 6);
+    parsed_free(p);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parser_plan_header_and_versions),
+        cmocka_unit_test(test_parser_skips_a_byte_order_mark),
         cmocka_unit_test(test_parser_create_table_with_every_constraint),
         cmocka_unit_test(test_parser_keywords_as_names),
         cmocka_unit_test(test_parser_every_alter_action),
