@@ -75,6 +75,12 @@ stmt_create_table(struct checker *ck, const struct ast_stmt *s)
         if (!s->elem_is_column.items[i])
             continue;
         c = build_column(ck, ac, &ex[i]);
+        if (ex[i].fill_at) {
+            diag_error(ck->diag, ex[i].fill_at->span, "E0403",
+                       "column \"%s\" of a new table has no rows to fill", c->name);
+            diag_help(ck->diag, "fill is for \"add column\", where the table's rows need a value; "
+                                "use default here.");
+        }
         if (!column_name_free(ck, t, c->name, ac->name.span, NULL))
             continue;
         schema_add_column(&ck->schema, t, c, t->cols.len);
@@ -160,13 +166,20 @@ stmt_add_column(struct checker *ck, const struct ast_stmt *s)
     c = build_column(ck, s->column, &ex);
     if (!column_name_free(ck, t, c->name, s->column->name.span, NULL))
         return;
-    if (has_rows(ck, t) && c->not_null && !c->dflt && !c->identity) {
+    if (has_rows(ck, t) && c->not_null && !c->dflt && !c->identity && !ex.fill_at) {
         diag_error(ck->diag, s->column->name.span, "E0405",
                    "not null column \"%s\" is added to table \"%s\" without a default", c->name,
                    t->name);
         diag_note(ck->diag, "The rows the table already holds need a value for it.");
-        diag_help(ck->diag, "Give it a default, or add it nullable, fill it with a sql block, "
-                            "then set not null.");
+        diag_help(ck->diag, "Give it a default, or the value the rows get (fill \"...\"), or add "
+                            "it nullable, fill it with a sql block, then set not null.");
+    }
+    if (!has_rows(ck, t) && ex.fill) {
+        diag_warning(ck->diag, ex.fill_at->span, "W0404",
+                     "column \"%s\" fills no rows: table \"%s\" is created in this version",
+                     c->name, t->name);
+        diag_help(ck->diag, "Remove the fill.");
+        ex.fill = NULL;
     }
     before = rec_before(ck, t);
     schema_add_column(&ck->schema, t, c, t->cols.len);
@@ -175,6 +188,7 @@ stmt_add_column(struct checker *ck, const struct ast_stmt *s)
         check_identity(ck, t, (struct src_span){0, 0, 0});
     op = rec(ck, IR_ADD_COLUMN, t, before, false);
     op->col = c;
+    op->fill = ex.fill;
 }
 
 static void
@@ -284,6 +298,9 @@ stmt_alter_type(struct checker *ck, const struct ast_stmt *s)
         return;
     now = *c;
     now.type = to;
+    /* a type of the dialect's choosing was for the old type: the plan's for the new one applies */
+    for (size_t i = 0; i < DIALECT_COUNT; i++)
+        now.declared[i] = ck->plan->declared[i][to.kind];
     alter_column(ck, t, c, &now);
 }
 

@@ -35,6 +35,8 @@ struct checker {
 /* Pending constraints of a column definition, realised once the column exists. */
 struct col_extras {
     const struct ast_colcons *pk, *unique, *fk, *check;
+    const struct sm_value *fill; /* fill v: what the rows of the table get (add column) */
+    const struct ast_colcons *fill_at;
 };
 
 /* The passes (driver.c calls them). Each returns the number of errors it reported. */
@@ -51,6 +53,13 @@ void check_version(struct checker *ck, struct plan_version *v);
  * E0401/E0402 to d and returns false (out is then a usable stand-in: text).
  */
 bool type_resolve(const struct ast_type *t, struct sm_type *out, struct diag_sink *d);
+/* The type kind called name (no parameters); false when there is none. */
+bool type_kind_lookup(const char *name, enum type_kind *out);
+/* The dialect a declared type names, when the plan declares it; else reports E0306/E0502. */
+const struct dialect *declared_dialect(const struct plan *p, const struct ast_ident *name,
+                                       struct diag_sink *d);
+/* Whether a declared type (as sqlite "DATETIME") is one the dialect takes; else reports E0507. */
+bool declared_type_ok(const struct dialect *dl, const struct ast_string *type, struct diag_sink *d);
 /* A literal as a value of the model (arena-allocated); NULL for NULL input. */
 const struct sm_value *value_of(struct arena *a, const struct ast_literal *lit);
 enum sm_fk_action fk_action_of(enum ast_fk_action a);

@@ -146,8 +146,9 @@ add_key(struct checker *ck, struct sm_table *t, struct sm_key *k, const struct a
         const struct sm_key *other = table_key(t, k->name);
         if (!check_name_length(ck, k->name, at, what[k->kind])) {
             if (!k->name_given)
-                diag_help(ck->diag, "The name is derived; name the constraint with the table-level "
-                                    "form: foreign key NAME (columns) references ...");
+                diag_help(ck->diag, "The name is derived; name the constraint: \"constraint NAME "
+                                    "references ...\" on the column, or \"foreign key NAME "
+                                    "(columns) references ...\".");
             return false;
         }
         if (other) {
@@ -181,20 +182,27 @@ new_key(struct checker *ck, enum sm_key_kind kind, struct sm_table *t, struct sm
 /*
  * Completes a foreign key of table t: the referenced table and columns
  * (its primary key when none are named), their number and types, that they
- * form a key, and that ON DELETE SET NULL has nullable columns to set.
+ * form a key, and that SET NULL (on delete or on update) has nullable
+ * columns to set.
  */
 static bool
 resolve_fk(struct checker *ck, struct sm_key *k, struct sm_table *t, const struct ast_ident *ref,
-           const ast_ident_list *ref_cols, enum ast_fk_action on_delete)
+           const ast_ident_list *ref_cols, const struct ast_fk_actions *actions)
 {
     struct sm_table *rt = strcmp(ref->name, t->name) == 0 ? t : find_table(ck, ref);
     char b1[32], b2[32];
     size_t i;
 
+    if (actions->twice.file) {
+        diag_error(ck->diag, actions->twice, "E0417", "the foreign key gives an action twice");
+        diag_help(ck->diag, "Give on delete and on update at most once each.");
+        return false;
+    }
     if (!rt)
         return false;
     k->ref_table = rt;
-    k->on_delete = fk_action_of(on_delete);
+    k->on_delete = fk_action_of(actions->on_delete);
+    k->on_update = fk_action_of(actions->on_update);
     if (ref_cols->len) {
         k->ref_cols = find_columns(ck, rt, ref_cols);
         if (!k->ref_cols)
@@ -232,12 +240,15 @@ resolve_fk(struct checker *ck, struct sm_key *k, struct sm_table *t, const struc
                             "referenced columns first.");
         return false;
     }
-    if (on_delete == FK_ACTION_SET_NULL) {
+    for (int a = 0; a < 2; a++) {
+        enum ast_fk_action act = a ? actions->on_update : actions->on_delete;
+        if (act != FK_ACTION_SET_NULL)
+            continue;
         for (i = 0; i < k->ncols; i++) {
             if (k->cols[i]->not_null) {
                 diag_error(ck->diag, k->span, "E0415",
-                           "on delete set null needs nullable columns, but \"%s\" is not null",
-                           k->cols[i]->name);
+                           "on %s set null needs nullable columns, but \"%s\" is not null",
+                           a ? "update" : "delete", k->cols[i]->name);
                 return false;
             }
         }
@@ -256,6 +267,7 @@ build_column(struct checker *ck, const struct ast_column *ac, struct col_extras 
 {
     struct sm_column *c = ARENA_NEW(ck->arena, struct sm_column);
     const struct ast_colcons *not_null = NULL, *null = NULL, *identity = NULL, *dflt = NULL;
+    const struct ast_colcons *fill = NULL, *declared[DIALECT_COUNT] = {0};
     size_t i;
 
     memset(ex, 0, sizeof *ex);
@@ -266,8 +278,17 @@ build_column(struct checker *ck, const struct ast_column *ac, struct col_extras 
     for (i = 0; i < ac->cons.len; i++) {
         const struct ast_colcons *cc = ac->cons.items[i];
         const struct ast_colcons **slot = NULL;
-        static const char *const names[] = {"not null", "null",    "primary key", "unique",
-                                            "identity", "default", "references",  "check"};
+        static const char *const names[] = {"not null", "null",           "primary key", "unique",
+                                            "identity", "default",        "references",  "check",
+                                            "fill",     "a declared type"};
+        const struct dialect *dl;
+        if (cc->name.name && cc->kind != CC_PRIMARY_KEY && cc->kind != CC_UNIQUE &&
+            cc->kind != CC_REFERENCES && cc->kind != CC_CHECK) {
+            diag_error(ck->diag, cc->name.span, "E0403",
+                       "constraint name \"%s\" on %s: only keys and checks have names",
+                       cc->name.name, names[cc->kind]);
+            diag_help(ck->diag, "Name a primary key, unique, references or check.");
+        }
         switch (cc->kind) {
         case CC_NOT_NULL:
             slot = &not_null;
@@ -292,6 +313,14 @@ build_column(struct checker *ck, const struct ast_column *ac, struct col_extras 
             break;
         case CC_CHECK:
             slot = &ex->check;
+            break;
+        case CC_FILL:
+            slot = &fill;
+            break;
+        case CC_DECLARED:
+            if (!(dl = declared_dialect(ck->plan, &cc->dialect, ck->diag)))
+                continue;
+            slot = &declared[dl->id];
             break;
         }
         if (*slot) {
@@ -341,6 +370,40 @@ build_column(struct checker *ck, const struct ast_column *ac, struct col_extras 
         } else if (dflt->dflt->kind != LIT_NULL) {
             c->dflt = dv;
         }
+        if (why && dv->kind == VAL_EXPR && !value_expr_lookup(dv->text))
+            diag_help(ck->diag, "The expressions a default may be are %s.", value_exprs_text());
+    }
+    if (fill) {
+        const struct sm_value *fv = value_of(ck->arena, fill->dflt);
+        const char *why = type_check_value(&c->type, fv);
+        char b[32];
+        ex->fill_at = fill; /* given, even when refused below: no second error for its absence */
+        if (why) {
+            diag_error(ck->diag, fill->dflt->span, "E0404",
+                       "fill of column \"%s\" does not fit its type %s", c->name,
+                       tstr(&c->type, b));
+            diag_note(ck->diag, "%c%s.", why[0] - 'a' + 'A', why + 1);
+        } else if (fv->kind == VAL_NULL) {
+            diag_error(ck->diag, fill->dflt->span, "E0404",
+                       "column \"%s\" fills its rows with null, as a new column does anyway",
+                       c->name);
+            diag_help(ck->diag, "Remove the fill, or give a value.");
+        } else if (identity) {
+            diag_error(ck->diag, fill->span, "E0403", "identity column \"%s\" cannot be filled",
+                       c->name);
+            diag_note(ck->diag, "The database generates its values.");
+        } else {
+            ex->fill = fv;
+        }
+    }
+    /* the type each dialect declares it with: the column's own, or the plan's for its type */
+    for (i = 0; i < DIALECT_COUNT; i++) {
+        const char *plan_decl = ck->plan->declared[i][c->type.kind];
+        if (declared[i] &&
+            declared_type_ok(dialect_get((enum dialect_id)i), &declared[i]->expr, ck->diag))
+            c->declared[i] = declared[i]->expr.text;
+        else if (!declared[i])
+            c->declared[i] = plan_decl;
     }
     return c;
 }
@@ -379,21 +442,21 @@ add_column_keys(struct checker *ck, struct sm_table *t, struct sm_column *c,
                        t->name);
             diag_note_at(ck->diag, t->pk->span, "The primary key is declared here.");
         } else {
-            add_key(ck, t, new_key(ck, KEY_PRIMARY, t, one, 1, ex->pk->span), NULL);
+            add_key(ck, t, new_key(ck, KEY_PRIMARY, t, one, 1, ex->pk->span), &ex->pk->name);
         }
     }
     if (ex->unique)
-        add_key(ck, t, new_key(ck, KEY_UNIQUE, t, one, 1, ex->unique->span), NULL);
+        add_key(ck, t, new_key(ck, KEY_UNIQUE, t, one, 1, ex->unique->span), &ex->unique->name);
     if (ex->fk) {
         struct sm_key *k = new_key(ck, KEY_FOREIGN, t, one, 1, ex->fk->span);
-        if (resolve_fk(ck, k, t, &ex->fk->ref_table, &ex->fk->ref_cols, ex->fk->on_delete))
-            add_key(ck, t, k, NULL);
+        if (resolve_fk(ck, k, t, &ex->fk->ref_table, &ex->fk->ref_cols, &ex->fk->actions))
+            add_key(ck, t, k, &ex->fk->name);
     }
     if (ex->check) {
         struct sm_key *k = new_key(ck, KEY_CHECK, t, one, 1, ex->check->span);
         k->expr = ex->check->expr.text;
         check_expr_names(ck, t, k->expr, ex->check->expr.span);
-        add_key(ck, t, k, NULL);
+        add_key(ck, t, k, &ex->check->name);
     }
 }
 
@@ -532,7 +595,7 @@ table_constraint(struct checker *ck, struct sm_table *t, const struct ast_tcons 
         return NULL;
     }
     if (tc->kind == TC_FOREIGN_KEY &&
-        !resolve_fk(ck, k, t, &tc->ref_table, &tc->ref_cols, tc->on_delete))
+        !resolve_fk(ck, k, t, &tc->ref_table, &tc->ref_cols, &tc->actions))
         return NULL;
     if (tc->kind == TC_CHECK) {
         k->expr = tc->expr.text;

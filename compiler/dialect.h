@@ -58,8 +58,11 @@ struct dialect {
     const char *identity_help_create;
     const char *identity_help_change;
 
-    /* --- types, values and names in SQL --- */
-    void (*declared_type)(struct strbuf *out, const struct sm_type *t); /* in CREATE TABLE */
+    /* --- types, values and names in SQL --- */ void (*declared_type)(
+        struct strbuf *out, const struct sm_type *t); /* in CREATE TABLE */
+    /* Whether a plan may declare a column with a type of its own choosing ("as sqlite
+     * \"DATETIME\""): then the catalogue reports that type, as written. */
+    bool declared_types;
     void (*canonical_type)(struct strbuf *out,
                            const struct sm_type *t); /* as the catalogue reports it */
     void (*literal)(struct strbuf *out, const struct sm_type *t, const struct sm_value *v);
@@ -76,7 +79,12 @@ struct dialect {
     /* --- costs --- */
     /* Reports the findings of one operation (lint_report() in lint.h); op->has_rows says whether
      * its table may hold rows. */
-    void (*costs)(const struct ir_op *op, struct lint_report *r);
+    void (*costs)(
+        const struct ir_op *op,
+        struct lint_report *
+            r); /* Whether adding a column with default v makes the database compute it for every existing
+     * row, rewriting the table (a volatile default); NULL when it never does. */
+    bool (*add_column_default_rewrites)(const struct sm_value *v);
     /* Whether changing a column from one type to the other rewrites the table (the guide's
      * words); NULL when the dialect never does. */
     bool (*type_change_rewrites)(const struct sm_type *from, const struct sm_type *to);

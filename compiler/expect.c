@@ -90,6 +90,13 @@ put_default(struct strbuf *out, const struct snap_col *c, const char *type, cons
         strbuf_puts(out, "null");
         return;
     }
+    if (c->dflt->kind == VAL_EXPR) {
+        /* an expression the database evaluates on insert, told apart from any string */
+        strbuf_puts(out, "{\"expr\":");
+        strbuf_json_string(out, c->dflt->text);
+        strbuf_putc(out, '}');
+        return;
+    }
     raw = d->default_text(c->dflt);
     norm = canon_default(type, raw);
     strbuf_json_string(out, norm ? norm : raw);
@@ -110,7 +117,10 @@ expect_table_text(struct strbuf *out, const struct snap_table *t, const struct d
     for (i = 0; i < t->ncols; i++) {
         const struct snap_col *c = &t->cols[i];
         strbuf_reset(&type);
-        d->canonical_type(&type, &c->type);
+        if (c->declared[d->id])
+            strbuf_puts(&type, c->declared[d->id]); /* the catalogue reports it as declared */
+        else
+            d->canonical_type(&type, &c->type);
         strbuf_reset(&b);
         strbuf_puts(&b, "{\"default\":");
         put_default(&b, c, strbuf_str(&type), d);
@@ -150,7 +160,8 @@ expect_table_text(struct strbuf *out, const struct snap_table *t, const struct d
                 strbuf_json_string(&b, k->name);
             else
                 strbuf_puts(&b, "null");
-            strbuf_printf(&b, ",\"on_delete\":\"%s\",\"ref_columns\":", action(k->on_delete));
+            strbuf_printf(&b, ",\"on_delete\":\"%s\",\"on_update\":\"%s\",\"ref_columns\":",
+                          action(k->on_delete), action(k->on_update));
             put_names(&b, k->ref_cols, k->nref);
             strbuf_puts(&b, ",\"ref_table\":");
             strbuf_json_string(&b, k->ref_table);

@@ -265,6 +265,10 @@ literal_text(struct strbuf *out, const struct sm_value *l)
         strbuf_append(out, l->text, l->len);
         strbuf_putc(out, '"');
         break;
+    case VAL_EXPR:
+        /* an expression: the time of the insert, a new UUID per row */
+        strbuf_puts(out, strcmp(l->text, "random_uuid") == 0 ? "random_uuid()" : l->text);
+        break;
     default:
         strbuf_append(out, l->text, l->len);
         break;
@@ -300,21 +304,14 @@ name_list(struct strbuf *out, const char *const *names, size_t n)
     strbuf_putc(out, ')');
 }
 
-static const char *
-on_delete_text(enum sm_fk_action a)
+/* ", on delete cascade", ", on update restrict", or nothing. */
+static void
+fk_action_text(struct strbuf *out, const char *on, enum sm_fk_action a)
 {
-    switch (a) {
-    case SM_FK_CASCADE:
-        return ", on delete cascade";
-    case SM_FK_SET_NULL:
-        return ", on delete set null";
-    case SM_FK_RESTRICT:
-        return ", on delete restrict";
-    case SM_FK_NO_ACTION:
-        return ", on delete no action";
-    default:
-        return "";
-    }
+    static const char *const names[] = {NULL, "cascade", "set null", "restrict", "no action"};
+
+    if (a != SM_FK_NONE)
+        strbuf_printf(out, ", on %s %s", on, names[a]);
 }
 
 /* "primary key `PK_T` (`Id`)" and the like. */
@@ -346,7 +343,8 @@ key_text(struct strbuf *out, const struct snap_key *k)
         md_code(out, k->ref_table);
         strbuf_putc(out, ' ');
         name_list(out, k->ref_cols, k->nref);
-        strbuf_puts(out, on_delete_text(k->on_delete));
+        fk_action_text(out, "delete", k->on_delete);
+        fk_action_text(out, "update", k->on_update);
     }
 }
 
@@ -428,6 +426,10 @@ op_line(struct strbuf *out, const struct ir_op *op, unsigned dialects)
         if (a) {
             strbuf_putc(out, ' ');
             col_traits(out, a);
+        }
+        if (op->fill) {
+            strbuf_puts(out, "; the rows there get ");
+            literal_text(out, op->fill);
         }
         strbuf_putc(out, '\n');
         new_keys_lines(out, op->before, op->after);

@@ -42,7 +42,7 @@ same_key(const struct snap_key *s, const struct sm_key *k)
     if (k->kind != KEY_FOREIGN)
         return true;
     return s->ref_table == k->ref_table->name && s->on_delete == k->on_delete &&
-           same_names(s->ref_cols, s->nref, k->ref_cols, k->nref);
+           s->on_update == k->on_update && same_names(s->ref_cols, s->nref, k->ref_cols, k->nref);
 }
 
 static void
@@ -57,6 +57,7 @@ snap_key_into(struct arena *a, struct snap_key *out, const struct sm_key *k)
         out->ref_cols = col_names(a, k->ref_cols, k->nref);
         out->nref = k->nref;
         out->on_delete = k->on_delete;
+        out->on_update = k->on_update;
     }
     out->expr = k->expr;
 }
@@ -72,7 +73,8 @@ same_cols(const struct snap_table *p, const struct sm_table *t)
         const struct sm_column *c = t->cols.items[i];
         const struct snap_col *s = &p->cols[i];
         if (s->id != c || s->name != c->name || !type_equal(&s->type, &c->type) ||
-            s->not_null != c->not_null || s->identity != c->identity || s->dflt != c->dflt)
+            s->not_null != c->not_null || s->identity != c->identity || s->dflt != c->dflt ||
+            memcmp(s->declared, c->declared, sizeof s->declared) != 0)
             return false;
     }
     return true;
@@ -135,6 +137,7 @@ snap_table(struct arena *a, struct sm_table *t)
             sc[i].not_null = c->not_null;
             sc[i].identity = c->identity;
             sc[i].dflt = c->dflt;
+            memcpy(sc[i].declared, c->declared, sizeof sc[i].declared);
         }
         s->cols = sc;
     }

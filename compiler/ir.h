@@ -37,6 +37,7 @@ struct snap_col {
     bool not_null;
     bool identity;
     const struct sm_value *dflt;
+    const char *declared[DIALECT_COUNT]; /* as struct sm_column's */
 };
 
 struct snap_key {
@@ -48,6 +49,7 @@ struct snap_key {
     const char **ref_cols;
     size_t nref;
     enum sm_fk_action on_delete;
+    enum sm_fk_action on_update;
     const char *expr;
 };
 
@@ -94,6 +96,7 @@ struct ir_op {
     const struct sm_column *col;     /* column operations */
     const struct snap_key *key;      /* key operations */
     const struct snap_index *index;  /* index operations */
+    const struct sm_value *fill;     /* IR_ADD_COLUMN: what existing rows get (NULL: the default) */
     bool lossy;                      /* its inverse cannot restore data (drops) */
     /* IR_SQL: the text of each dialect (NULL: nothing to do there) */
     const char *sql_up[DIALECT_COUNT];

@@ -57,12 +57,23 @@ sql_col_list(struct strbuf *out, const struct dialect *d, const char *const *col
 }
 
 void
-sql_on_delete(struct strbuf *out, enum sm_fk_action a)
+sql_fk_actions(struct strbuf *out, enum sm_fk_action on_delete, enum sm_fk_action on_update)
 {
     static const char *const names[] = {NULL, "CASCADE", "SET NULL", "RESTRICT", "NO ACTION"};
 
-    if (a != SM_FK_NONE)
-        strbuf_printf(out, " ON DELETE %s", names[a]);
+    if (on_delete != SM_FK_NONE)
+        strbuf_printf(out, " ON DELETE %s", names[on_delete]);
+    if (on_update != SM_FK_NONE)
+        strbuf_printf(out, " ON UPDATE %s", names[on_update]);
+}
+
+void
+sql_column_type(struct strbuf *out, const struct dialect *d, const struct snap_col *c)
+{
+    if (c->declared[d->id])
+        strbuf_puts(out, c->declared[d->id]);
+    else
+        d->declared_type(out, &c->type);
 }
 
 void
@@ -86,7 +97,7 @@ sql_constraint_def(struct strbuf *b, const struct dialect *d, const struct snap_
         d->quote_ident(b, k->ref_table);
         strbuf_putc(b, ' ');
         sql_col_list(b, d, k->ref_cols, k->nref);
-        sql_on_delete(b, k->on_delete);
+        sql_fk_actions(b, k->on_delete, k->on_update);
         break;
     case KEY_CHECK:
         strbuf_printf(b, " CHECK (%s)", k->expr);
@@ -126,9 +137,16 @@ lower_begin(struct lower_out *lo, const struct ir_op *op)
 
     if (b->len)
         strbuf_putc(b, '\n');
-    if (src)
-        strbuf_printf(b, "-- %s:%zu:%zu\n", lo->ctx->origin_file,
-                      source_line_of(src, op->span.start), source_col_of(src, op->span.start));
+    if (!src)
+        return;
+    strbuf_printf(b, "-- %s:%zu:%zu", lo->ctx->origin_file, source_line_of(src, op->span.start),
+                  source_col_of(src, op->span.start));
+    /* one token, no spaces: the runtime reports it as the statement's origin */
+    for (size_t i = 1; lo->run && i < lo->nrun; i++)
+        if ((src = source_get(lo->ctx->sources, lo->run[i]->span.file)))
+            strbuf_printf(b, ",%zu:%zu", source_line_of(src, lo->run[i]->span.start),
+                          source_col_of(src, lo->run[i]->span.start));
+    strbuf_putc(b, '\n');
 }
 
 void
@@ -231,7 +249,7 @@ void
 lower_step(const struct lower_ctx *ctx, const struct plan_version *v, bool down,
            struct step_sql *out)
 {
-    struct lower_out lo = {ctx, ctx->dialect, out};
+    struct lower_out lo = {ctx, ctx->dialect, out, NULL, 0};
     const struct ir_step *ir = v->ir;
     struct ir_op **seq;
     size_t i;

@@ -81,8 +81,13 @@ struct lower_out {
     const struct lower_ctx *ctx;
     const struct dialect *d;
     struct step_sql *out;
+    /* while the statements of one change made of several operations are written (a merged
+     * SQLite rebuild): those operations, all named in each statement's origin comment */
+    struct ir_op *const *run;
+    size_t nrun;
 };
-/* Starts a statement: the origin comment of op, then the caller appends SQL and ends it. */
+/* Starts a statement: the origin comment of op (of every operation of lo->run, as
+ * "file:12:3,13:3", when one is set), then the caller appends SQL and ends it. */
 void lower_begin(struct lower_out *lo, const struct ir_op *op);
 /* Ends a statement with ";\n" and counts it. */
 void lower_end(struct lower_out *lo);
@@ -103,8 +108,10 @@ void sql_ident(struct strbuf *out, const struct dialect *d, const char *name);
  * the standard's form (SQLite makes unique constraints indexes, and does not ask).
  */
 void sql_constraint_def(struct strbuf *b, const struct dialect *d, const struct snap_key *k);
-/* ON DELETE ... of a foreign key, with a leading space, or nothing. */
-void sql_on_delete(struct strbuf *out, enum sm_fk_action a);
+/* ON DELETE ... ON UPDATE ... of a foreign key, each with a leading space, or nothing. */
+void sql_fk_actions(struct strbuf *out, enum sm_fk_action on_delete, enum sm_fk_action on_update);
+/* The type a column is declared with: the plan's choice for the dialect, or the dialect's own. */
+void sql_column_type(struct strbuf *out, const struct dialect *d, const struct snap_col *c);
 /* ALTER TABLE "table" RENAME TO "to", or RENAME COLUMN "column" TO "to" when column is set. */
 void lower_rename(struct lower_out *lo, const struct ir_op *op, const char *table,
                   const char *column, const char *to);

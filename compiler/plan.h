@@ -67,6 +67,9 @@ struct plan {
     const char *title;
     const char *description;
     unsigned dialects; /* bit (1 << enum dialect_id) per declared dialect */
+    /* types DIALECT { TYPE as "declared"; }: the type a dialect declares a portable type with,
+     * unless a column says otherwise; NULL: the dialect's own */
+    const char *declared[DIALECT_COUNT][TY_COUNT];
     enum dialect_id dialect_order[DIALECT_COUNT];
     size_t ndialects;
     struct plan_version **versions;

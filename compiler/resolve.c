@@ -29,6 +29,34 @@ suggest_dialect(struct diag_sink *d, const char *name)
     strbuf_free(&names);
 }
 
+/* types DIALECT { TYPE as "declared"; ... }: the plan's declared types for a dialect. */
+static void
+resolve_types(struct plan *p, const struct ast_plan_item *it, struct diag_sink *d)
+{
+    const struct dialect *dl = declared_dialect(p, &it->dialect, d);
+    size_t i;
+
+    if (!dl)
+        return;
+    for (i = 0; i < it->type_decls.len; i++) {
+        const struct ast_type_decl *td = &it->type_decls.items[i];
+        enum type_kind kind;
+        if (!type_kind_lookup(td->type.name, &kind)) {
+            diag_error(d, td->type.span, "E0401", "unknown type \"%s\"", td->type.name);
+            diag_help(d, "The types are bool, int, bigint, double, decimal, string, text, bytes, "
+                         "date, timestamp, interval, uuid and json.");
+            continue;
+        }
+        if (p->declared[dl->id][kind]) {
+            diag_error(d, td->span, "E0305", "the plan header declares type %s for %s twice",
+                       td->type.name, dl->name);
+            continue;
+        }
+        if (declared_type_ok(dl, &td->declared, d))
+            p->declared[dl->id][kind] = td->declared.text;
+    }
+}
+
 static void
 resolve_header(struct plan *p, const struct ast_file *ast, struct diag_sink *d)
 {
@@ -75,6 +103,8 @@ resolve_header(struct plan *p, const struct ast_file *ast, struct diag_sink *d)
         const struct ast_plan_item **slot = it->kind == PLAN_ITEM_TITLE      ? &title
                                             : it->kind == PLAN_ITEM_DIALECTS ? &dialects
                                                                              : &descr;
+        if (it->kind == PLAN_ITEM_TYPES)
+            continue; /* one per dialect: read once the dialects are known */
         if (*slot) {
             static const char *const what[] = {"title", "dialects", "description"};
             diag_error(d, it->span, "E0305", "the plan header gives %s twice", what[it->kind]);
@@ -112,6 +142,9 @@ resolve_header(struct plan *p, const struct ast_file *ast, struct diag_sink *d)
         p->dialects |= 1u << dl;
         p->dialect_order[p->ndialects++] = dl;
     }
+    for (i = 0; i < hdr->items.len; i++)
+        if (hdr->items.items[i]->kind == PLAN_ITEM_TYPES)
+            resolve_types(p, hdr->items.items[i], d);
 }
 
 static void

@@ -517,6 +517,7 @@ schema_set_column(struct schema *s, struct sm_column *c, const struct sm_column 
     c->not_null = now->not_null;
     c->identity = now->identity;
     c->dflt = now->dflt;
+    memcpy(c->declared, now->declared, sizeof c->declared);
     c->span = now->span;
     if (renamed)
         col_put(s, c->table, c);

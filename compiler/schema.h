@@ -26,6 +26,7 @@
 #include "core/arena.h"
 #include "core/hmap.h"
 #include "core/source.h"
+#include "compiler/dialect.h"
 #include "compiler/types.h"
 
 /* A list of pointers; the element type is given by the field's comment. */
@@ -53,7 +54,10 @@ struct sm_column {
     bool not_null;
     bool identity;
     const struct sm_value *dflt; /* NULL: no default */
-    struct src_span span;        /* where it was declared */
+    /* the type each dialect declares it with, when not the dialect's own for its type (a column's
+     * "as sqlite ...", or the plan's "types sqlite { ... }"); NULL: the dialect's */
+    const char *declared[DIALECT_COUNT];
+    struct src_span span; /* where it was declared */
     struct sm_table *table;
 };
 
@@ -79,6 +83,7 @@ struct sm_key {
     struct sm_column **ref_cols;
     size_t nref;
     enum sm_fk_action on_delete;
+    enum sm_fk_action on_update;
     const char *expr; /* CHECK: the author's SQL expression */
     struct src_span span;
 };

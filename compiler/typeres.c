@@ -49,6 +49,84 @@ parse_param(const char *text, uint64_t max, uint64_t *out)
 }
 
 bool
+type_kind_lookup(const char *name, enum type_kind *out)
+{
+    for (size_t i = 0; i < ARRAY_LEN(type_names); i++) {
+        if (ascii_casecmp(name, type_names[i].name) == 0) {
+            *out = type_names[i].kind;
+            return true;
+        }
+    }
+    return false;
+}
+
+const struct dialect *
+declared_dialect(const struct plan *p, const struct ast_ident *name, struct diag_sink *d)
+{
+    const struct dialect *dl = dialect_find(name->name);
+
+    if (!dl) {
+        const struct dialect *near = dialect_suggest(name->name);
+        diag_error(d, name->span, "E0306", "unknown dialect \"%s\"", name->name);
+        if (near)
+            diag_help(d, "Did you mean \"%s\"?", near->name);
+        return NULL;
+    }
+    if (!plan_has_dialect(p, dl->id)) {
+        diag_error(d, name->span, "E0502",
+                   "declared type for dialect \"%s\", which the plan does "
+                   "not declare",
+                   name->name);
+        diag_help(d, "Add %s to the plan's dialects, or remove it.", name->name);
+        return NULL;
+    }
+    return dl;
+}
+
+bool
+declared_type_ok(const struct dialect *dl, const struct ast_string *type, struct diag_sink *d)
+{
+    const char *s = type->text;
+    int depth = 0;
+
+    if (!dl->declared_types) {
+        diag_error(d, type->span, "E0507", "%s takes no declared type of the plan's choosing",
+                   dl->title);
+        diag_note(d,
+                  "%s reports a column's type as its own name for the type: a declared type "
+                  "would read as drift.",
+                  dl->title);
+        diag_help(d, "Remove it; the portable type decides the type on %s.", dl->title);
+        return false;
+    }
+    /* a type name as SQL writes one: words, and one parenthesised list of numbers */
+    if (!s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')))
+        goto bad;
+    for (; *s; s++) {
+        if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_' || *s == ' ' ||
+            ((*s >= '0' && *s <= '9') && (depth || s[-1] != ' ')))
+            continue;
+        if (*s == '(' && depth == 0)
+            depth = 1;
+        else if (*s == ')' && depth == 1)
+            depth = 2;
+        else if (depth == 1 && (*s == ',' || (*s >= '0' && *s <= '9')))
+            continue;
+        else
+            goto bad;
+    }
+    if (depth == 1 || strlen(type->text) > 64)
+        goto bad;
+    return true;
+bad:
+    diag_error(d, type->span, "E0507", "\"%s\" is not a type name %s can declare", type->text,
+               dl->title);
+    diag_help(d, "Write a type as SQL does: words and an optional list of numbers, as in "
+                 "\"DATETIME\" or \"char(36)\".");
+    return false;
+}
+
+bool
 type_resolve(const struct ast_type *t, struct sm_type *out, struct diag_sink *d)
 {
     size_t i;
@@ -134,7 +212,9 @@ value_of(struct arena *a, const struct ast_literal *lit)
     static const enum value_kind kinds[] = {
         [LIT_INT] = VAL_INT,   [LIT_DECIMAL] = VAL_DECIMAL, [LIT_STRING] = VAL_STRING,
         [LIT_TRUE] = VAL_TRUE, [LIT_FALSE] = VAL_FALSE,     [LIT_NULL] = VAL_NULL,
+        [LIT_EXPR] = VAL_EXPR,
     };
+    const struct value_expr *e;
     struct sm_value *v;
 
     if (!lit)
@@ -143,6 +223,11 @@ value_of(struct arena *a, const struct ast_literal *lit)
     v->kind = kinds[lit->kind];
     v->text = lit->text;
     v->len = lit->len;
+    if (v->kind == VAL_EXPR && (e = value_expr_lookup(lit->text))) {
+        /* the model keeps the expression's own spelling, whatever case the plan used */
+        v->text = e->name;
+        v->len = strlen(e->name);
+    }
     return v;
 }
 

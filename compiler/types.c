@@ -18,16 +18,45 @@
 
 #include "core/util.h"
 
+static const char *const kind_names[TY_COUNT] = {
+    [TY_BOOL] = "bool",           [TY_INT] = "int",           [TY_BIGINT] = "bigint",
+    [TY_DOUBLE] = "double",       [TY_DECIMAL] = "decimal",   [TY_STRING] = "string",
+    [TY_TEXT] = "text",           [TY_BYTES] = "bytes",       [TY_DATE] = "date",
+    [TY_TIMESTAMP] = "timestamp", [TY_INTERVAL] = "interval", [TY_UUID] = "uuid",
+    [TY_JSON] = "json",
+};
+
+const char *
+type_kind_name(enum type_kind k)
+{
+    return k < TY_COUNT ? kind_names[k] : NULL;
+}
+
+static const struct value_expr exprs[] = {
+    {"current_timestamp", TY_TIMESTAMP},
+    {"current_date", TY_DATE},
+    {"random_uuid", TY_UUID},
+};
+
+const struct value_expr *
+value_expr_lookup(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_LEN(exprs); i++)
+        if (ascii_casecmp(name, exprs[i].name) == 0)
+            return &exprs[i];
+    return NULL;
+}
+
+const char *
+value_exprs_text(void)
+{
+    return "current_timestamp, current_date and random_uuid()";
+}
+
 const char *
 type_str(const struct sm_type *t, char *buf, size_t size)
 {
-    static const char *const names[] = {
-        [TY_BOOL] = "bool",           [TY_INT] = "int",           [TY_BIGINT] = "bigint",
-        [TY_DOUBLE] = "double",       [TY_DECIMAL] = "decimal",   [TY_STRING] = "string",
-        [TY_TEXT] = "text",           [TY_BYTES] = "bytes",       [TY_DATE] = "date",
-        [TY_TIMESTAMP] = "timestamp", [TY_INTERVAL] = "interval", [TY_UUID] = "uuid",
-        [TY_JSON] = "json",
-    };
+    const char *const *names = kind_names;
 
     if (t->kind == TY_STRING)
         snprintf(buf, size, "string(%u)", (unsigned)t->len);
@@ -240,6 +269,16 @@ type_check_value(const struct sm_type *t, const struct sm_value *lit)
 
     if (lit->kind == VAL_NULL)
         return NULL;
+    if (lit->kind == VAL_EXPR) {
+        const struct value_expr *e = value_expr_lookup(lit->text);
+        if (!e)
+            return "it is no value and no known expression";
+        if (e->type != t->kind)
+            return e->type == TY_TIMESTAMP ? "the expression current_timestamp is a timestamp"
+                   : e->type == TY_DATE    ? "the expression current_date is a date"
+                                           : "the expression random_uuid() is a uuid";
+        return NULL;
+    }
     switch (t->kind) {
     case TY_BOOL:
         return lit->kind == VAL_TRUE || lit->kind == VAL_FALSE ? NULL

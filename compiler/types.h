@@ -29,6 +29,7 @@ enum type_kind {
     TY_UUID,
     TY_JSON,
 };
+#define TY_COUNT (TY_JSON + 1) /* the number of kinds (not one: switches name every kind) */
 
 struct sm_type {
     enum type_kind kind;
@@ -41,18 +42,35 @@ struct sm_type {
 #define TYPE_MAX_STRING_LEN 10485760u
 #define TYPE_MAX_DECIMAL_PRECISION 1000u
 
-/* A constant of the model (a column's default), as the plan wrote it and the checker accepted it. */
-enum value_kind { VAL_INT, VAL_DECIMAL, VAL_STRING, VAL_TRUE, VAL_FALSE, VAL_NULL };
+/*
+ * A value of the model (a column's default, or the value a new column fills existing rows
+ * with), as the plan wrote it and the checker accepted it: a constant, or VAL_EXPR, one of the
+ * portable expressions (text: "current_timestamp", "current_date", "random_uuid") that each
+ * dialect writes its own way and that the database evaluates on every insert.
+ */
+enum value_kind { VAL_INT, VAL_DECIMAL, VAL_STRING, VAL_TRUE, VAL_FALSE, VAL_NULL, VAL_EXPR };
 
 struct sm_value {
     enum value_kind kind;
-    const char *text; /* digits (with a leading '-' when negative) or the string */
+    const char *text; /* digits (with a leading '-' when negative), the string, or the expression */
     size_t len;
 };
+
+/* The portable expressions a default may be, and the type each gives. */
+struct value_expr {
+    const char *name; /* as the plan writes it, and as the model keeps it */
+    enum type_kind type;
+};
+/* The expression called name (ASCII case folded), or NULL. */
+const struct value_expr *value_expr_lookup(const char *name);
+/* "current_timestamp, current_date and random_uuid()", for help lines. */
+const char *value_exprs_text(void);
 
 /* The same kind and text. */
 bool value_equal(const struct sm_value *a, const struct sm_value *b);
 
+/* The name of a type kind without parameters ("string", "timestamp"); NULL for TY_COUNT. */
+const char *type_kind_name(enum type_kind k);
 /* "string(200)", "decimal(18, 2)", "bigint": written into buf (at least 32 bytes). */
 const char *type_str(const struct sm_type *t, char *buf, size_t size);
 

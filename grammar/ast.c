@@ -206,13 +206,15 @@ dump_type(struct strbuf *out, const struct ast_type *t)
 }
 
 static void
-dump_literal(struct strbuf *out, const struct ast_literal *l)
+dump_literal(struct strbuf *out, const char *label, const struct ast_literal *l)
 {
-    static const char *const kinds[] = {"int", "decimal", "string", "true", "false", "null"};
+    static const char *const kinds[] = {"int",   "decimal", "string", "true",
+                                        "false", "null",    "expr"};
 
-    strbuf_printf(out, " default=%s", kinds[l->kind]);
-    if (l->kind == LIT_INT || l->kind == LIT_DECIMAL || l->kind == LIT_STRING)
-        strbuf_printf(out, ":%s", l->text);
+    strbuf_printf(out, " %s=%s", label, kinds[l->kind]);
+    if (l->kind == LIT_INT || l->kind == LIT_DECIMAL || l->kind == LIT_STRING ||
+        l->kind == LIT_EXPR)
+        strbuf_printf(out, ":%s%s", l->text, l->call ? "()" : "");
 }
 
 static const char *
@@ -223,28 +225,41 @@ fk_action_name(enum ast_fk_action a)
 }
 
 static void
+dump_actions(struct strbuf *out, const struct ast_fk_actions *a)
+{
+    if (a->on_delete)
+        strbuf_printf(out, " on-delete=%s", fk_action_name(a->on_delete));
+    if (a->on_update)
+        strbuf_printf(out, " on-update=%s", fk_action_name(a->on_update));
+}
+
+static void
 dump_column(struct strbuf *out, const struct ast_column *c)
 {
     static const char *const kinds[] = {"not-null", "null",    "primary-key", "unique",
-                                        "identity", "default", "references",  "check"};
+                                        "identity", "default", "references",  "check",
+                                        "fill",     "as"};
     size_t i;
 
     strbuf_printf(out, "      column `%s`", c->name.name);
     dump_type(out, &c->type);
     for (i = 0; i < c->cons.len; i++) {
         const struct ast_colcons *cc = c->cons.items[i];
-        if (cc->kind == CC_DEFAULT) {
-            dump_literal(out, cc->dflt);
+        if (cc->name.name)
+            strbuf_printf(out, " constraint=`%s`", cc->name.name);
+        if (cc->kind == CC_DEFAULT || cc->kind == CC_FILL) {
+            dump_literal(out, kinds[cc->kind], cc->dflt);
             continue;
         }
         strbuf_printf(out, " %s", kinds[cc->kind]);
         if (cc->kind == CC_REFERENCES) {
             strbuf_printf(out, "=`%s`", cc->ref_table.name);
             dump_idents(out, "cols", &cc->ref_cols);
-            if (cc->on_delete)
-                strbuf_printf(out, " on-delete=%s", fk_action_name(cc->on_delete));
+            dump_actions(out, &cc->actions);
         } else if (cc->kind == CC_CHECK) {
             strbuf_printf(out, "=\"%s\"", cc->expr.text);
+        } else if (cc->kind == CC_DECLARED) {
+            strbuf_printf(out, "=`%s`:\"%s\"", cc->dialect.name, cc->expr.text);
         }
     }
     strbuf_putc(out, '\n');
@@ -261,8 +276,7 @@ dump_tcons(struct strbuf *out, const struct ast_tcons *t, const char *indent)
     if (t->kind == TC_FOREIGN_KEY) {
         dump_ident(out, "ref", &t->ref_table);
         dump_idents(out, "ref-cols", &t->ref_cols);
-        if (t->on_delete)
-            strbuf_printf(out, " on-delete=%s", fk_action_name(t->on_delete));
+        dump_actions(out, &t->actions);
     }
     if (t->kind == TC_CHECK)
         strbuf_printf(out, " expr=\"%s\"", t->expr.text);
@@ -281,7 +295,7 @@ dump_stmt(struct strbuf *out, const struct ast_stmt *s)
     if (s->type)
         dump_type(out, s->type);
     if (s->dflt)
-        dump_literal(out, s->dflt);
+        dump_literal(out, "default", s->dflt);
     if (s->kind == STMT_CREATE_INDEX) {
         strbuf_printf(out, "%s", s->unique ? " unique" : "");
         dump_idents(out, "cols", &s->cols);
@@ -325,9 +339,15 @@ ast_dump(const struct ast_file *file, struct strbuf *out)
         strbuf_printf(out, "plan \"%s\"\n", p->name.text);
         for (j = 0; j < p->items.len; j++) {
             const struct ast_plan_item *it = p->items.items[j];
-            if (it->kind == PLAN_ITEM_DIALECTS)
+            if (it->kind == PLAN_ITEM_DIALECTS) {
                 dump_idents(out, "  dialects", &it->dialects), strbuf_putc(out, '\n');
-            else
+            } else if (it->kind == PLAN_ITEM_TYPES) {
+                strbuf_printf(out, "  types `%s`", it->dialect.name);
+                for (size_t k = 0; k < it->type_decls.len; k++)
+                    strbuf_printf(out, " %s=\"%s\"", it->type_decls.items[k].type.name,
+                                  it->type_decls.items[k].declared.text);
+                strbuf_putc(out, '\n');
+            } else
                 strbuf_printf(out, "  %s \"%s\"\n",
                               it->kind == PLAN_ITEM_TITLE ? "title" : "description", it->text.text);
         }
@@ -337,6 +357,8 @@ ast_dump(const struct ast_file *file, struct strbuf *out)
         strbuf_printf(out, "version \"%s\"", v->version.text);
         if (v->from.text)
             strbuf_printf(out, " from \"%s\"", v->from.text);
+        for (j = 0; j < v->merges.len; j++)
+            strbuf_printf(out, " merges \"%s\"", v->merges.items[j].text);
         strbuf_putc(out, '\n');
         for (j = 0; j < v->stmts.len; j++)
             dump_stmt(out, v->stmts.items[j]);

@@ -35,12 +35,15 @@ struct ast_string {
     struct src_span span;
 };
 
-enum ast_lit_kind { LIT_INT, LIT_DECIMAL, LIT_STRING, LIT_TRUE, LIT_FALSE, LIT_NULL };
+/* LIT_EXPR: a default that is an expression, as written (current_timestamp, random_uuid()). */
+enum ast_lit_kind { LIT_INT, LIT_DECIMAL, LIT_STRING, LIT_TRUE, LIT_FALSE, LIT_NULL, LIT_EXPR };
 
 struct ast_literal {
     enum ast_lit_kind kind;
-    const char *text; /* digits (with a leading '-' when negative) or the string */
+    const char
+        *text; /* digits (with a leading '-' when negative), the string, or the expression's name */
     size_t len;
+    bool call; /* LIT_EXPR: written with "()" */
     struct src_span span;
 };
 
@@ -74,16 +77,26 @@ enum ast_colcons_kind {
     CC_DEFAULT,
     CC_REFERENCES,
     CC_CHECK,
+    CC_FILL,     /* fill v: the value existing rows get (add column) */
+    CC_DECLARED, /* as DIALECT "type": the type the dialect declares it with */
+};
+
+/* The actions of a foreign key: on delete, on update, in either order, each at most once. */
+struct ast_fk_actions {
+    enum ast_fk_action on_delete, on_update;
+    struct src_span twice; /* an action given twice (file 0: none) */
 };
 
 struct ast_colcons {
     enum ast_colcons_kind kind;
     struct src_span span;
-    struct ast_literal *dflt;   /* CC_DEFAULT */
+    struct ast_ident name;      /* constraint NAME before it (optional) */
+    struct ast_literal *dflt;   /* CC_DEFAULT, CC_FILL */
     struct ast_ident ref_table; /* CC_REFERENCES */
     ast_ident_list ref_cols;    /* CC_REFERENCES: empty means the referenced table's key */
-    enum ast_fk_action on_delete;
-    struct ast_string expr; /* CC_CHECK */
+    struct ast_fk_actions actions;
+    struct ast_string expr;   /* CC_CHECK; CC_DECLARED: the type */
+    struct ast_ident dialect; /* CC_DECLARED */
 };
 
 struct ast_column {
@@ -101,7 +114,7 @@ struct ast_tcons {
     ast_ident_list cols;   /* key columns; FK: the referencing columns */
     struct ast_ident ref_table;
     ast_ident_list ref_cols;
-    enum ast_fk_action on_delete;
+    struct ast_fk_actions actions;
     struct ast_string expr; /* TC_CHECK */
     struct src_span span;
 };
@@ -166,17 +179,32 @@ struct ast_stmt {
 
 struct ast_version {
     struct ast_string version;
-    struct ast_string from; /* text NULL when there is no from */
+    struct ast_string from;        /* text NULL when there is no from */
+    VEC(struct ast_string) merges; /* merges "1.2.1", ...: hotfixes it takes in */
     VEC(struct ast_stmt *) stmts;
     struct src_span span;
 };
 
-enum ast_plan_item_kind { PLAN_ITEM_TITLE, PLAN_ITEM_DIALECTS, PLAN_ITEM_DESCRIPTION };
+enum ast_plan_item_kind {
+    PLAN_ITEM_TITLE,
+    PLAN_ITEM_DIALECTS,
+    PLAN_ITEM_DESCRIPTION,
+    PLAN_ITEM_TYPES
+};
+
+/* types DIALECT { TYPE as "declared"; ... }: one mapping. */
+struct ast_type_decl {
+    struct ast_ident type; /* the portable type's name */
+    struct ast_string declared;
+    struct src_span span;
+};
 
 struct ast_plan_item {
     enum ast_plan_item_kind kind;
     struct ast_string text;
     ast_ident_list dialects;
+    struct ast_ident dialect;             /* PLAN_ITEM_TYPES */
+    VEC(struct ast_type_decl) type_decls; /* PLAN_ITEM_TYPES */
     struct src_span span;
 };
 

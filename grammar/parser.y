@@ -123,6 +123,8 @@ no_ident(void)
     struct ast_plan *plan;
     struct ast_plan_item *plan_item;
     enum ast_fk_action action;
+    struct ast_fk_actions actions;
+    struct ast_type_decl type_decl;
 }
 
 /* Punctuation and literals. */
@@ -136,34 +138,38 @@ no_ident(void)
 
 /* Keywords: the same list, in the same order, as keywords.def. Every keyword
  * token carries its text and span, because most may also be names. */
-%token <ident> ACTION "action" ADD "add" ALLOW "allow" ALTER "alter" BIGINT "bigint"
+%token <ident> ACTION "action" ADD "add" ALLOW "allow" ALTER "alter" AS "as" BIGINT "bigint"
 %token <ident> BOOL "bool" BREAKING "breaking" BYTES "bytes" CASCADE "cascade" CHECK "check"
 %token <ident> COLUMN "column" CONSTRAINT "constraint" CREATE "create" DATE "date"
 %token <ident> DECIMAL "decimal" DEFAULT "default" DELETE "delete" DESCRIPTION "description"
 %token <ident> DIALECTS "dialects" DOUBLE "double" DOWN "down" DROP "drop" FALSE "false"
-%token <ident> FOREIGN "foreign" FROM "from" IDENTITY "identity" INDEX "index" INFO "info"
-%token <ident> INT "int" INTERVAL "interval" IRREVERSIBLE "irreversible" JSON "json" KEY "key"
-%token <ident> NO "no" NOT "not" NOTICE "notice" NULL "null" ON "on" PLAN "plan"
-%token <ident> PRIMARY "primary" REFERENCES "references" RENAME "rename" RESTRICT "restrict"
-%token <ident> SET "set" SQL "sql" STRING "string" TABLE "table" TEXT "text"
-%token <ident> TIMESTAMP "timestamp" TITLE "title" TO "to" TRUE "true" TYPE "type"
-%token <ident> UNIQUE "unique" UP "up" UUID "uuid" VERSION "version" WARNING "warning"
+%token <ident> FILL "fill" FOREIGN "foreign" FROM "from" IDENTITY "identity" INDEX "index"
+%token <ident> INFO "info" INT "int" INTERVAL "interval" IRREVERSIBLE "irreversible" JSON "json"
+%token <ident> KEY "key" MERGES "merges" NO "no" NOT "not" NOTICE "notice" NULL "null" ON "on"
+%token <ident> PLAN "plan" PRIMARY "primary" REFERENCES "references" RENAME "rename"
+%token <ident> RESTRICT "restrict" SET "set" SQL "sql" STRING "string" TABLE "table" TEXT "text"
+%token <ident> TIMESTAMP "timestamp" TITLE "title" TO "to" TRUE "true" TYPE "type" TYPES "types"
+%token <ident> UNIQUE "unique" UP "up" UPDATE "update" UUID "uuid" VERSION "version"
+%token <ident> WARNING "warning"
 
 %type <ident> name opt_name unreserved_keyword type_keyword
 %type <str> opt_from
+%type <version> opt_merges
 %type <idents> name_list opt_ref_cols opt_allow
-%type <lit> literal
+%type <lit> literal default_value
 %type <type> type
 %type <ident> type_name
 %type <column> column_def
-%type <colcons> col_cons
+%type <colcons> col_cons col_cons_body
 %type <tcons> table_constraint
-%type <action> opt_on_delete fk_action
+%type <action> fk_action
+%type <actions> opt_fk_actions
+%type <type_decl> type_decl
 %type <stmt> stmt ddl alter_action create_table table_elems
 %type <stmt> sql_block sql_body sql_items notice breaking
 %type <version> version_decl version_body stmts
 %type <plan> plan_decl plan_body plan_items
-%type <plan_item> plan_item
+%type <plan_item> plan_item type_decls
 
 %%
 
@@ -199,13 +205,27 @@ plan_item:
       TITLE SCONST SEMI           { $$ = ast_plan_item_new(A, PLAN_ITEM_TITLE, @$); $$->text = $2; }
     | DESCRIPTION SCONST SEMI     { $$ = ast_plan_item_new(A, PLAN_ITEM_DESCRIPTION, @$); $$->text = $2; }
     | DIALECTS name_list SEMI     { $$ = ast_plan_item_new(A, PLAN_ITEM_DIALECTS, @$); $$->dialects = $2; }
+    | TYPES name LBRACE type_decls RBRACE {
+            $$ = $4; $$->dialect = $2; $$->span = @$;
+        }
     | error SEMI                  { $$ = NULL; yyerrok; }
     ;
 
-/* version "6.1" [from "6.0"] { statements } */
+/* types sqlite { timestamp as "DATETIME"; bool as "bool"; } */
+type_decls:
+      %empty                { $$ = ast_plan_item_new(A, PLAN_ITEM_TYPES, @$); }
+    | type_decls type_decl  { $$ = $1; VEC_PUSH(A, &$$->type_decls, $2); }
+    | type_decls error SEMI { $$ = $1; yyerrok; }
+    ;
+
+type_decl:
+      type_name AS SCONST SEMI { $$.type = $1; $$.declared = $3; $$.span = @$; }
+    ;
+
+/* version "6.1" [from "6.0"] [merges "6.0.1", ...] { statements } */
 version_decl:
-      VERSION SCONST opt_from version_body {
-            $$ = $4; $$->version = $2; $$->from = $3; $$->span = @$;
+      VERSION SCONST opt_from opt_merges version_body {
+            $$ = $5; $$->version = $2; $$->from = $3; $$->merges = $4->merges; $$->span = @$;
         }
     | VERSION error version_body {
             /* a bad header: the body is still parsed for its own errors */
@@ -216,6 +236,16 @@ version_decl:
 opt_from:
       %empty                { $$.text = NULL; $$.len = 0; $$.span = @$; }
     | FROM SCONST           { $$ = $2; }
+    ;
+
+/* the hotfix versions a version takes in, besides the one it follows */
+opt_merges:
+      %empty                { struct ast_string none = {NULL, 0, @$}; $$ = ast_version_new(A, none, none, @$); }
+    | MERGES SCONST         {
+            struct ast_string none = {NULL, 0, @$};
+            $$ = ast_version_new(A, none, none, @$); VEC_PUSH(A, &$$->merges, $2);
+        }
+    | opt_merges COMMA SCONST { $$ = $1; VEC_PUSH(A, &$$->merges, $3); }
     ;
 
 version_body:
@@ -292,16 +322,24 @@ column_def:
     | column_def col_cons { $$ = $1; VEC_PUSH(A, &$$->cons, $2); $$->span = @$; }
     ;
 
+/* [constraint NAME] and the constraint; the checker says which may be named */
 col_cons:
+      col_cons_body                 { $$ = $1; }
+    | CONSTRAINT name col_cons_body { $$ = $3; $$->name = $2; $$->span = @$; }
+    ;
+
+col_cons_body:
       NOT NULL            { $$ = ast_colcons_new(A, CC_NOT_NULL, @$); }
     | NULL                { $$ = ast_colcons_new(A, CC_NULL, @$); }
     | PRIMARY KEY         { $$ = ast_colcons_new(A, CC_PRIMARY_KEY, @$); }
     | UNIQUE              { $$ = ast_colcons_new(A, CC_UNIQUE, @$); }
     | IDENTITY            { $$ = ast_colcons_new(A, CC_IDENTITY, @$); }
-    | DEFAULT literal     { $$ = ast_colcons_new(A, CC_DEFAULT, @$); $$->dflt = $2; }
-    | REFERENCES name opt_ref_cols opt_on_delete {
+    | DEFAULT default_value { $$ = ast_colcons_new(A, CC_DEFAULT, @$); $$->dflt = $2; }
+    | FILL default_value  { $$ = ast_colcons_new(A, CC_FILL, @$); $$->dflt = $2; }
+    | AS name SCONST      { $$ = ast_colcons_new(A, CC_DECLARED, @$); $$->dialect = $2; $$->expr = $3; }
+    | REFERENCES name opt_ref_cols opt_fk_actions {
             $$ = ast_colcons_new(A, CC_REFERENCES, @$);
-            $$->ref_table = $2; $$->ref_cols = $3; $$->on_delete = $4;
+            $$->ref_table = $2; $$->ref_cols = $3; $$->actions = $4;
         }
     | CHECK SCONST        { $$ = ast_colcons_new(A, CC_CHECK, @$); $$->expr = $2; }
     ;
@@ -313,10 +351,10 @@ table_constraint:
     | UNIQUE opt_name LPAREN name_list RPAREN {
             $$ = ast_tcons_new(A, TC_UNIQUE, @$); $$->name = $2; $$->cols = $4;
         }
-    | FOREIGN KEY opt_name LPAREN name_list RPAREN REFERENCES name opt_ref_cols opt_on_delete {
+    | FOREIGN KEY opt_name LPAREN name_list RPAREN REFERENCES name opt_ref_cols opt_fk_actions {
             $$ = ast_tcons_new(A, TC_FOREIGN_KEY, @$);
             $$->name = $3; $$->cols = $5; $$->ref_table = $8; $$->ref_cols = $9;
-            $$->on_delete = $10;
+            $$->actions = $10;
         }
     | CHECK opt_name SCONST {
             $$ = ast_tcons_new(A, TC_CHECK, @$); $$->name = $2; $$->expr = $3;
@@ -328,9 +366,19 @@ opt_ref_cols:
     | LPAREN name_list RPAREN   { $$ = $2; }
     ;
 
-opt_on_delete:
-      %empty                    { $$ = FK_ACTION_NONE; }
-    | ON DELETE fk_action       { $$ = $3; }
+/* on delete ..., on update ..., in either order */
+opt_fk_actions:
+      %empty                    { memset(&$$, 0, sizeof $$); }
+    | opt_fk_actions ON DELETE fk_action {
+            $$ = $1;
+            if ($$.on_delete != FK_ACTION_NONE && !$$.twice.file) { $$.twice = @2; $$.twice.end = @4.end; }
+            $$.on_delete = $4;
+        }
+    | opt_fk_actions ON UPDATE fk_action {
+            $$ = $1;
+            if ($$.on_update != FK_ACTION_NONE && !$$.twice.file) { $$.twice = @2; $$.twice.end = @4.end; }
+            $$.on_update = $4;
+        }
     ;
 
 fk_action:
@@ -356,7 +404,7 @@ alter_action:
         }
     | ALTER COLUMN name SET NOT NULL  { $$ = ast_stmt_new(A, STMT_SET_NOT_NULL, @$); $$->name = $3; }
     | ALTER COLUMN name DROP NOT NULL { $$ = ast_stmt_new(A, STMT_DROP_NOT_NULL, @$); $$->name = $3; }
-    | ALTER COLUMN name SET DEFAULT literal {
+    | ALTER COLUMN name SET DEFAULT default_value {
             $$ = ast_stmt_new(A, STMT_SET_DEFAULT, @$); $$->name = $3; $$->dflt = $6;
         }
     | ALTER COLUMN name DROP DEFAULT  { $$ = ast_stmt_new(A, STMT_DROP_DEFAULT, @$); $$->name = $3; }
@@ -387,6 +435,16 @@ type_name:
 type_keyword:
       BIGINT | BOOL | BYTES | DATE | DECIMAL | DOUBLE | INT | INTERVAL | JSON | STRING | TEXT
     | TIMESTAMP | UUID
+    ;
+
+/* A default: a literal, or one of a few expressions (current_timestamp, random_uuid()), which
+ * the checker knows. */
+default_value:
+      literal               { $$ = $1; }
+    | IDENT                 { $$ = ast_literal_new(A, LIT_EXPR, $1.name, strlen($1.name), @$); }
+    | IDENT LPAREN RPAREN   {
+            $$ = ast_literal_new(A, LIT_EXPR, $1.name, strlen($1.name), @$); $$->call = true;
+        }
     ;
 
 literal:
@@ -472,7 +530,7 @@ unreserved_keyword:
       ACTION | ADD | ALLOW | ALTER | BREAKING | CASCADE | COLUMN | CONSTRAINT | CREATE | DEFAULT
     | DELETE | DESCRIPTION | DIALECTS | DOWN | DROP | FROM | IDENTITY | INDEX | INFO
     | IRREVERSIBLE | KEY | NO | NOTICE | ON | PLAN | REFERENCES | RENAME | RESTRICT | SET | SQL
-    | TABLE | TITLE | TO | TYPE | UP | VERSION | WARNING
+    | TABLE | TITLE | TO | TYPE | UP | VERSION | WARNING | AS | FILL | MERGES | TYPES | UPDATE
     ;
 
 %%

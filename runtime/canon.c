@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool
 is_number(const char *s)
@@ -321,6 +322,111 @@ canon_sqlite_default_value(const char *dflt)
     return strdup(dflt);
 }
 
+/* A constant's value as a canonical default (null for NULL); takes value. */
+static json_t *
+value_default(const char *type, char *value)
+{
+    char *norm;
+    json_t *j;
+
+    if (!value)
+        return json_null();
+    norm = canon_default(type, value);
+    free(value);
+    if (!norm)
+        return NULL;
+    j = json_string(norm);
+    free(norm);
+    return j;
+}
+
+/* The length of text without its outer parentheses, which *text then skips. */
+static size_t
+unwrap(const char **text)
+{
+    size_t n = strlen(*text);
+
+    while (wrapped_in_parens(*text, n)) {
+        (*text)++;
+        n -= 2;
+    }
+    return n;
+}
+
+/* {"expr": name} when text is one of spellings, outer parentheses and case aside. */
+static json_t *
+portable_expr(const char *text, const char *const *spellings, const char *name)
+{
+    size_t n = unwrap(&text);
+
+    for (; *spellings; spellings++) {
+        const char *s = *spellings;
+        size_t m = unwrap(&s);
+        if (m == n && strncasecmp(text, s, n) == 0)
+            return json_pack("{ss}", "expr", name);
+    }
+    return NULL;
+}
+
+/* The portable expressions (compiler/types.h), as each database may print them. */
+static json_t *
+known_expr(const char *text, bool pg)
+{
+    static const char *const ts_pg[] = {"CURRENT_TIMESTAMP", "now()", "transaction_timestamp()",
+                                        "LOCALTIMESTAMP", NULL};
+    static const char *const ts_sqlite[] = {"CURRENT_TIMESTAMP", NULL};
+    static const char *const date[] = {"CURRENT_DATE", NULL};
+    static const char *const uuid_pg[] = {"gen_random_uuid()", NULL};
+    static const char *const uuid_sqlite[] = {CANON_SQLITE_RANDOM_UUID, NULL};
+    json_t *j;
+
+    if ((j = portable_expr(text, pg ? ts_pg : ts_sqlite, "current_timestamp")) ||
+        (j = portable_expr(text, date, "current_date")) ||
+        (j = portable_expr(text, pg ? uuid_pg : uuid_sqlite, "random_uuid")))
+        return j;
+    return NULL;
+}
+
+json_t *
+canon_pg_default(const char *type, const char *expr)
+{
+    char *v;
+    int rc;
+    json_t *j;
+
+    if (!expr)
+        return json_null();
+    rc = pg_constant(expr, &v);
+    if (rc < 0)
+        return NULL;
+    if (rc == 1)
+        return value_default(type, v);
+    if ((j = known_expr(expr, true)))
+        return j;
+    return json_pack("{ss}", "sql", expr);
+}
+
+json_t *
+canon_sqlite_default(const char *type, const char *dflt)
+{
+    const char *p = dflt, *end;
+    json_t *j;
+
+    if (!dflt || strcasecmp(dflt, "NULL") == 0)
+        return json_null();
+    if (*p == '\'' && (end = skip_literal(p)) && *end == '\0') {
+        char *s = sql_string(&p);
+        return s ? value_default(type, s) : NULL;
+    }
+    if (strcasecmp(dflt, "TRUE") == 0 || strcasecmp(dflt, "FALSE") == 0)
+        return json_string(strcasecmp(dflt, "TRUE") == 0 ? "1" : "0");
+    if (is_number(dflt))
+        return value_default(type, strdup(dflt));
+    if ((j = known_expr(dflt, false)))
+        return j;
+    return json_pack("{ss}", "sql", dflt);
+}
+
 static int
 cmp_by_name(const void *a, const void *b)
 {
@@ -370,7 +476,8 @@ canon_sort(json_t *schema)
     size_t i;
 
     sort_array(tables);
-    json_array_foreach(tables, i, t) {
+    json_array_foreach(tables, i, t)
+    {
         sort_array(json_object_get(t, "columns"));
         sort_array(json_object_get(t, "unique"));
         sort_array(json_object_get(t, "foreign_keys"));
@@ -393,8 +500,7 @@ struct differ {
     size_t n;
 };
 
-static void
-say(struct differ *d, struct canon_drift *item, const char *fmt, ...)
+static void say(struct differ *d, struct canon_drift *item, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 3, 4)))
 #endif
@@ -436,7 +542,8 @@ find_match(const json_t *arr, const json_t *x)
     size_t i;
     json_t *y;
 
-    json_array_foreach(arr, i, y) {
+    json_array_foreach(arr, i, y)
+    {
         const char *n = name_of(y);
         if (name ? n && strcmp(n, name) == 0 : !n && json_equal(key_of(x), key_of(y)))
             return y;
@@ -464,7 +571,8 @@ describe(char *out, size_t size, const char *what, const json_t *x)
     } else if (x && json_is_array(key_of(x))) {
         size_t i, len = (size_t)snprintf(out, size, "%s (", what);
         json_t *c;
-        json_array_foreach(key_of(x), i, c) {
+        json_array_foreach(key_of(x), i, c)
+        {
             if (len < size)
                 len += (size_t)snprintf(out + len, size - len, "%s\"%s\"", i ? ", " : "",
                                         json_string_value(c) ? json_string_value(c) : "?");
@@ -500,11 +608,13 @@ diff_fields(struct differ *d, const char *table, const char *what, json_t *x, js
     {
         const char *keys[64];
         size_t nkeys = 0, i, k;
-        json_object_foreach(x, key, v) {
+        json_object_foreach(x, key, v)
+        {
             if (nkeys < 64)
                 keys[nkeys++] = key;
         }
-        json_object_foreach(y, key, v) {
+        json_object_foreach(y, key, v)
+        {
             if (!json_object_get(x, key) && nkeys < 64)
                 keys[nkeys++] = key;
         }
@@ -539,7 +649,8 @@ diff_named(struct differ *d, const char *table, const char *what, const json_t *
     size_t i;
     json_t *x;
 
-    json_array_foreach(exp, i, x) {
+    json_array_foreach(exp, i, x)
+    {
         json_t *y = find_match(live, x);
         if (!y) {
             struct canon_drift item = {CANON_MISSING, table, what, name_of(x), NULL, x, NULL, NULL};
@@ -549,9 +660,11 @@ diff_named(struct differ *d, const char *table, const char *what, const json_t *
             diff_fields(d, table, what, x, y);
         }
     }
-    json_array_foreach(live, i, x) {
+    json_array_foreach(live, i, x)
+    {
         if (!find_match(exp, x)) {
-            struct canon_drift item = {CANON_UNEXPECTED, table, what, name_of(x), NULL, NULL, x, NULL};
+            struct canon_drift item = {
+                CANON_UNEXPECTED, table, what, name_of(x), NULL, NULL, x, NULL};
             describe(desc, sizeof desc, what, x);
             say(d, &item, "table \"%s\": unexpected %s", table, desc);
         }
@@ -567,7 +680,8 @@ canon_diff_items(const json_t *expected, const json_t *live,
     size_t i;
     json_t *t;
 
-    json_array_foreach(et, i, t) {
+    json_array_foreach(et, i, t)
+    {
         const char *name = json_string_value(json_object_get(t, "name"));
         json_t *u = find_match(lt, t);
         json_t *epk, *lpk;
@@ -578,18 +692,19 @@ canon_diff_items(const json_t *expected, const json_t *live,
             say(&d, &item, "table \"%s\" is missing", name);
             continue;
         }
-        diff_named(&d, name, "column", json_object_get(t, "columns"), json_object_get(u, "columns"));
+        diff_named(&d, name, "column", json_object_get(t, "columns"),
+                   json_object_get(u, "columns"));
         epk = json_object_get(t, "primary_key");
         lpk = json_object_get(u, "primary_key");
         if (json_is_object(epk) && json_is_object(lpk)) {
             diff_fields(&d, name, "primary key", epk, lpk);
         } else if (json_is_object(epk) && !json_is_object(lpk)) {
-            struct canon_drift item = {CANON_MISSING, name, "primary key", name_of(epk), NULL, epk,
-                                       NULL, NULL};
+            struct canon_drift item = {CANON_MISSING, name, "primary key", name_of(epk),
+                                       NULL,          epk,  NULL,          NULL};
             say(&d, &item, "table \"%s\": the primary key is missing", name);
         } else if (json_is_object(lpk) && !json_is_object(epk)) {
-            struct canon_drift item = {CANON_UNEXPECTED, name, "primary key", name_of(lpk), NULL,
-                                       NULL, lpk, NULL};
+            struct canon_drift item = {
+                CANON_UNEXPECTED, name, "primary key", name_of(lpk), NULL, NULL, lpk, NULL};
             char *b = compact(json_object_get(lpk, "columns"));
             say(&d, &item, "table \"%s\": unexpected primary key on %s", name, b ? b : "?");
             free(b);
@@ -602,7 +717,8 @@ canon_diff_items(const json_t *expected, const json_t *live,
                    json_object_get(u, "checks"));
         diff_named(&d, name, "index", json_object_get(t, "indexes"), json_object_get(u, "indexes"));
     }
-    json_array_foreach(lt, i, t) {
+    json_array_foreach(lt, i, t)
+    {
         const char *name = json_string_value(json_object_get(t, "name"));
         if (name && !find_match(et, t)) {
             struct canon_drift item = {CANON_UNEXPECTED, name, "table", name, NULL, NULL, t, NULL};

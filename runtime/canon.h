@@ -57,6 +57,31 @@ char *canon_pg_default_value(const char *expr);
  */
 char *canon_sqlite_default_value(const char *dflt);
 
+/*
+ * How SQLite makes a random (version 4) UUID as a default: it has no UUID
+ * function. The compiler writes it in a DEFAULT clause; the runtime reads it
+ * back as the portable expression random_uuid.
+ */
+#define CANON_SQLITE_RANDOM_UUID                                                                    \
+    "(lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || "                    \
+    "substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || " \
+    "substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))))"
+
+/*
+ * A default in canonical form, from what the database reports: JSON null
+ * (no default, or NULL); a string, for a constant (its value, normalised by
+ * canon_default() for the column's type); {"expr": NAME} for one of the
+ * portable expressions a plan may give (current_timestamp, current_date,
+ * random_uuid), however the database spells it; {"sql": TEXT} for any other
+ * expression, as the database printed it. So the string 'CURRENT_TIMESTAMP'
+ * and the expression are told apart, and so are 'false' and false (SQLite
+ * reads the keywords TRUE and FALSE as 1 and 0, which is what they store).
+ * type is the column's type as the catalogue reports it. Returns a new
+ * reference, or NULL when out of memory.
+ */
+json_t *canon_pg_default(const char *type, const char *expr);
+json_t *canon_sqlite_default(const char *type, const char *dflt);
+
 /* Sorts the arrays of a schema in place, as the form above requires. */
 void canon_sort(json_t *schema);
 
@@ -69,12 +94,12 @@ enum canon_change {
 
 struct canon_drift {
     enum canon_change change;
-    const char *table;  /* the table it is in (or is) */
-    const char *object; /* "table", "column", "primary key", "unique constraint", "foreign key",
+    const char *table;      /* the table it is in (or is) */
+    const char *object;     /* "table", "column", "primary key", "unique constraint", "foreign key",
                            "check constraint", "index" */
-    const char *name;   /* the object's name; NULL when the dialect keeps none (SQLite's primary
+    const char *name;       /* the object's name; NULL when the dialect keeps none (SQLite's primary
                            and foreign keys: expected or found then say which one) */
-    const char *field;  /* CANON_DIFFERS: the member that differs ("type", "not_null",
+    const char *field;      /* CANON_DIFFERS: the member that differs ("type", "not_null",
                            "default", "identity", "columns", "unique", "on_delete", ...); NULL
                            otherwise */
     const json_t *expected; /* CANON_DIFFERS: the member's expected value (may be NULL when the

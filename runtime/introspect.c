@@ -35,18 +35,15 @@ new_table(const char *name)
 }
 
 static json_t *
-new_column(const char *name, const char *type, bool not_null, char *dflt_value, bool identity)
+new_column(const char *name, const char *type, bool not_null, json_t *dflt, bool identity)
 {
     json_t *c = json_object();
-    char *norm = dflt_value ? canon_default(type, dflt_value) : NULL;
 
     json_object_set_new(c, "name", json_string(name));
     json_object_set_new(c, "type", json_string(type));
     json_object_set_new(c, "not_null", json_boolean(not_null));
-    json_object_set_new(c, "default", str_or_null(norm));
+    json_object_set_new(c, "default", dflt ? dflt : json_null());
     json_object_set_new(c, "identity", json_boolean(identity));
-    free(norm);
-    free(dflt_value);
     return c;
 }
 
@@ -102,8 +99,9 @@ sqlite_table(struct db *db, const char *name, const char *sql, json_t *t, struct
     int rc = -1;
 
     /* columns; pk is the 1-based position in the primary key */
-    if (db_query(db, "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1) "
-                     "ORDER BY pk",
+    if (db_query(db,
+                 "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1) "
+                 "ORDER BY pk",
                  p, 1, &r, err))
         goto done;
     for (i = 0; i < r->nrows; i++)
@@ -115,7 +113,7 @@ sqlite_table(struct db *db, const char *name, const char *sql, json_t *t, struct
         bool identity = pk > 0 && npk == 1 && autoinc && strcmp(type, "INTEGER") == 0;
         json_array_append_new(json_object_get(t, "columns"),
                               new_column(db_cell(r, i, 0), type, strcmp(db_cell(r, i, 2), "0") != 0,
-                                         canon_sqlite_default_value(db_cell(r, i, 3)), identity));
+                                         canon_sqlite_default(type, db_cell(r, i, 3)), identity));
         if (pk > 0)
             json_array_append_new(pk_cols, json_string(db_cell(r, i, 0)));
     }
@@ -128,8 +126,9 @@ sqlite_table(struct db *db, const char *name, const char *sql, json_t *t, struct
     db_rows_free(r);
     r = NULL;
     /* foreign keys, one row per column */
-    if (db_query(db, "SELECT id, seq, \"table\", \"from\", \"to\", on_delete FROM "
-                     "pragma_foreign_key_list(?1) ORDER BY id, seq",
+    if (db_query(db,
+                 "SELECT id, seq, \"table\", \"from\", \"to\", on_delete, on_update FROM "
+                 "pragma_foreign_key_list(?1) ORDER BY id, seq",
                  p, 1, &r, err))
         goto done;
     for (i = 0; i < r->nrows; i++) {
@@ -141,18 +140,19 @@ sqlite_table(struct db *db, const char *name, const char *sql, json_t *t, struct
             json_object_set_new(fk, "ref_table", json_string(db_cell(r, i, 2)));
             json_object_set_new(fk, "ref_columns", json_array());
             json_object_set_new(fk, "on_delete", json_string(action_name(db_cell(r, i, 5))));
+            json_object_set_new(fk, "on_update", json_string(action_name(db_cell(r, i, 6))));
             json_array_append_new(json_object_get(t, "foreign_keys"), fk);
             last_id = id;
         }
         json_array_append_new(json_object_get(fk, "columns"), json_string(db_cell(r, i, 3)));
-        json_array_append_new(json_object_get(fk, "ref_columns"),
-                              str_or_null(db_cell(r, i, 4)));
+        json_array_append_new(json_object_get(fk, "ref_columns"), str_or_null(db_cell(r, i, 4)));
     }
     db_rows_free(r);
     r = NULL;
     /* indexes made by CREATE INDEX (origin c); unique constraints would be origin u */
-    if (db_query(db, "SELECT l.name, l.\"unique\", l.origin, i.name FROM pragma_index_list(?1) l, "
-                     "pragma_index_info(l.name) i WHERE l.origin <> 'pk' ORDER BY l.name, i.seqno",
+    if (db_query(db,
+                 "SELECT l.name, l.\"unique\", l.origin, i.name FROM pragma_index_list(?1) l, "
+                 "pragma_index_info(l.name) i WHERE l.origin <> 'pk' ORDER BY l.name, i.seqno",
                  p, 1, &r, err))
         goto done;
     {
@@ -188,8 +188,9 @@ introspect_sqlite(struct db *db, const char *exclude, json_t *tables, struct rt_
     size_t i;
     int rc = 0;
 
-    if (db_query(db, "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE "
-                     "'sqlite\\_%' ESCAPE '\\' AND name <> ?1 ORDER BY name",
+    if (db_query(db,
+                 "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE "
+                 "'sqlite\\_%' ESCAPE '\\' AND name <> ?1 ORDER BY name",
                  p, 1, &r, err))
         return -1;
     for (i = 0; i < r->nrows && rc == 0; i++) {
@@ -221,18 +222,17 @@ pg_table(struct db *db, const char *oid, json_t *t, struct rt_error *err)
         goto done;
     for (i = 0; i < r->nrows; i++) {
         const char *ident = db_cell(r, i, 4);
-        json_array_append_new(json_object_get(t, "columns"),
-                              new_column(db_cell(r, i, 0), db_cell(r, i, 1),
-                                         strcmp(db_cell(r, i, 2), "t") == 0,
-                                         canon_pg_default_value(db_cell(r, i, 3)),
-                                         ident && *ident));
+        json_array_append_new(
+            json_object_get(t, "columns"),
+            new_column(db_cell(r, i, 0), db_cell(r, i, 1), strcmp(db_cell(r, i, 2), "t") == 0,
+                       canon_pg_default(db_cell(r, i, 1), db_cell(r, i, 3)), ident && *ident));
     }
     db_rows_free(r);
     r = NULL;
     /* primary keys, unique and foreign keys: one row per column, in key order */
     if (db_query(db,
                  "SELECT con.conname, con.contype, a.attname, confrel.relname, fa.attname, "
-                 "con.confdeltype FROM pg_constraint con "
+                 "con.confdeltype, con.confupdtype FROM pg_constraint con "
                  "CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, o) "
                  "JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum "
                  "LEFT JOIN pg_class confrel ON confrel.oid = con.confrelid "
@@ -255,6 +255,7 @@ pg_table(struct db *db, const char *oid, json_t *t, struct rt_error *err)
                     json_object_set_new(k, "ref_table", json_string(db_cell(r, i, 3)));
                     json_object_set_new(k, "ref_columns", json_array());
                     json_object_set_new(k, "on_delete", json_string(action_name(db_cell(r, i, 5))));
+                    json_object_set_new(k, "on_update", json_string(action_name(db_cell(r, i, 6))));
                     json_array_append_new(json_object_get(t, "foreign_keys"), k);
                 } else if (*type == 'u') {
                     json_array_append_new(json_object_get(t, "unique"), k);

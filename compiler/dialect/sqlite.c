@@ -30,6 +30,7 @@
 
 #include "compiler/lint.h"
 #include "compiler/lower.h"
+#include "runtime/canon.h"
 
 /* --- types, values ---------------------------------------------------------------- */
 
@@ -78,6 +79,16 @@ sqlite_literal(struct strbuf *out, const struct sm_type *t, const struct sm_valu
     case VAL_STRING:
         sql_quote_string_std(out, v->text);
         return;
+    case VAL_EXPR:
+        /* the portable expressions (types.h); SQLite has no UUID function, so a version 4 UUID is
+         * made of random bytes, in parentheses as a default expression must be */
+        if (strcmp(v->text, "current_timestamp") == 0)
+            strbuf_puts(out, "CURRENT_TIMESTAMP");
+        else if (strcmp(v->text, "current_date") == 0)
+            strbuf_puts(out, "CURRENT_DATE");
+        else
+            strbuf_puts(out, CANON_SQLITE_RANDOM_UUID);
+        return;
     }
 }
 
@@ -91,6 +102,20 @@ sqlite_default_text(const struct sm_value *v)
 
 static bool cols_have(const char *const *cols, size_t n, const char *name);
 
+/*
+ * Whether an added column needs a rebuild for its values: ALTER TABLE ADD COLUMN takes no
+ * default that is an expression (CURRENT_TIMESTAMP, a random UUID), and a not null column
+ * without a default that existing rows fill has no way in but a copy. A nullable column, or
+ * one with a constant default, is added and then filled (UPDATE).
+ */
+static bool
+adds_with_values(const struct ir_op *op, const struct snap_col *c)
+{
+    if (c->dflt && c->dflt->kind == VAL_EXPR)
+        return true;
+    return op->kind == IR_ADD_COLUMN && op->fill && c->not_null && !c->dflt;
+}
+
 /* Whether adding the column needs a rebuild: ALTER TABLE ADD COLUMN takes no identity, no
  * primary key, and no REFERENCES with a default. */
 static bool
@@ -98,8 +123,7 @@ add_column_rebuilds(const struct ir_op *op, const struct snap_col *c)
 {
     const struct snap_table *b = op->before, *a = op->after;
     size_t i;
-
-    if (c->identity)
+    if (c->identity || adds_with_values(op, c))
         return true;
     if (a->pk && !(b->pk && strcmp(b->pk->name, a->pk->name) == 0))
         return true;
@@ -179,7 +203,7 @@ column_def(struct strbuf *b, const struct snap_col *c, const struct snap_key *pk
 {
     sql_quote_ident(b, c->name);
     strbuf_putc(b, ' ');
-    sqlite_declared_type(b, &c->type);
+    sql_column_type(b, &dialect_sqlite, c);
     if (c->not_null)
         strbuf_puts(b, " NOT NULL");
     if (c->identity && pk) {
@@ -276,10 +300,14 @@ needs_rebuild(const struct ir_op *op, const struct snap_table *from, const struc
     switch (op->kind) {
     case IR_ADD_COLUMN:
     case IR_DROP_COLUMN:
-        if ((c = snap_find_col(to, op->col))) {
-            /* adding: ALTER TABLE ADD COLUMN takes no key, no identity, no NOT NULL without a
-             * default, and no REFERENCES with a default other than NULL */
-            if (c->identity || (c->not_null && !c->dflt))
+        if ((c = snap_find_col(
+                 to,
+                 op->col))) { /* adding: ALTER TABLE ADD COLUMN takes no key, no identity, no NOT NULL without a
+             * default, no REFERENCES with a default other than NULL, and no default that is an
+             * expression */
+            if (c->identity ||
+                (c->not_null && !c->dflt && !(op->kind == IR_ADD_COLUMN && op->fill)) ||
+                adds_with_values(op, c))
                 return true;
             if (to->pk && cols_have(to->pk->cols, to->pk->ncols, c->name))
                 return true;
@@ -336,6 +364,16 @@ rebuild_comment(struct lower_out *lo, struct ir_op *const *run, size_t n, const 
     strbuf_free(&text);
 }
 
+/* The value that existing rows get in a column that one of the operations adds (fill), or NULL. */
+static const struct sm_value *
+fill_of(struct ir_op *const *run, size_t n, const struct sm_column *col)
+{
+    for (size_t i = 0; i < n; i++)
+        if (run[i]->kind == IR_ADD_COLUMN && run[i]->col == col && run[i]->fill)
+            return run[i]->fill;
+    return NULL;
+}
+
 /* The rebuild of one table from `from` to `to` (see the file comment). */
 static void
 rebuild(struct lower_out *lo, struct ir_op *const *run, size_t n, const struct snap_table *from,
@@ -361,14 +399,18 @@ rebuild(struct lower_out *lo, struct ir_op *const *run, size_t n, const struct s
         struct strbuf into = STRBUF_INIT, sel = STRBUF_INIT;
         for (i = 0; i < to->ncols; i++) {
             const struct snap_col *cf = snap_find_col(from, to->cols[i].id);
-            if (!cf)
-                continue;
+            const struct sm_value *fill = cf ? NULL : fill_of(run, n, to->cols[i].id);
+            if (!cf && !fill)
+                continue; /* a new column: its default, or null */
             if (!first) {
                 strbuf_puts(&into, ", ");
                 strbuf_puts(&sel, ", ");
             }
             sql_quote_ident(&into, to->cols[i].name);
-            sql_quote_ident(&sel, cf->name);
+            if (cf)
+                sql_quote_ident(&sel, cf->name);
+            else
+                sqlite_literal(&sel, &to->cols[i].type, fill); /* what the rows there get */
             first = false;
         }
         /* A rebuild always keeps a column: the checker refuses to drop a table's last one, and a
@@ -456,7 +498,7 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
                     sql_quote_ident(b, k->ref_table);
                     strbuf_putc(b, ' ');
                     sql_col_list(b, &dialect_sqlite, k->ref_cols, k->nref);
-                    sql_on_delete(b, k->on_delete);
+                    sql_fk_actions(b, k->on_delete, k->on_update);
                 } else if (k->kind == KEY_CHECK) {
                     strbuf_puts(b, " CONSTRAINT ");
                     sql_quote_ident(b, k->name);
@@ -464,6 +506,17 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
                 }
             }
             lower_end(lo);
+            if (op->kind == IR_ADD_COLUMN && op->fill && !value_equal(op->fill, ct->dflt)) {
+                /* the rows there get the fill (a not null one without a default is rebuilt) */
+                lower_begin(lo, op);
+                strbuf_puts(b, "UPDATE ");
+                sql_quote_ident(b, to->name);
+                strbuf_puts(b, " SET ");
+                sql_quote_ident(b, ct->name);
+                strbuf_puts(b, " = ");
+                sqlite_literal(b, &ct->type, op->fill);
+                lower_end(lo);
+            }
             for (i = 0; i < to->nkeys; i++)
                 if (to->keys[i].kind == KEY_UNIQUE && !snap_find_key(from, to->keys[i].name))
                     lower_create_index(lo, op, to->name, to->keys[i].name, true, to->keys[i].cols,
@@ -545,7 +598,11 @@ sqlite_lower(struct lower_out *lo, struct ir_op *const *seq, size_t n, bool down
                 break;
             to = nt;
         }
+        lo->run = &seq[i];
+        lo->nrun = j - i;
         rebuild(lo, &seq[i], j - i, from, to);
+        lo->run = NULL;
+        lo->nrun = 0;
         i = j;
     }
     if (lo->out->rebuilds)
@@ -575,6 +632,7 @@ const struct dialect dialect_sqlite = {
     .identity_help_change = "SQLite generates values only for the INTEGER PRIMARY KEY: keep \"%s\" "
                             "the whole primary key, or drop the column first.",
     .declared_type = sqlite_declared_type,
+    .declared_types = true,
     .canonical_type = sqlite_declared_type, /* PRAGMA table_info reports the declared type */
     .literal = sqlite_literal,
     .quote_string = sql_quote_string_std,

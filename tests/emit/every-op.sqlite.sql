@@ -74,7 +74,7 @@ ALTER TABLE "Items" ADD COLUMN "Tag" TEXT;
 
 -- SQLite cannot make these changes in place: table "Items" is rebuilt and its rows copied (statements at lines 44, 45, 46, 47, 48, 49, 50, 51)
 
--- every-op.upg:44:3
+-- every-op.upg:44:3,45:3,46:3,47:3,48:3,49:3,50:3,51:3
 CREATE TABLE "_upg_new_Items" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_Things" PRIMARY KEY AUTOINCREMENT,
     "Flag" INTEGER NOT NULL DEFAULT 1,
@@ -97,26 +97,26 @@ CREATE TABLE "_upg_new_Items" (
     CONSTRAINT "CK_Things_Small" CHECK ("Small" >= -1)
 );
 
--- every-op.upg:44:3
+-- every-op.upg:44:3,45:3,46:3,47:3,48:3,49:3,50:3,51:3
 INSERT INTO "_upg_new_Items" ("Id", "Flag", "Small", "Big", "Ratio", "Price", "Name", "Remarks", "Blob", "Born", "Seen", "Grace", "Token", "Meta", "KindCode", "Qty", "Tag")
     SELECT "Id", "Flag", "Small", "Big", "Ratio", "Price", "Name", "Remarks", "Blob", "Born", "Seen", "Grace", "Token", "Meta", "KindCode", "Qty", "Tag" FROM "Items";
 
--- every-op.upg:44:3
+-- every-op.upg:44:3,45:3,46:3,47:3,48:3,49:3,50:3,51:3
 UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence WHERE name IN ('Items', '_upg_new_Items')) WHERE name = '_upg_new_Items';
 
--- every-op.upg:44:3
+-- every-op.upg:44:3,45:3,46:3,47:3,48:3,49:3,50:3,51:3
 INSERT INTO sqlite_sequence (name, seq) SELECT '_upg_new_Items', seq FROM sqlite_sequence WHERE name = 'Items' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '_upg_new_Items');
 
--- every-op.upg:44:3
+-- every-op.upg:44:3,45:3,46:3,47:3,48:3,49:3,50:3,51:3
 DROP TABLE "Items";
 
--- every-op.upg:44:3
+-- every-op.upg:44:3,45:3,46:3,47:3,48:3,49:3,50:3,51:3
 ALTER TABLE "_upg_new_Items" RENAME TO "Items";
 
--- every-op.upg:44:3
+-- every-op.upg:44:3,45:3,46:3,47:3,48:3,49:3,50:3,51:3
 CREATE UNIQUE INDEX "UQ_Things_Name_Small" ON "Items" ("Name", "Small");
 
--- every-op.upg:44:3
+-- every-op.upg:44:3,45:3,46:3,47:3,48:3,49:3,50:3,51:3
 CREATE INDEX "IX_Things_Seen" ON "Items" ("Seen");
 
 -- every-op.upg:52:3
@@ -124,7 +124,7 @@ CREATE UNIQUE INDEX "UQ_Items_Token" ON "Items" ("Token");
 
 -- SQLite cannot make these changes in place: table "Items" is rebuilt and its rows copied (statements at lines 53, 54)
 
--- every-op.upg:53:3
+-- every-op.upg:53:3,54:3
 CREATE TABLE "_upg_new_Items" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_Things" PRIMARY KEY AUTOINCREMENT,
     "Flag" INTEGER NOT NULL DEFAULT 1,
@@ -147,29 +147,29 @@ CREATE TABLE "_upg_new_Items" (
     CONSTRAINT "CK_Items_Qty" CHECK ("Qty" >= 0)
 );
 
--- every-op.upg:53:3
+-- every-op.upg:53:3,54:3
 INSERT INTO "_upg_new_Items" ("Id", "Flag", "Small", "Big", "Ratio", "Price", "Name", "Remarks", "Blob", "Born", "Seen", "Grace", "Token", "Meta", "KindCode", "Qty", "Tag")
     SELECT "Id", "Flag", "Small", "Big", "Ratio", "Price", "Name", "Remarks", "Blob", "Born", "Seen", "Grace", "Token", "Meta", "KindCode", "Qty", "Tag" FROM "Items";
 
--- every-op.upg:53:3
+-- every-op.upg:53:3,54:3
 UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence WHERE name IN ('Items', '_upg_new_Items')) WHERE name = '_upg_new_Items';
 
--- every-op.upg:53:3
+-- every-op.upg:53:3,54:3
 INSERT INTO sqlite_sequence (name, seq) SELECT '_upg_new_Items', seq FROM sqlite_sequence WHERE name = 'Items' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '_upg_new_Items');
 
--- every-op.upg:53:3
+-- every-op.upg:53:3,54:3
 DROP TABLE "Items";
 
--- every-op.upg:53:3
+-- every-op.upg:53:3,54:3
 ALTER TABLE "_upg_new_Items" RENAME TO "Items";
 
--- every-op.upg:53:3
+-- every-op.upg:53:3,54:3
 CREATE UNIQUE INDEX "UQ_Things_Name_Small" ON "Items" ("Name", "Small");
 
--- every-op.upg:53:3
+-- every-op.upg:53:3,54:3
 CREATE UNIQUE INDEX "UQ_Items_Token" ON "Items" ("Token");
 
--- every-op.upg:53:3
+-- every-op.upg:53:3,54:3
 CREATE INDEX "IX_Things_Seen" ON "Items" ("Seen");
 
 -- every-op.upg:55:3
@@ -564,7 +564,7 @@ ALTER TABLE "Items" DROP COLUMN "ExtraId";
 
 -- SQLite cannot make these changes in place: table "Items" is rebuilt and its rows copied (statements at lines 54, 53)
 
--- every-op.upg:54:3
+-- every-op.upg:54:3,53:3
 CREATE TABLE "_upg_new_Items" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_Things" PRIMARY KEY AUTOINCREMENT,
     "Flag" INTEGER NOT NULL DEFAULT 1,
@@ -587,29 +587,29 @@ CREATE TABLE "_upg_new_Items" (
     CONSTRAINT "CK_Things_Small" CHECK ("Small" >= -1)
 );
 
--- every-op.upg:54:3
+-- every-op.upg:54:3,53:3
 INSERT INTO "_upg_new_Items" ("Id", "Flag", "Small", "Big", "Ratio", "Price", "Name", "Remarks", "Blob", "Born", "Seen", "Grace", "Token", "Meta", "KindCode", "Qty", "Tag")
     SELECT "Id", "Flag", "Small", "Big", "Ratio", "Price", "Name", "Remarks", "Blob", "Born", "Seen", "Grace", "Token", "Meta", "KindCode", "Qty", "Tag" FROM "Items";
 
--- every-op.upg:54:3
+-- every-op.upg:54:3,53:3
 UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence WHERE name IN ('Items', '_upg_new_Items')) WHERE name = '_upg_new_Items';
 
--- every-op.upg:54:3
+-- every-op.upg:54:3,53:3
 INSERT INTO sqlite_sequence (name, seq) SELECT '_upg_new_Items', seq FROM sqlite_sequence WHERE name = 'Items' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '_upg_new_Items');
 
--- every-op.upg:54:3
+-- every-op.upg:54:3,53:3
 DROP TABLE "Items";
 
--- every-op.upg:54:3
+-- every-op.upg:54:3,53:3
 ALTER TABLE "_upg_new_Items" RENAME TO "Items";
 
--- every-op.upg:54:3
+-- every-op.upg:54:3,53:3
 CREATE UNIQUE INDEX "UQ_Things_Name_Small" ON "Items" ("Name", "Small");
 
--- every-op.upg:54:3
+-- every-op.upg:54:3,53:3
 CREATE UNIQUE INDEX "UQ_Items_Token" ON "Items" ("Token");
 
--- every-op.upg:54:3
+-- every-op.upg:54:3,53:3
 CREATE INDEX "IX_Things_Seen" ON "Items" ("Seen");
 
 -- every-op.upg:52:3
@@ -617,7 +617,7 @@ DROP INDEX "UQ_Items_Token";
 
 -- SQLite cannot make these changes in place: table "Items" is rebuilt and its rows copied (statements at lines 51, 50, 49, 48, 47, 46, 45, 44)
 
--- every-op.upg:51:3
+-- every-op.upg:51:3,50:3,49:3,48:3,47:3,46:3,45:3,44:3
 CREATE TABLE "_upg_new_Items" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_Things" PRIMARY KEY AUTOINCREMENT,
     "Flag" INTEGER NOT NULL DEFAULT 1,
@@ -640,26 +640,26 @@ CREATE TABLE "_upg_new_Items" (
     CONSTRAINT "CK_Things_Small" CHECK ("Small" >= -1)
 );
 
--- every-op.upg:51:3
+-- every-op.upg:51:3,50:3,49:3,48:3,47:3,46:3,45:3,44:3
 INSERT INTO "_upg_new_Items" ("Id", "Flag", "Small", "Big", "Ratio", "Price", "Name", "Remarks", "Blob", "Born", "Seen", "Grace", "Token", "Meta", "KindCode", "Qty", "Tag")
     SELECT "Id", "Flag", "Small", "Big", "Ratio", "Price", "Name", "Remarks", "Blob", "Born", "Seen", "Grace", "Token", "Meta", "KindCode", "Qty", "Tag" FROM "Items";
 
--- every-op.upg:51:3
+-- every-op.upg:51:3,50:3,49:3,48:3,47:3,46:3,45:3,44:3
 UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence WHERE name IN ('Items', '_upg_new_Items')) WHERE name = '_upg_new_Items';
 
--- every-op.upg:51:3
+-- every-op.upg:51:3,50:3,49:3,48:3,47:3,46:3,45:3,44:3
 INSERT INTO sqlite_sequence (name, seq) SELECT '_upg_new_Items', seq FROM sqlite_sequence WHERE name = 'Items' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '_upg_new_Items');
 
--- every-op.upg:51:3
+-- every-op.upg:51:3,50:3,49:3,48:3,47:3,46:3,45:3,44:3
 DROP TABLE "Items";
 
--- every-op.upg:51:3
+-- every-op.upg:51:3,50:3,49:3,48:3,47:3,46:3,45:3,44:3
 ALTER TABLE "_upg_new_Items" RENAME TO "Items";
 
--- every-op.upg:51:3
+-- every-op.upg:51:3,50:3,49:3,48:3,47:3,46:3,45:3,44:3
 CREATE UNIQUE INDEX "UQ_Things_Name_Small" ON "Items" ("Name", "Small");
 
--- every-op.upg:51:3
+-- every-op.upg:51:3,50:3,49:3,48:3,47:3,46:3,45:3,44:3
 CREATE INDEX "IX_Things_Seen" ON "Items" ("Seen");
 
 -- every-op.upg:43:3

@@ -47,7 +47,7 @@ ALTER TABLE "select" RENAME TO "from ""where""";
 
 -- SQLite cannot make these changes in place: table "Order "Lines"; --" is rebuilt and its rows copied (statements at lines 31, 32)
 
--- hostile-names.upg:31:3
+-- hostile-names.upg:31:3,32:3
 CREATE TABLE "_upg_new_Order ""Lines""; --" (
     "id; DROP TABLE x" INTEGER NOT NULL CONSTRAINT "PK_Order ""Lines""; --" PRIMARY KEY AUTOINCREMENT,
     "it's" TEXT NOT NULL DEFAULT 'it''s a "test" \ ok',
@@ -57,20 +57,20 @@ CREATE TABLE "_upg_new_Order ""Lines""; --" (
     "new ""col""" TEXT
 );
 
--- hostile-names.upg:31:3
+-- hostile-names.upg:31:3,32:3
 INSERT INTO "_upg_new_Order ""Lines""; --" ("id; DROP TABLE x", "it's", "group", "Ünïcødé naïve", "--comment", "new ""col""")
     SELECT "id; DROP TABLE x", "it's", "group", "Ünïcødé naïve", "--comment", "new ""col""" FROM "Order ""Lines""; --";
 
--- hostile-names.upg:31:3
+-- hostile-names.upg:31:3,32:3
 UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence WHERE name IN ('Order "Lines"; --', '_upg_new_Order "Lines"; --')) WHERE name = '_upg_new_Order "Lines"; --';
 
--- hostile-names.upg:31:3
+-- hostile-names.upg:31:3,32:3
 INSERT INTO sqlite_sequence (name, seq) SELECT '_upg_new_Order "Lines"; --', seq FROM sqlite_sequence WHERE name = 'Order "Lines"; --' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '_upg_new_Order "Lines"; --');
 
--- hostile-names.upg:31:3
+-- hostile-names.upg:31:3,32:3
 DROP TABLE "Order ""Lines""; --";
 
--- hostile-names.upg:31:3
+-- hostile-names.upg:31:3,32:3
 ALTER TABLE "_upg_new_Order ""Lines""; --" RENAME TO "Order ""Lines""; --";
 
 -- hostile-names.upg:33:3
@@ -199,7 +199,7 @@ DROP INDEX "ux 'x'";
 
 -- SQLite cannot make these changes in place: table "Order "Lines"; --" is rebuilt and its rows copied (statements at lines 32, 31)
 
--- hostile-names.upg:32:3
+-- hostile-names.upg:32:3,31:3
 CREATE TABLE "_upg_new_Order ""Lines""; --" (
     "id; DROP TABLE x" INTEGER NOT NULL CONSTRAINT "PK_Order ""Lines""; --" PRIMARY KEY AUTOINCREMENT,
     "it's" TEXT NOT NULL DEFAULT 'it''s a "test" \ ok',
@@ -209,20 +209,20 @@ CREATE TABLE "_upg_new_Order ""Lines""; --" (
     "new ""col""" TEXT
 );
 
--- hostile-names.upg:32:3
+-- hostile-names.upg:32:3,31:3
 INSERT INTO "_upg_new_Order ""Lines""; --" ("id; DROP TABLE x", "it's", "group", "Ünïcødé naïve", "--comment", "new ""col""")
     SELECT "id; DROP TABLE x", "it's", "group", "Ünïcødé naïve", "--comment", "new ""col""" FROM "Order ""Lines""; --";
 
--- hostile-names.upg:32:3
+-- hostile-names.upg:32:3,31:3
 UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence WHERE name IN ('Order "Lines"; --', '_upg_new_Order "Lines"; --')) WHERE name = '_upg_new_Order "Lines"; --';
 
--- hostile-names.upg:32:3
+-- hostile-names.upg:32:3,31:3
 INSERT INTO sqlite_sequence (name, seq) SELECT '_upg_new_Order "Lines"; --', seq FROM sqlite_sequence WHERE name = 'Order "Lines"; --' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '_upg_new_Order "Lines"; --');
 
--- hostile-names.upg:32:3
+-- hostile-names.upg:32:3,31:3
 DROP TABLE "Order ""Lines""; --";
 
--- hostile-names.upg:32:3
+-- hostile-names.upg:32:3,31:3
 ALTER TABLE "_upg_new_Order ""Lines""; --" RENAME TO "Order ""Lines""; --";
 
 -- hostile-names.upg:30:3

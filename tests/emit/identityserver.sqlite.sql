@@ -405,7 +405,7 @@ BEGIN;
 
 -- SQLite cannot make these changes in place: table "PersistedGrants" is rebuilt and its rows copied (statements at lines 389, 390, 391)
 
--- identityserver.upg:389:3
+-- identityserver.upg:389:3,390:3,391:3
 CREATE TABLE "_upg_new_PersistedGrants" (
     "Key" TEXT,
     "Type" TEXT NOT NULL,
@@ -420,26 +420,26 @@ CREATE TABLE "_upg_new_PersistedGrants" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_PersistedGrants" PRIMARY KEY AUTOINCREMENT
 );
 
--- identityserver.upg:389:3
+-- identityserver.upg:389:3,390:3,391:3
 INSERT INTO "_upg_new_PersistedGrants" ("Key", "Type", "SubjectId", "SessionId", "ClientId", "Description", "CreationTime", "Expiration", "ConsumedTime", "Data")
     SELECT "Key", "Type", "SubjectId", "SessionId", "ClientId", "Description", "CreationTime", "Expiration", "ConsumedTime", "Data" FROM "PersistedGrants";
 
--- identityserver.upg:389:3
+-- identityserver.upg:389:3,390:3,391:3
 DROP TABLE "PersistedGrants";
 
--- identityserver.upg:389:3
+-- identityserver.upg:389:3,390:3,391:3
 ALTER TABLE "_upg_new_PersistedGrants" RENAME TO "PersistedGrants";
 
--- identityserver.upg:389:3
+-- identityserver.upg:389:3,390:3,391:3
 CREATE INDEX "IX_PersistedGrants_ConsumedTime" ON "PersistedGrants" ("ConsumedTime");
 
--- identityserver.upg:389:3
+-- identityserver.upg:389:3,390:3,391:3
 CREATE INDEX "IX_PersistedGrants_Expiration" ON "PersistedGrants" ("Expiration");
 
--- identityserver.upg:389:3
+-- identityserver.upg:389:3,390:3,391:3
 CREATE INDEX "IX_PersistedGrants_SubjectId_ClientId_Type" ON "PersistedGrants" ("SubjectId", "ClientId", "Type");
 
--- identityserver.upg:389:3
+-- identityserver.upg:389:3,390:3,391:3
 CREATE INDEX "IX_PersistedGrants_SubjectId_SessionId_Type" ON "PersistedGrants" ("SubjectId", "SessionId", "Type");
 
 -- identityserver.upg:393:3
@@ -716,7 +716,7 @@ DROP TABLE "ServerSideSessions";
 
 -- SQLite cannot make these changes in place: table "PersistedGrants" is rebuilt and its rows copied (statements at lines 391, 390, 389)
 
--- identityserver.upg:391:3
+-- identityserver.upg:391:3,390:3,389:3
 CREATE TABLE "_upg_new_PersistedGrants" (
     "Key" TEXT NOT NULL,
     "Type" TEXT NOT NULL,
@@ -731,26 +731,26 @@ CREATE TABLE "_upg_new_PersistedGrants" (
     CONSTRAINT "PK_PersistedGrants" PRIMARY KEY ("Key")
 );
 
--- identityserver.upg:391:3
+-- identityserver.upg:391:3,390:3,389:3
 INSERT INTO "_upg_new_PersistedGrants" ("Key", "Type", "SubjectId", "SessionId", "ClientId", "Description", "CreationTime", "Expiration", "ConsumedTime", "Data")
     SELECT "Key", "Type", "SubjectId", "SessionId", "ClientId", "Description", "CreationTime", "Expiration", "ConsumedTime", "Data" FROM "PersistedGrants";
 
--- identityserver.upg:391:3
+-- identityserver.upg:391:3,390:3,389:3
 DROP TABLE "PersistedGrants";
 
--- identityserver.upg:391:3
+-- identityserver.upg:391:3,390:3,389:3
 ALTER TABLE "_upg_new_PersistedGrants" RENAME TO "PersistedGrants";
 
--- identityserver.upg:391:3
+-- identityserver.upg:391:3,390:3,389:3
 CREATE INDEX "IX_PersistedGrants_ConsumedTime" ON "PersistedGrants" ("ConsumedTime");
 
--- identityserver.upg:391:3
+-- identityserver.upg:391:3,390:3,389:3
 CREATE INDEX "IX_PersistedGrants_Expiration" ON "PersistedGrants" ("Expiration");
 
--- identityserver.upg:391:3
+-- identityserver.upg:391:3,390:3,389:3
 CREATE INDEX "IX_PersistedGrants_SubjectId_ClientId_Type" ON "PersistedGrants" ("SubjectId", "ClientId", "Type");
 
--- identityserver.upg:391:3
+-- identityserver.upg:391:3,390:3,389:3
 CREATE INDEX "IX_PersistedGrants_SubjectId_SessionId_Type" ON "PersistedGrants" ("SubjectId", "SessionId", "Type");
 
 -- Foreign keys were off during the rebuild: fail the step if one no longer holds.

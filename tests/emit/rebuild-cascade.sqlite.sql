@@ -42,7 +42,7 @@ BEGIN;
 
 -- SQLite cannot make these changes in place: table "Customers" is rebuilt and its rows copied (statements at lines 30, 31, 32)
 
--- rebuild-cascade.upg:30:3
+-- rebuild-cascade.upg:30:3,31:3,32:3
 CREATE TABLE "_upg_new_Customers" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_Customers" PRIMARY KEY AUTOINCREMENT,
     "Email" TEXT NOT NULL,
@@ -50,23 +50,23 @@ CREATE TABLE "_upg_new_Customers" (
     CONSTRAINT "CK_Customers_Level" CHECK ("Level" >= 0)
 );
 
--- rebuild-cascade.upg:30:3
+-- rebuild-cascade.upg:30:3,31:3,32:3
 INSERT INTO "_upg_new_Customers" ("Id", "Email", "Level")
     SELECT "Id", "Email", "Level" FROM "Customers";
 
--- rebuild-cascade.upg:30:3
+-- rebuild-cascade.upg:30:3,31:3,32:3
 UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence WHERE name IN ('Customers', '_upg_new_Customers')) WHERE name = '_upg_new_Customers';
 
--- rebuild-cascade.upg:30:3
+-- rebuild-cascade.upg:30:3,31:3,32:3
 INSERT INTO sqlite_sequence (name, seq) SELECT '_upg_new_Customers', seq FROM sqlite_sequence WHERE name = 'Customers' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '_upg_new_Customers');
 
--- rebuild-cascade.upg:30:3
+-- rebuild-cascade.upg:30:3,31:3,32:3
 DROP TABLE "Customers";
 
--- rebuild-cascade.upg:30:3
+-- rebuild-cascade.upg:30:3,31:3,32:3
 ALTER TABLE "_upg_new_Customers" RENAME TO "Customers";
 
--- rebuild-cascade.upg:30:3
+-- rebuild-cascade.upg:30:3,31:3,32:3
 CREATE UNIQUE INDEX "UQ_Customers_Email" ON "Customers" ("Email");
 
 -- Foreign keys were off during the rebuild: fail the step if one no longer holds.
@@ -279,30 +279,30 @@ BEGIN;
 
 -- SQLite cannot make these changes in place: table "Customers" is rebuilt and its rows copied (statements at lines 32, 31, 30)
 
--- rebuild-cascade.upg:32:3
+-- rebuild-cascade.upg:32:3,31:3,30:3
 CREATE TABLE "_upg_new_Customers" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_Customers" PRIMARY KEY AUTOINCREMENT,
     "Email" TEXT NOT NULL,
     "Level" INTEGER NOT NULL DEFAULT 1
 );
 
--- rebuild-cascade.upg:32:3
+-- rebuild-cascade.upg:32:3,31:3,30:3
 INSERT INTO "_upg_new_Customers" ("Id", "Email", "Level")
     SELECT "Id", "Email", "Level" FROM "Customers";
 
--- rebuild-cascade.upg:32:3
+-- rebuild-cascade.upg:32:3,31:3,30:3
 UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence WHERE name IN ('Customers', '_upg_new_Customers')) WHERE name = '_upg_new_Customers';
 
--- rebuild-cascade.upg:32:3
+-- rebuild-cascade.upg:32:3,31:3,30:3
 INSERT INTO sqlite_sequence (name, seq) SELECT '_upg_new_Customers', seq FROM sqlite_sequence WHERE name = 'Customers' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '_upg_new_Customers');
 
--- rebuild-cascade.upg:32:3
+-- rebuild-cascade.upg:32:3,31:3,30:3
 DROP TABLE "Customers";
 
--- rebuild-cascade.upg:32:3
+-- rebuild-cascade.upg:32:3,31:3,30:3
 ALTER TABLE "_upg_new_Customers" RENAME TO "Customers";
 
--- rebuild-cascade.upg:32:3
+-- rebuild-cascade.upg:32:3,31:3,30:3
 CREATE UNIQUE INDEX "UQ_Customers_Email" ON "Customers" ("Email");
 
 -- Foreign keys were off during the rebuild: fail the step if one no longer holds.

@@ -134,19 +134,22 @@ parse(const char *text)
 }
 
 #define TABLE(cols, extra)                                                                         \
-    "{\"tables\": [{\"name\": \"T\", \"columns\": [" cols "], \"primary_key\": null, "              \
+    "{\"tables\": [{\"name\": \"T\", \"columns\": [" cols "], \"primary_key\": null, "             \
     "\"unique\": [], \"foreign_keys\": [], \"checks\": [], \"indexes\": [" extra "]}]}"
 #define COL(name, type, nn, dflt)                                                                  \
-    "{\"name\": \"" name "\", \"type\": \"" type "\", \"not_null\": " nn ", \"default\": " dflt     \
+    "{\"name\": \"" name "\", \"type\": \"" type "\", \"not_null\": " nn ", \"default\": " dflt    \
     ", \"identity\": false}"
 
 /* issue 10: a drift line names the field that differs, not two whole objects */
 static void
 test_canon_diff_names_the_field(void **state)
 {
-    json_t *e = parse(TABLE(COL("a", "text", "false", "\"free\"") "," COL("b", "integer", "false", "null"), ""));
-    json_t *l = parse(TABLE(COL("a", "text", "true", "\"('free'::text || '-trial'::text)\"") ","
-                            COL("b", "integer", "false", "null"), ""));
+    json_t *e = parse(
+        TABLE(COL("a", "text", "false", "\"free\"") "," COL("b", "integer", "false", "null"), ""));
+    json_t *l =
+        parse(TABLE(COL("a", "text", "true", "\"('free'::text || '-trial'::text)\"") "," COL(
+                        "b", "integer", "false", "null"),
+                    ""));
     struct seen s;
     size_t n;
 
@@ -164,7 +167,8 @@ test_canon_diff_names_the_field(void **state)
     assert_string_equal(s.objects[1], "column");
     assert_string_equal(s.tables[1], "T");
     assert_int_equal(s.changes[1], CANON_DIFFERS);
-    assert_string_equal(s.lines[1], "table \"T\": column \"a\" differs in not_null: expected false, found true");
+    assert_string_equal(
+        s.lines[1], "table \"T\": column \"a\" differs in not_null: expected false, found true");
     json_decref(e);
     json_decref(l);
 }
@@ -174,9 +178,10 @@ test_canon_diff_missing_and_unexpected(void **state)
 {
     json_t *e = parse(TABLE(COL("a", "text", "false", "null"),
                             "{\"name\": \"IX\", \"unique\": false, \"columns\": [\"a\"]}"));
-    json_t *l = parse(TABLE(COL("a", "text", "false", "null") "," COL("Extra", "TEXT", "false", "null"),
-                            "{\"name\": \"IX\", \"unique\": true, \"columns\": [\"a\"]},"
-                            "{\"name\": \"Mine\", \"unique\": false, \"columns\": [\"Extra\"]}"));
+    json_t *l =
+        parse(TABLE(COL("a", "text", "false", "null") "," COL("Extra", "TEXT", "false", "null"),
+                    "{\"name\": \"IX\", \"unique\": true, \"columns\": [\"a\"]},"
+                    "{\"name\": \"Mine\", \"unique\": false, \"columns\": [\"Extra\"]}"));
     struct seen s;
 
     (void)state;
@@ -185,7 +190,8 @@ test_canon_diff_missing_and_unexpected(void **state)
     assert_string_equal(s.lines[0], "table \"T\": unexpected column \"Extra\"");
     assert_int_equal(s.changes[0], CANON_UNEXPECTED);
     assert_string_equal(s.expected[0], "-");
-    assert_string_equal(s.lines[1], "table \"T\": index \"IX\" differs in unique: expected false, found true");
+    assert_string_equal(s.lines[1],
+                        "table \"T\": index \"IX\" differs in unique: expected false, found true");
     assert_string_equal(s.lines[2], "table \"T\": unexpected index \"Mine\"");
     /* the text-only interface counts the same */
     assert_int_equal(canon_diff(e, l, NULL, NULL), 3);
@@ -197,20 +203,23 @@ test_canon_diff_missing_and_unexpected(void **state)
 static void
 test_canon_diff_unnamed_foreign_keys(void **state)
 {
-    json_t *e = parse("{\"tables\": [{\"name\": \"C\", \"columns\": [], \"primary_key\": null, \"unique\": [], "
-                      "\"foreign_keys\": [{\"name\": null, \"columns\": [\"P\"], \"ref_table\": \"Par\", "
-                      "\"ref_columns\": [\"Id\"], \"on_delete\": \"cascade\"}], \"checks\": [], \"indexes\": []}]}");
-    json_t *l = parse("{\"tables\": [{\"name\": \"C\", \"columns\": [], \"primary_key\": null, \"unique\": [], "
-                      "\"foreign_keys\": [{\"name\": null, \"columns\": [\"P\"], \"ref_table\": \"Par\", "
-                      "\"ref_columns\": [\"Id\"], \"on_delete\": \"no action\"}], \"checks\": [], \"indexes\": []}]}");
+    json_t *e = parse(
+        "{\"tables\": [{\"name\": \"C\", \"columns\": [], \"primary_key\": null, \"unique\": [], "
+        "\"foreign_keys\": [{\"name\": null, \"columns\": [\"P\"], \"ref_table\": \"Par\", "
+        "\"ref_columns\": [\"Id\"], \"on_delete\": \"cascade\"}], \"checks\": [], \"indexes\": []}]}");
+    json_t *l = parse(
+        "{\"tables\": [{\"name\": \"C\", \"columns\": [], \"primary_key\": null, \"unique\": [], "
+        "\"foreign_keys\": [{\"name\": null, \"columns\": [\"P\"], \"ref_table\": \"Par\", "
+        "\"ref_columns\": [\"Id\"], \"on_delete\": \"no action\"}], \"checks\": [], \"indexes\": []}]}");
     struct seen s;
 
     (void)state;
     memset(&s, 0, sizeof s);
     assert_int_equal(canon_diff_items(e, l, collect, &s), 1);
     assert_string_equal(s.fields[0], "on_delete");
-    assert_string_equal(s.lines[0],
-                        "table \"C\": foreign key (\"P\") differs in on_delete: expected \"cascade\", found \"no action\"");
+    assert_string_equal(
+        s.lines[0],
+        "table \"C\": foreign key (\"P\") differs in on_delete: expected \"cascade\", found \"no action\"");
     json_decref(e);
     json_decref(l);
 }
