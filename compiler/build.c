@@ -144,6 +144,48 @@ file_entry(struct mf_file *f, const char *path, const char *data, size_t len)
     f->size = len;
 }
 
+/* The plan's legacy forms for the bundle's dialects, as the manifest lists them. */
+static void
+legacy_entries(const struct plan *p, unsigned dialects, struct manifest *m)
+{
+    static const char *const kinds[] = {"nullable", "default", "type", "no_foreign_key"};
+
+    m->legacy = xcalloc(p->nlegacy + 1, sizeof *m->legacy);
+    for (size_t i = 0; i < p->nlegacy; i++) {
+        const struct plan_legacy *l = &p->legacy[i];
+        struct mf_legacy *g;
+        if (!((dialects >> l->dialect->id) & 1u))
+            continue;
+        g = &m->legacy[m->nlegacy++];
+        g->dialect = xstrdup(l->dialect->name);
+        g->table = xstrdup(l->table);
+        g->column = xstrdup_or_null(l->column);
+        g->kind = xstrdup(kinds[l->kind]);
+        if (l->kind == PLAN_LEGACY_TYPE)
+            g->value = xstrdup(l->declared);
+        if (l->kind == PLAN_LEGACY_DEFAULT) {
+            /* the default as the runtime reads it back (canon.h): a value, or an expression */
+            struct strbuf b = STRBUF_INIT;
+            if (l->dflt->kind == VAL_NULL) {
+                strbuf_puts(&b, "null");
+            } else if (l->dflt->kind == VAL_EXPR) {
+                strbuf_puts(&b, "{\"expr\":");
+                strbuf_json_string(&b, l->dflt->text);
+                strbuf_putc(&b, '}');
+            } else {
+                strbuf_json_string(&b, l->dialect->default_text(l->dflt));
+            }
+            g->value = strbuf_detach(&b);
+        }
+        if (l->kind == PLAN_LEGACY_NO_FK) {
+            g->ncolumns = l->ncols;
+            g->columns = xcalloc(l->ncols + 1, sizeof *g->columns);
+            for (size_t k = 0; k < l->ncols; k++)
+                g->columns[k] = xstrdup(l->cols[k]);
+        }
+    }
+}
+
 /* The manifest's entry of a step, but its dialects (filled as compile_lower() emits them). */
 static void
 step_entry(const struct build_opts *o, const struct compilation *c, const struct plan_version *v,
@@ -199,8 +241,9 @@ put_file(const struct step_writer *w, const struct dialect *d, const char *name,
     int rc;
 
     if ((size_t)snprintf(dir, sizeof dir, "%s/%s", w->tmp, d->name) >= sizeof dir ||
-        (size_t)snprintf(path, sizeof path, "%s/%s", d->name, name) >= sizeof path)
-        return rt_fail(w->err, "the path of \"%s\" is too long", name);
+        (size_t)snprintf(path, sizeof path, "%s/%s", d->name, name) >= sizeof path ||
+        !manifest_path_ok(path))
+        return rt_fail(w->err, "the path \"%.80s\" is not one a bundle may hold (too long?)", path);
     rc = write_at(w->dirfd[d->id], dir, name, text, len, w->err);
     file_entry(f, path, text, len);
     return rc;
@@ -309,12 +352,18 @@ build_bundle(struct compilation *c, const struct build_opts *o, struct build_res
     }
     m.nversions = c->plan.nversions;
     m.versions = xcalloc(m.nversions + 1, sizeof *m.versions);
-    m.steps = xcalloc(m.nversions + 1, sizeof *m.steps);
+    m.steps = xcalloc(m.nversions + c->plan.nderived + 1, sizeof *m.steps);
     for (i = 0; i < c->plan.nversions; i++) {
         const struct plan_version *v = c->plan.versions[i];
         m.versions[i].name = xstrdup(v->name);
         m.versions[i].from = xstrdup_or_null(v->parent ? v->parent->name : NULL);
+        m.versions[i].merges = xstrdup_or_null(v->merged ? v->merged->name : NULL);
         step_entry(o, c, v, &m.steps[i]);
+        m.nsteps++;
+    }
+    /* the derived steps of merges, numbered after the versions' own */
+    for (i = 0; i < c->plan.nderived; i++) {
+        step_entry(o, c, c->plan.derived[i], &m.steps[m.nsteps]);
         m.nsteps++;
     }
     {
@@ -333,12 +382,15 @@ build_bundle(struct compilation *c, const struct build_opts *o, struct build_res
         }
         failed = failed || compile_lower(c, c->plan.versions, c->plan.nversions, o->dialects,
                                          LOWER_UP | LOWER_DOWN, FRAME_BUNDLE, write_step, &w) != 0;
+        failed = failed || compile_lower(c, c->plan.derived, c->plan.nderived, o->dialects,
+                                         LOWER_UP | LOWER_DOWN, FRAME_BUNDLE, write_step, &w) != 0;
         for (k = 0; k < DIALECT_COUNT; k++)
             if (w.dirfd[k] >= 0)
                 close(w.dirfd[k]);
         if (failed)
             goto done;
     }
+    legacy_entries(&c->plan, o->dialects, &m);
     m.files = xcalloc(o->nextra + 1, sizeof *m.files);
     for (i = 0; i < o->nextra; i++) {
         if (write_file(tmp, o->extra[i].path, o->extra[i].data, o->extra[i].len, err))

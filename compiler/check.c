@@ -51,6 +51,60 @@ rec(struct checker *ck, enum ir_kind kind, struct sm_table *t, const struct snap
     return op;
 }
 
+/* A table whose foreign keys reference another, and its snapshot before a change of it. */
+struct referrer {
+    struct sm_table *t; /* NULL ends a list */
+    const struct snap_table *before;
+};
+
+/*
+ * The other tables whose foreign keys reference t (each once), with their
+ * snapshots before a rename of t or of one of its columns, which changes
+ * their ref_table or ref_columns. In the arena; NULL when none.
+ */
+static struct referrer *
+referrers_before(struct checker *ck, struct sm_table *t)
+{
+    struct referrer *out = NULL;
+    size_t n = 0, i, k;
+
+    for (i = 0; i < t->incoming.len; i++) {
+        struct sm_table *x = ((const struct sm_key *)t->incoming.items[i])->table;
+        bool seen = x == t;
+        for (k = 0; k < n && !seen; k++)
+            seen = out[k].t == x;
+        if (seen)
+            continue;
+        if (!out)
+            out = ARENA_ARRAY(ck->arena, struct referrer, t->incoming.len + 1);
+        out[n].t = x;
+        out[n++].before = snap_table(ck->arena, x);
+    }
+    if (out)
+        out[n].t = NULL;
+    return out;
+}
+
+/* Records on op the new snapshots of the referrers whose foreign keys changed with it. */
+static void
+record_referrers(struct checker *ck, struct ir_op *op, const struct referrer *r)
+{
+    size_t n = 0, i;
+
+    for (i = 0; r && r[i].t; i++)
+        n++;
+    if (!n)
+        return;
+    op->effects = ARENA_ARRAY(ck->arena, struct ir_effect, n);
+    for (i = 0; i < n; i++) {
+        const struct snap_table *now = snap_table(ck->arena, r[i].t);
+        if (now == r[i].before)
+            continue; /* its foreign keys do not name what changed */
+        op->effects[op->neffects].before = r[i].before;
+        op->effects[op->neffects++].after = now;
+    }
+}
+
 static void
 stmt_create_table(struct checker *ck, const struct ast_stmt *s)
 {
@@ -131,6 +185,7 @@ stmt_rename_table(struct checker *ck, const struct ast_stmt *s)
 {
     struct sm_table *t = find_table(ck, &s->table);
     const struct snap_table *before;
+    struct referrer *referrers;
     const char *old;
 
     if (!t)
@@ -147,8 +202,9 @@ stmt_rename_table(struct checker *ck, const struct ast_stmt *s)
         return;
     old = t->name;
     before = rec_before(ck, t);
+    referrers = referrers_before(ck, t);
     schema_rename_table(&ck->schema, t, s->name.name);
-    rec(ck, IR_RENAME_TABLE, t, before, false);
+    record_referrers(ck, rec(ck, IR_RENAME_TABLE, t, before, false), referrers);
     schema_mark_gone(&ck->schema, gone(ck, "table", old, s->name.name, s->span));
 }
 
@@ -222,6 +278,7 @@ stmt_rename_column(struct checker *ck, const struct ast_stmt *s)
 {
     struct sm_table *t = find_table(ck, &s->table);
     const struct snap_table *before;
+    struct referrer *referrers;
     struct sm_column *c, now;
     struct ir_op *op;
 
@@ -238,9 +295,11 @@ stmt_rename_column(struct checker *ck, const struct ast_stmt *s)
     now = *c;
     now.name = s->new_name.name;
     before = rec_before(ck, t);
+    referrers = referrers_before(ck, t);
     schema_set_column(&ck->schema, c, &now);
     op = rec(ck, IR_RENAME_COLUMN, t, before, false);
     op->col = c;
+    record_referrers(ck, op, referrers);
     schema_mark_column_gone(&ck->schema, t, gone(ck, "column", s->name.name, now.name, s->span));
 }
 

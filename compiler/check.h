@@ -62,6 +62,8 @@ const struct dialect *declared_dialect(const struct plan *p, const struct ast_id
 bool declared_type_ok(const struct dialect *dl, const struct ast_string *type, struct diag_sink *d);
 /* A literal as a value of the model (arena-allocated); NULL for NULL input. */
 const struct sm_value *value_of(struct arena *a, const struct ast_literal *lit);
+/* The legacy forms' names against every table state of the versions (walk.c). */
+void check_legacy_names(struct plan *p, struct arena *a, struct diag_sink *d);
 enum sm_fk_action fk_action_of(enum ast_fk_action a);
 
 /* --- check_names.c -------------------------------------------------------- */

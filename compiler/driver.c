@@ -39,17 +39,26 @@ compilation_file_name(const struct compilation *c)
  * The plan's file name as everything upc writes names it (origin comments in
  * SQL, the manifest, the guide): its last component, with control characters
  * (a newline would end a SQL comment and let the rest of the name run as a
- * statement) shown as '?'.
+ * statement) and bytes that are not UTF-8 (the manifest is JSON) shown as '?'.
  */
 static void
 set_file_name(struct compilation *c)
 {
     const char *path = c->sources.files[c->file]->path, *slash = strrchr(path, '/');
     char *name = arena_strdup(&c->arena, slash ? slash + 1 : path);
+    size_t n = strlen(name), i = 0, k;
 
-    for (char *p = name; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7F)
-            *p = '?';
+    while (i < n) {
+        int32_t cp;
+        size_t len = utf8_decode((const unsigned char *)name + i, n - i, &cp);
+        if (cp < 0) {
+            for (k = 0; k < len; k++)
+                name[i + k] = '?';
+        } else if (cp < 0x20 || cp == 0x7F) {
+            name[i] = '?';
+        }
+        i += len ? len : 1;
+    }
     c->file_name = name;
 }
 
@@ -96,6 +105,8 @@ run_passes(struct compilation *c, const struct compile_opts *opts)
     ir_check(&c->plan);
     /* lint: over the IR */
     pass_lint(&c->plan, &c->arena, &c->diag);
+    /* merges: the composite and derived steps, from the checked and linted versions */
+    ir_merge_steps(&c->plan, &c->arena);
     if (opts->dump == DUMP_IR) {
         struct strbuf sb = STRBUF_INIT;
         ir_dump(&c->plan, &c->sources, &sb);

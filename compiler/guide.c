@@ -798,6 +798,18 @@ step_section(struct strbuf *out, const struct plan *p, const struct plan_version
     if (!v->parent)
         strbuf_printf(out, "\nA new database: this step creates the schema of version %s.\n",
                       v->name);
+    if (v->merged)
+        strbuf_printf(out,
+                      "\nVersion %s takes in the hotfixes up to %s (it merges %s): this step makes "
+                      "their changes first, then its own. A database at %s takes step %zu "
+                      "instead, with only the changes of %s.\n",
+                      v->name, v->merged->name, v->merged->name, v->merged->name,
+                      plan_step_number(p, v->merge_step), v->name);
+    if (v->derived_of)
+        strbuf_printf(out,
+                      "\nA database at %s, a hotfix that version %s merges, is upgraded by this "
+                      "step: %s's own changes, without the ones it already has.\n",
+                      v->parent->name, v->name, v->name);
 
     /* notices, in the plan's order, each in a quote (which also contains the author's Markdown) */
     for (i = 0; i < v->nnotices; i++) {
@@ -892,11 +904,57 @@ step_section(struct strbuf *out, const struct plan *p, const struct plan_version
         strbuf_putc(out, '\n');
 }
 
+/*
+ * The way from every version to `to`: its first step, then as from where
+ * that leads (one line per version, so the section grows with the plan, not
+ * with the square of it); or why there is none.
+ */
+static void
+way_section(struct strbuf *out, const struct plan *p, const struct plan_version *to,
+            struct plan_version *const *next)
+{
+    size_t i;
+
+    strbuf_printf(out,
+                  "\n## The way from every version\n\n"
+                  "What `uprun apply --to %s` runs on a database at each version of the plan "
+                  "(`uprun status` shows the same for the database at hand):\n\n"
+                  "| At version | First step | Then |\n| --- | --- | --- |\n",
+                  to->name);
+    /* the empty database first, then the versions in the plan's order */
+    for (i = 0; i <= p->nversions; i++) {
+        size_t k = i == 0 ? p->nversions : i - 1;
+        const struct plan_version *v = k < p->nversions ? p->versions[k] : NULL, *s = next[k];
+        const struct plan_version *at = s ? (s->derived_of ? s->derived_of : s) : NULL;
+        if (v == to || (v && v->index > to->index))
+            continue;
+        strbuf_puts(out, "| ");
+        md_cell(out, vname(v));
+        strbuf_puts(out, " | ");
+        if (!s) {
+            strbuf_printf(out, "none | no way leads from %s to %s: their lines never meet |\n",
+                          vname(v), to->name);
+            continue;
+        }
+        strbuf_printf(out, "step %zu (%s -> %s", plan_step_number(p, s), vname(v), at->name);
+        if (s->derived_of)
+            strbuf_printf(out, ", as %s merges %s", at->name, vname(v));
+        strbuf_puts(out, ") | ");
+        if (at == to)
+            strbuf_puts(out, "done |\n");
+        else
+            strbuf_printf(out, "as from %s |\n", at->name);
+    }
+}
+
 void
 guide_write(const struct plan *p, const struct guide_opts *o, struct strbuf *out)
 {
-    struct plan_version **path = NULL;
+    struct plan_version **path = NULL, **next;
     size_t n = plan_path(p, o->from, o->to, &path), i;
+    /* a guide of the whole plan (from its start) says how every version gets there; one from a
+     * later version is for the databases there */
+    bool whole = !o->from || !o->from->parent;
     size_t others = 0;
     struct strbuf offpath = STRBUF_INIT;
     unsigned dialects = o->dialects ? o->dialects & p->dialects : p->dialects;
@@ -969,18 +1027,20 @@ guide_write(const struct plan *p, const struct guide_opts *o, struct strbuf *out
         strbuf_printf(
             out,
             "\nA new, empty database starts with step %zu (empty -> %s), which creates the "
-            "schema of version %s (%zu %s); `uprun apply` runs it first. `upc guide --from "
-            "empty` describes it.\n",
+            "schema of version %s (%zu %s); `uprun apply` runs it first (`uprun plan --sql` "
+            "on the empty database shows its SQL).\n",
             o->from->index + 1, o->from->name, o->from->name, s0.new_tables,
             plural(s0.new_tables, "table", "tables"));
     }
     if (others)
         strbuf_printf(
             out,
-            "\n%s %s of the plan (%s) %s not on this path; `upc guide --to VERSION` covers "
-            "%s.\n",
+            "\n%s %s of the plan (%s) %s not on this path: %s says how a database at %s gets "
+            "to %s.\n",
             others == 1 ? "One" : "Other", plural(others, "version", "versions"),
-            strbuf_str(&offpath), plural(others, "is", "are"), plural(others, "it", "them"));
+            strbuf_str(&offpath), plural(others, "is", "are"),
+            whole ? "\"The way from every version\" below" : "`uprun status` on the database",
+            plural(others, "it", "them"), o->to->name);
     strbuf_free(&offpath);
     for (i = 0; i < n; i++) {
         struct step_summary s;
@@ -1024,6 +1084,11 @@ guide_write(const struct plan *p, const struct guide_opts *o, struct strbuf *out
             strbuf_puts(out, "\n");
     }
 
+    next = xmalloc((p->nversions + 1) * sizeof *next);
+    plan_ways(p, o->to, next);
+    if (whole)
+        way_section(out, p, o->to, next);
+
     /* before you start */
     strbuf_puts(
         out,
@@ -1043,6 +1108,25 @@ guide_write(const struct plan *p, const struct guide_opts *o, struct strbuf *out
 
     for (i = 0; i < n; i++)
         step_section(out, p, path[i], path[i]->index + 1, dialects);
+    /* then the steps that lead versions off the path there (a hotfix line, a merge), once
+     * each, in their order in the bundle */
+    {
+        size_t nsteps = p->nversions + p->nderived;
+        unsigned char *mark = xcalloc(nsteps + 1, 1); /* 1: on the path, 2: to describe */
+        for (i = 0; i < n; i++)
+            mark[path[i]->index] = 1;
+        for (i = 0; whole && i < p->nversions; i++) /* not the empty database's: the baseline's */
+            if (next[i] && !mark[next[i]->index])
+                mark[next[i]->index] = 2;
+        for (i = 0; i < nsteps; i++) {
+            struct plan_version *s =
+                i < p->nversions ? p->versions[i] : p->derived[i - p->nversions];
+            if (mark[i] == 2)
+                step_section(out, p, s, s->index + 1, dialects);
+        }
+        free(mark);
+    }
+    free(next);
     free(path);
 }
 
@@ -1113,6 +1197,17 @@ graph_write(const struct plan *p, struct strbuf *out)
         strbuf_puts(out, "];\n");
         strbuf_free(&label);
         strbuf_free(&ids);
+    }
+    /* the derived steps of merges: from the hotfix to the version that takes it in */
+    for (i = 0; i < p->nderived; i++) {
+        const struct plan_version *v = p->derived[i];
+        strbuf_puts(out, "  \"v:");
+        dot_str(out, v->parent->name);
+        strbuf_puts(out, "\" -> \"v:");
+        dot_str(out, v->name);
+        strbuf_printf(out, "\" [label=\"step %zu: %s merges ", v->index + 1, v->name);
+        dot_str(out, v->parent->name);
+        strbuf_puts(out, "\", color=blue, fontcolor=blue, style=dashed];\n");
     }
     strbuf_puts(out, "}\n");
 }

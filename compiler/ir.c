@@ -2,6 +2,8 @@
 /* ir.c: snapshots of tables, steps, their deltas and invariants (ir.h). */
 #include "compiler/ir.h"
 
+#include <assert.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,7 +255,8 @@ ir_push_stmt(struct arena *a, struct ir_step *step, struct ir_stmt *st)
 struct touch {
     const void *id;
     size_t order;
-    const struct ir_op *op;
+    const struct ir_op *op; /* NULL for a side effect of an operation on another table */
+    const struct snap_table *before, *after;
 };
 
 const void *
@@ -293,20 +296,35 @@ cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Sorts a step's table operations by (table, order); returns their number. */
+/*
+ * Sorts a step's table operations by (table, order), with the side effects
+ * of each on other tables when effects is true; returns their number.
+ */
 static size_t
-touches(const struct ir_step *step, struct touch **out)
+touches(const struct ir_step *step, bool effects, struct touch **out)
 {
-    struct touch *t = xmalloc((step->nops + 1) * sizeof *t);
-    size_t n = 0, i;
+    size_t cap = step->nops + 1, n = 0, i, k;
+    struct touch *t;
 
+    for (i = 0; effects && i < step->nops; i++)
+        cap += step->ops[i]->neffects;
+    t = xmalloc(cap * sizeof *t);
     for (i = 0; i < step->nops; i++) {
         const struct ir_op *op = step->ops[i];
         if (op->kind == IR_SQL)
             continue;
         t[n].id = ir_op_table_id(op);
         t[n].order = i;
+        t[n].before = op->before;
+        t[n].after = op->after;
         t[n++].op = op;
+        for (k = 0; effects && k < op->neffects; k++) {
+            t[n].id = op->effects[k].after->id;
+            t[n].order = i;
+            t[n].before = op->effects[k].before;
+            t[n].after = op->effects[k].after;
+            t[n++].op = NULL;
+        }
     }
     qsort(t, n, sizeof *t, cmp_touch);
     *out = t;
@@ -325,7 +343,7 @@ size_t
 ir_group_by_table(const struct ir_step *step, struct ir_group **groups, size_t **order)
 {
     struct touch *t;
-    size_t n = touches(step, &t), ng = 0, i, j;
+    size_t n = touches(step, false, &t), ng = 0, i, j;
 
     *order = xmalloc((n + 1) * sizeof **order);
     *groups = xmalloc((n + 1) * sizeof **groups);
@@ -350,15 +368,15 @@ ir_step_delta(struct arena *a, const struct ir_step *step, struct ir_delta *out)
     memset(out, 0, sizeof *out);
     if (!step || step->nops == 0)
         return;
-    n = touches(step, &t);
+    n = touches(step, true, &t);
     out->changed = ARENA_ARRAY(a, const struct snap_table *, n + 1);
     out->removed = ARENA_ARRAY(a, const char *, n + 1);
     for (i = 0; i < n; i = j) {
         const struct snap_table *start, *end;
         for (j = i + 1; j < n && t[j].id == t[i].id; j++)
             ;
-        start = t[i].op->before;
-        end = t[j - 1].op->after;
+        start = t[i].before;
+        end = t[j - 1].after;
         if (end)
             out->changed[out->nchanged++] = end;
         if (start && (!end || strcmp(start->name, end->name) != 0))
@@ -406,17 +424,38 @@ ir_schema_at(struct arena *a, const struct plan_version *v, const struct snap_ta
 /* --- invariants -------------------------------------------------------------- */
 
 #ifndef NDEBUG
+static int
+cmp_col_name(const void *a, const void *b)
+{
+    return strcmp(((const struct snap_col *)a)->name, ((const struct snap_col *)b)->name);
+}
+
+static int
+cmp_col_id(const void *a, const void *b)
+{
+    const struct snap_col *x = a, *y = b;
+    return x->id == y->id ? 0 : (uintptr_t)x->id < (uintptr_t)y->id ? -1 : 1;
+}
+
+/* Column names and identities unique: sorted copies, so a wide table costs n log n. */
 static void
 check_snapshot(const struct snap_table *t)
 {
-    size_t i, j;
+    struct snap_col *sorted;
+    size_t i;
 
     if (!t)
         return;
     assert(t->name && t->ncols > 0);
-    for (i = 0; i < t->ncols; i++)
-        for (j = i + 1; j < t->ncols; j++)
-            assert(strcmp(t->cols[i].name, t->cols[j].name) != 0 && t->cols[i].id != t->cols[j].id);
+    sorted = xmalloc(t->ncols * sizeof *sorted);
+    memcpy(sorted, t->cols, t->ncols * sizeof *sorted);
+    qsort(sorted, t->ncols, sizeof *sorted, cmp_col_name);
+    for (i = 1; i < t->ncols; i++)
+        assert(strcmp(sorted[i - 1].name, sorted[i].name) != 0);
+    qsort(sorted, t->ncols, sizeof *sorted, cmp_col_id);
+    for (i = 1; i < t->ncols; i++)
+        assert(sorted[i - 1].id != sorted[i].id);
+    free(sorted);
     for (i = 0; i < t->nkeys; i++)
         assert(t->keys[i].name && (t->keys[i].kind == KEY_CHECK || t->keys[i].ncols > 0));
     for (i = 0; i < t->nindexes; i++)
@@ -424,10 +463,15 @@ check_snapshot(const struct snap_table *t)
 }
 
 static void
-check_op(const struct ir_op *op)
+check_op(const struct ir_op *op, const struct snap_table **last)
 {
-    check_snapshot(op->before);
-    check_snapshot(op->after);
+    /* consecutive operations share snapshots (the after of one is the before of the next):
+     * each is checked once */
+    if (op->before && op->before != *last)
+        check_snapshot(op->before);
+    if (op->after && op->after != op->before)
+        check_snapshot(op->after);
+    *last = op->after;
     switch (op->kind) {
     case IR_SQL:
         assert(!op->before && !op->after);
@@ -484,9 +528,10 @@ ir_check(const struct plan *p)
         const struct ir_step *s = p->versions[i]->ir;
         if (!s)
             continue;
+        const struct snap_table *last = NULL;
         owned = 0;
         for (k = 0; k < s->nops; k++)
-            check_op(s->ops[k]);
+            check_op(s->ops[k], &last);
         for (k = 0; k < s->nstmts; k++)
             owned += s->stmts[k]->op != NULL;
         /* sql blocks have no statement record (they take no allow); every other op has one */
@@ -556,11 +601,16 @@ dump_table(struct strbuf *out, const char *what, const struct snap_table *t)
 void
 ir_dump(const struct plan *p, const struct source_set *sources, struct strbuf *out)
 {
-    for (size_t i = 0; i < p->nversions; i++) {
-        const struct plan_version *v = p->versions[i];
+    for (size_t i = 0; i < p->nversions + p->nderived; i++) {
+        const struct plan_version *v =
+            i < p->nversions ? p->versions[i] : p->derived[i - p->nversions];
         const struct ir_step *s = v->ir;
-        strbuf_printf(out, "step %zu: %s -> %s%s\n", i + 1, v->parent ? v->parent->name : "empty",
-                      v->name, s ? "" : " (not checked)");
+        strbuf_printf(out, "step %zu: %s -> %s%s%s%s\n", i + 1,
+                      v->parent ? v->parent->name : "empty", v->name, s ? "" : " (not checked)",
+                      v->merged ? " (composite: the line to the merged " : "",
+                      v->merged       ? "version, then its own)"
+                      : v->derived_of ? " (derived)"
+                                      : "");
         if (!s)
             continue;
         for (size_t k = 0; k < v->nnotices; k++)
@@ -604,5 +654,69 @@ ir_dump(const struct plan *p, const struct source_set *sources, struct strbuf *o
             strbuf_printf(out, "  finding %s%s%s: %s\n", f->lint, f->dialect ? " " : "",
                           f->dialect ? f->dialect->name : "", f->message);
         }
+    }
+}
+
+/* Appends a list's items to another (arena-grown). */
+static void
+list_append(struct arena *a, struct sm_list *to, const struct sm_list *from)
+{
+    if (!from->len)
+        return;
+    if (to->len + from->len > to->cap) {
+        size_t ncap = to->len + from->len;
+        void **items = ARENA_ARRAY(a, void *, ncap);
+        if (to->len)
+            memcpy(items, to->items, to->len * sizeof *items);
+        to->items = items;
+        to->cap = ncap;
+    }
+    memcpy(to->items + to->len, from->items, from->len * sizeof *from->items);
+    to->len += from->len;
+}
+
+void
+ir_merge_steps(struct plan *p, struct arena *a)
+{
+    for (size_t i = 0; i < p->nversions; i++) {
+        struct plan_version *v = p->versions[i], *d = v->merge_step, **line = NULL;
+        struct ir_step *all;
+        size_t n, k, nn = 0, nb = 0;
+
+        if (!d || !v->ok || !v->ir)
+            continue;
+        /* the derived step takes what the version's statements make */
+        d->ir = v->ir;
+        d->notices = v->notices;
+        d->nnotices = v->nnotices;
+        d->breaking = v->breaking;
+        d->nbreaking = v->nbreaking;
+        d->findings = v->findings;
+        /* the composite step: the line from the parent to the merged version, then the own */
+        n = plan_path(p, v->parent, v->merged, &line);
+        assert(n != SIZE_MAX && n > 0);
+        all = ARENA_NEW(a, struct ir_step);
+        memset(&v->findings, 0, sizeof v->findings);
+        for (k = 0; k < n; k++) {
+            nn += line[k]->nnotices;
+            nb += line[k]->nbreaking;
+        }
+        v->notices = ARENA_ARRAY(a, struct plan_notice, nn + d->nnotices + 1);
+        v->breaking = ARENA_ARRAY(a, struct plan_breaking, nb + d->nbreaking + 1);
+        v->nnotices = v->nbreaking = 0;
+        for (k = 0; k <= n; k++) {
+            const struct plan_version *s = k < n ? line[k] : d;
+            for (size_t j = 0; s->ir && j < s->ir->nops; j++)
+                ir_push(a, all, s->ir->ops[j]);
+            for (size_t j = 0; s->ir && j < s->ir->nstmts; j++)
+                ir_push_stmt(a, all, s->ir->stmts[j]);
+            memcpy(v->notices + v->nnotices, s->notices, s->nnotices * sizeof *s->notices);
+            v->nnotices += s->nnotices;
+            memcpy(v->breaking + v->nbreaking, s->breaking, s->nbreaking * sizeof *s->breaking);
+            v->nbreaking += s->nbreaking;
+            list_append(a, &v->findings, &s->findings);
+        }
+        v->ir = all;
+        free(line);
     }
 }

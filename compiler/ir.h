@@ -98,10 +98,19 @@ struct ir_op {
     const struct snap_index *index;  /* index operations */
     const struct sm_value *fill;     /* IR_ADD_COLUMN: what existing rows get (NULL: the default) */
     bool lossy;                      /* its inverse cannot restore data (drops) */
+    /* other tables whose snapshot the operation changes: renaming a table or a column that
+     * foreign keys of other tables reference changes their ref_table or ref_columns; the
+     * expected schema (ir_step_delta) must carry them */
+    struct ir_effect *effects;
+    size_t neffects;
     /* IR_SQL: the text of each dialect (NULL: nothing to do there) */
     const char *sql_up[DIALECT_COUNT];
     const char *sql_down[DIALECT_COUNT];
     const char *irreversible[DIALECT_COUNT]; /* a reason ("" when none given), or NULL */
+};
+
+struct ir_effect {
+    const struct snap_table *before, *after;
 };
 
 /* An "allow" of a statement: a lint its author accepts, and where it is written. */
@@ -191,6 +200,16 @@ size_t ir_schema_at(struct arena *a, const struct plan_version *v, const struct 
 
 /* Asserts the invariants above over every step of the plan (debug builds; nothing in release). */
 void ir_check(const struct plan *p);
+
+/*
+ * The steps of merges (plan.h), once the versions are checked and linted:
+ * a merging version's own IR, notices, breaking changes and findings move
+ * to its derived step (from the version it merges), and its step from its
+ * parent becomes the composite one: the steps of the merged line, then its
+ * own. Both end in the version's schema by construction; ir_schema_at()
+ * and the deltas hold for either.
+ */
+void ir_merge_steps(struct plan *p, struct arena *a);
 
 /* Why the step cannot be undone on dialect d (the last irreversible sql block's reason, "" when
  * it gives none), or NULL. */

@@ -57,8 +57,54 @@ resolve_types(struct plan *p, const struct ast_plan_item *it, struct diag_sink *
     }
 }
 
+/* legacy DIALECT { table T { ... } }: the names are checked against the versions later
+ * (check_legacy_names, after the walk). */
 static void
-resolve_header(struct plan *p, const struct ast_file *ast, struct diag_sink *d)
+resolve_legacy(struct plan *p, const struct ast_plan_item *it, struct arena *a, struct diag_sink *d)
+{
+    const struct dialect *dl = declared_dialect(p, &it->dialect, d);
+    struct plan_legacy *grown;
+    size_t i, k;
+
+    if (!dl || !it->legacy.len)
+        return;
+    grown = ARENA_ARRAY(a, struct plan_legacy, p->nlegacy + it->legacy.len);
+    if (p->nlegacy)
+        memcpy(grown, p->legacy, p->nlegacy * sizeof *grown);
+    p->legacy = grown;
+    for (i = 0; i < it->legacy.len; i++) {
+        const struct ast_legacy *l = &it->legacy.items[i];
+        struct plan_legacy *pl = &p->legacy[p->nlegacy];
+        memset(pl, 0, sizeof *pl);
+        pl->kind = (enum plan_legacy_kind)l->kind;
+        pl->dialect = dl;
+        pl->table = l->table.name;
+        pl->column = l->kind == LEGACY_NO_FK ? NULL : l->column.name;
+        pl->span = l->span;
+        if (l->kind == LEGACY_DEFAULT) {
+            pl->dflt = value_of(a, l->dflt);
+            if (pl->dflt->kind == VAL_EXPR && !value_expr_lookup(pl->dflt->text)) {
+                diag_error(d, l->dflt->span, "E0404", "\"%s\" is no expression a default may be",
+                           pl->dflt->text);
+                diag_help(d, "The expressions a default may be are %s.", value_exprs_text());
+                continue;
+            }
+        } else if (l->kind == LEGACY_TYPE) {
+            if (!declared_type_ok(dl, &l->declared, d))
+                continue;
+            pl->declared = l->declared.text;
+        } else if (l->kind == LEGACY_NO_FK) {
+            pl->ncols = l->cols.len;
+            pl->cols = ARENA_ARRAY(a, const char *, pl->ncols + 1);
+            for (k = 0; k < pl->ncols; k++)
+                pl->cols[k] = l->cols.items[k].name;
+        }
+        p->nlegacy++;
+    }
+}
+
+static void
+resolve_header(struct plan *p, const struct ast_file *ast, struct arena *a, struct diag_sink *d)
 {
     const struct ast_plan *hdr;
     const struct ast_plan_item *title = NULL, *dialects = NULL, *descr = NULL;
@@ -103,7 +149,7 @@ resolve_header(struct plan *p, const struct ast_file *ast, struct diag_sink *d)
         const struct ast_plan_item **slot = it->kind == PLAN_ITEM_TITLE      ? &title
                                             : it->kind == PLAN_ITEM_DIALECTS ? &dialects
                                                                              : &descr;
-        if (it->kind == PLAN_ITEM_TYPES)
+        if (it->kind == PLAN_ITEM_TYPES || it->kind == PLAN_ITEM_LEGACY)
             continue; /* one per dialect: read once the dialects are known */
         if (*slot) {
             static const char *const what[] = {"title", "dialects", "description"};
@@ -145,6 +191,153 @@ resolve_header(struct plan *p, const struct ast_file *ast, struct diag_sink *d)
     for (i = 0; i < hdr->items.len; i++)
         if (hdr->items.items[i]->kind == PLAN_ITEM_TYPES)
             resolve_types(p, hdr->items.items[i], d);
+    for (i = 0; i < hdr->items.len; i++)
+        if (hdr->items.items[i]->kind == PLAN_ITEM_LEGACY)
+            resolve_legacy(p, hdr->items.items[i], a, d);
+}
+
+/* Whether a is b or one of the versions b follows, through the versions' parents. */
+static bool
+tree_ancestor(const struct plan_version *a, const struct plan_version *b)
+{
+    for (; b; b = b->parent)
+        if (a == b)
+            return true;
+    return false;
+}
+
+/* The last version that both a and b follow or are (through parents), or NULL. */
+static const struct plan_version *
+parting(const struct plan_version *a, const struct plan_version *b)
+{
+    for (; a; a = a->parent)
+        if (tree_ancestor(a, b))
+            return a;
+    return NULL;
+}
+
+/*
+ * version "2.0" from "1.2" merges "1.2.1": 1.2.1 must be on a line that parts
+ * from 1.2 (1.2 is one of the versions it follows, not itself). Then 2.0 is
+ * checked on top of 1.2.1's schema, and a derived step leads from 1.2.1.
+ */
+static void
+resolve_merges(struct plan *p, struct plan_version *v, struct arena *a, struct diag_sink *d)
+{
+    const struct ast_version *av = v->ast;
+    const struct ast_string *name = &av->merges.items[0];
+    struct plan_version *m = plan_find_version(p, a, name->text), *step;
+
+    if (av->merges.len > 1) {
+        diag_error(d, av->merges.items[1].span, "E0316",
+                   "version \"%s\" merges more than one version", v->name);
+        diag_note(d, "A version takes in one line of hotfixes: its statements are written on "
+                     "top of that line's last version.");
+        diag_help(d,
+                  "Merge the line's last version only: the versions before it on the line "
+                  "reach \"%s\" through it.",
+                  v->name);
+        v->ok = false;
+        return;
+    }
+    if (!m || m->index >= v->index) {
+        struct semver fv;
+        bool later = m || (!semver_parse(name->text, &fv) && semver_cmp(&fv, &v->sv) >= 0);
+        diag_error(d, name->span, later ? "E0314" : "E0313",
+                   later ? "version \"%s\" cannot merge \"%s\", which is not earlier"
+                         : "version \"%s\" merges \"%s\", which is not declared",
+                   v->name, name->text);
+        diag_help(d, "merges names a hotfix declared above the version that takes it in.");
+        v->ok = false;
+        return;
+    }
+    if (!v->parent || m == v->parent || !tree_ancestor(v->parent, m)) {
+        diag_error(d, name->span, "E0316",
+                   "version \"%s\" merges \"%s\", which does not part from \"%s\"", v->name,
+                   m->name, v->parent ? v->parent->name : "an empty database");
+        if (v->parent && tree_ancestor(m, v->parent)) {
+            diag_note(d, "\"%s\" follows \"%s\", which has the changes of \"%s\" already.", v->name,
+                      v->parent->name, m->name);
+            diag_help(d, "Remove the merges.");
+        } else {
+            const struct plan_version *at = v->parent ? parting(v->parent, m) : NULL;
+            diag_note(d,
+                      "A merged version is a hotfix on a line that parts from the version this "
+                      "one follows (\"%s\" here).",
+                      v->parent ? v->parent->name : "none");
+            if (at)
+                diag_help(d,
+                          "The line of \"%s\" parts from \"%s\": version \"%s\" from \"%s\" "
+                          "merges \"%s\" takes it in (its statements then start from \"%s\").",
+                          m->name, at->name, v->name, at->name, m->name, m->name);
+        }
+        v->ok = false;
+        return;
+    }
+    if (!m->ok) {
+        v->ok = false;
+        return;
+    }
+    v->merged = m;
+    step = ARENA_NEW(a, struct plan_version);
+    step->name = v->name;
+    step->sv = v->sv;
+    step->ast = v->ast;
+    step->parent = m;
+    step->derived_of = v;
+    step->ok = true;
+    v->merge_step = step;
+    p->nderived++;
+}
+
+/*
+ * W0315: a version from which no path leads to the latest one. Reported at
+ * the last version of each such line: the versions before it get there
+ * through it once it is merged.
+ */
+static void
+warn_dead_ends(struct plan *p, struct diag_sink *d)
+{
+    struct plan_version *last = plan_last(p), **next;
+    bool *has_successor;
+    size_t i;
+
+    if (!last || !last->ok)
+        return;
+    for (i = 0; i < p->nversions; i++)
+        if (!p->versions[i]->ok)
+            return; /* the tree is not whole: errors first */
+    next = xmalloc((p->nversions + 1) * sizeof *next);
+    has_successor = xcalloc(p->nversions + 1, sizeof *has_successor);
+    for (i = 0; i < p->nversions; i++) {
+        const struct plan_version *v = p->versions[i];
+        if (v->parent)
+            has_successor[v->parent->index] = true;
+        if (v->merged)
+            has_successor[v->merged->index] = true;
+    }
+    plan_ways(p, last, next);
+    for (i = 0; i + 1 < p->nversions; i++) {
+        const struct plan_version *v = p->versions[i];
+        const struct plan_version *at = parting(v, last);
+        if (next[i] || has_successor[i])
+            continue;
+        diag_warning(d, v->ast->version.span, "W0315",
+                     "a database at version \"%s\" cannot be upgraded to \"%s\", the latest "
+                     "version",
+                     v->name, last->name);
+        diag_note(d,
+                  "No step leads on from \"%s\": a version follows one other, so the line "
+                  "that ends here and the one of \"%s\" never meet.",
+                  v->name, last->name);
+        if (at)
+            diag_help(d,
+                      "If a later version takes in its changes, say so, as in: version \"%s\" "
+                      "from \"%s\" merges \"%s\".",
+                      last->name, at->name, v->name);
+    }
+    free(next);
+    free(has_successor);
 }
 
 static void
@@ -181,6 +374,15 @@ resolve_versions(struct plan *p, const struct ast_file *ast, struct arena *a, st
                        av->version.text, err);
             diag_help(d, "Write MAJOR.MINOR[.PATCH][-PRERELEASE], as in \"7.0\" or "
                          "\"7.0.0-preview.1\".");
+            continue;
+        }
+        if (strlen(av->version.text) > UPG_VERSION_MAX) {
+            /* a bundle names each step's files by its two versions, in at most 255 bytes */
+            diag_error(d, av->version.span, "E0310",
+                       "version \"%.40s...\" is longer than %d characters", av->version.text,
+                       UPG_VERSION_MAX);
+            diag_help(d, "Shorten its pre-release part: a bundle names the files of each step by "
+                         "its versions.");
             continue;
         }
         key = plan_version_key(a, &v->sv);
@@ -240,9 +442,13 @@ resolve_versions(struct plan *p, const struct ast_file *ast, struct arena *a, st
                 v->ok = false;
             }
         }
+        if (av->merges.len && v->ok)
+            resolve_merges(p, v, a, d);
         if (v->parent) {
-            struct sm_list *ch = &v->parent->children;
-            if (!v->parent->ok)
+            /* checked on top of the schema of the version it merges, if any */
+            struct plan_version *base = v->merged ? v->merged : v->parent;
+            struct sm_list *ch = &base->children;
+            if (!v->parent->ok || !base->ok)
                 v->ok = false;
             if (ch->len == ch->cap) {
                 size_t ncap = ch->cap ? ch->cap * 2 : 2;
@@ -266,7 +472,17 @@ pass_resolve(struct plan *p, const struct ast_file *ast, struct arena *a, struct
     memset(p, 0, sizeof *p);
     p->ast = ast;
     hmap_init(&p->by_name, false);
-    resolve_header(p, ast, d);
+    resolve_header(p, ast, a, d);
     resolve_versions(p, ast, a, d);
+    if (p->nderived) {
+        size_t k = 0;
+        p->derived = ARENA_ARRAY(a, struct plan_version *, p->nderived);
+        for (size_t i = 0; i < p->nversions; i++)
+            if (p->versions[i]->merge_step) {
+                p->versions[i]->merge_step->index = p->nversions + k;
+                p->derived[k++] = p->versions[i]->merge_step;
+            }
+    }
+    warn_dead_ends(p, d);
     return (int)(diag_errors(d) - before);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "compiler/check.h"
+#include "core/strbuf.h"
 
 /*
  * The depth-first walk of the version tree with an explicit stack (a plan
@@ -102,5 +103,72 @@ pass_check(struct plan *p, struct arena *a, struct diag_sink *d)
     free(stack);
     hmap_free(&ck.breaking_ids);
     schema_free(&ck.schema);
+    if (p->nlegacy)
+        check_legacy_names(p, a, d);
     return (int)(diag_errors(d) - before);
+}
+
+/* The key of a foreign key's columns in check_legacy_names()'s map: "T\x1f\x1fa\x1fb". */
+static const char *
+fk_key(struct arena *a, const char *table, const char *const *cols, size_t n)
+{
+    struct strbuf b = STRBUF_INIT;
+    const char *k;
+
+    strbuf_printf(&b, "%s\x1f\x1f", table);
+    for (size_t i = 0; i < n; i++)
+        strbuf_printf(&b, "%s%s", i ? "\x1f" : "", cols[i]);
+    k = arena_strdup(a, strbuf_str(&b));
+    strbuf_free(&b);
+    return k;
+}
+
+/*
+ * A legacy form must name a table, and a column or a foreign key of it, that
+ * some version of the plan has: every table state the versions' operations
+ * leave is looked at (each snapshot once).
+ */
+void
+check_legacy_names(struct plan *p, struct arena *a, struct diag_sink *d)
+{
+    struct hmap seen;
+    size_t i, k, c;
+
+    hmap_init(&seen, false);
+    for (i = 0; i < p->nversions; i++) {
+        const struct ir_step *s = p->versions[i]->ir;
+        const struct snap_table *last = NULL;
+        for (k = 0; s && k < s->nops; k++) {
+            const struct snap_table *t = s->ops[k]->after;
+            if (!t || t == last)
+                continue;
+            last = t;
+            hmap_put(&seen, t->name, p);
+            for (c = 0; c < t->ncols; c++)
+                hmap_put(&seen, arena_printf(a, "%s\x1f%s", t->name, t->cols[c].name), p);
+            for (c = 0; c < t->nkeys; c++)
+                if (t->keys[c].kind == KEY_FOREIGN)
+                    hmap_put(&seen, fk_key(a, t->name, t->keys[c].cols, t->keys[c].ncols), p);
+        }
+    }
+    for (i = 0; i < p->nlegacy; i++) {
+        const struct plan_legacy *l = &p->legacy[i];
+        if (!hmap_get(&seen, l->table)) {
+            diag_error(d, l->span, "E0320", "legacy form of table \"%s\", which no version has",
+                       l->table);
+            diag_help(d, "Name a table as the plan's versions create it.");
+        } else if (l->column &&
+                   !hmap_get(&seen, arena_printf(a, "%s\x1f%s", l->table, l->column))) {
+            diag_error(d, l->span, "E0321",
+                       "legacy form of column \"%s\" of table \"%s\", which no version has",
+                       l->column, l->table);
+            diag_help(d, "Name a column as the plan's versions add it.");
+        } else if (!l->column && !hmap_get(&seen, fk_key(a, l->table, l->cols, l->ncols))) {
+            diag_error(d, l->span, "E0323",
+                       "legacy form of a foreign key of table \"%s\" that no version has",
+                       l->table);
+            diag_help(d, "Give the columns of one of the table's foreign keys, in their order.");
+        }
+    }
+    hmap_free(&seen);
 }

@@ -266,7 +266,8 @@ render_snippet(struct strbuf *sb, const struct source *src, struct src_span span
         /* a long line (more cells than the window, since a cell is at most 4 bytes): decode only
          * around the caret, from a column checkpoint, so that thousands of diagnostics on one
          * line of a megabyte cost what the window costs */
-        size_t line_start = src->lines[line - 1], caret = span.start - line_start;
+        /* the line's text starts after a byte order mark on line 1: offsets count from it */
+        size_t line_start = (size_t)(text - src->text), caret = span.start - line_start;
         size_t back = caret > 4 * SNIPPET_LEAD_COLS + 4 ? caret - 4 * SNIPPET_LEAD_COLS - 4 : 0;
         size_t at = back, at_cell;
         bool more;

@@ -51,6 +51,9 @@ index_columns(struct source *src)
     }
     if (!any)
         return;
+    /* line 1 counts its columns from after a byte order mark, as source_col_of() does */
+    i = src->bom;
+    next = i + SOURCE_COL_STEP;
     while (i < src->len) {
         if (src->text[i] == '\n') {
             i++;

@@ -347,6 +347,19 @@ ast_dump(const struct ast_file *file, struct strbuf *out)
                     strbuf_printf(out, " %s=\"%s\"", it->type_decls.items[k].type.name,
                                   it->type_decls.items[k].declared.text);
                 strbuf_putc(out, '\n');
+            } else if (it->kind == PLAN_ITEM_LEGACY) {
+                static const char *const kinds[] = {"null", "default", "as", "no foreign key"};
+                strbuf_printf(out, "  legacy `%s`", it->dialect.name);
+                for (size_t k = 0; k < it->legacy.len; k++) {
+                    const struct ast_legacy *l = &it->legacy.items[k];
+                    strbuf_printf(out, " `%s`", l->table.name);
+                    if (l->kind != LEGACY_NO_FK)
+                        strbuf_printf(out, ".`%s`", l->column.name);
+                    strbuf_printf(out, " %s", kinds[l->kind]);
+                    if (l->kind == LEGACY_TYPE)
+                        strbuf_printf(out, " \"%s\"", l->declared.text);
+                }
+                strbuf_putc(out, '\n');
             } else
                 strbuf_printf(out, "  %s \"%s\"\n",
                               it->kind == PLAN_ITEM_TITLE ? "title" : "description", it->text.text);

@@ -189,7 +189,27 @@ enum ast_plan_item_kind {
     PLAN_ITEM_TITLE,
     PLAN_ITEM_DIALECTS,
     PLAN_ITEM_DESCRIPTION,
-    PLAN_ITEM_TYPES
+    PLAN_ITEM_TYPES,
+    PLAN_ITEM_LEGACY
+};
+
+/* legacy DIALECT { table T { ... } }: one way a real installation's schema may differ. */
+enum ast_legacy_kind {
+    LEGACY_NULLABLE, /* T { c null; }: the column may be nullable */
+    LEGACY_DEFAULT,  /* T { c default v; }: it may have this default (a string, as the database
+                        reports it: "false" where the plan has false) */
+    LEGACY_TYPE,     /* T { c as "DECL"; }: it may be declared with this type */
+    LEGACY_NO_FK     /* T { no foreign key (a, b); }: this foreign key may be missing */
+};
+
+struct ast_legacy {
+    enum ast_legacy_kind kind;
+    struct ast_ident table;
+    struct ast_ident column; /* all but LEGACY_NO_FK */
+    struct ast_literal *dflt;
+    struct ast_string declared;
+    ast_ident_list cols; /* LEGACY_NO_FK */
+    struct src_span span;
 };
 
 /* types DIALECT { TYPE as "declared"; ... }: one mapping. */
@@ -205,6 +225,7 @@ struct ast_plan_item {
     ast_ident_list dialects;
     struct ast_ident dialect;             /* PLAN_ITEM_TYPES */
     VEC(struct ast_type_decl) type_decls; /* PLAN_ITEM_TYPES */
+    VEC(struct ast_legacy) legacy;        /* PLAN_ITEM_LEGACY (dialect too) */
     struct src_span span;
 };
 

@@ -125,6 +125,7 @@ no_ident(void)
     enum ast_fk_action action;
     struct ast_fk_actions actions;
     struct ast_type_decl type_decl;
+    struct ast_legacy legacy;
 }
 
 /* Punctuation and literals. */
@@ -145,7 +146,7 @@ no_ident(void)
 %token <ident> DIALECTS "dialects" DOUBLE "double" DOWN "down" DROP "drop" FALSE "false"
 %token <ident> FILL "fill" FOREIGN "foreign" FROM "from" IDENTITY "identity" INDEX "index"
 %token <ident> INFO "info" INT "int" INTERVAL "interval" IRREVERSIBLE "irreversible" JSON "json"
-%token <ident> KEY "key" MERGES "merges" NO "no" NOT "not" NOTICE "notice" NULL "null" ON "on"
+%token <ident> KEY "key" LEGACY "legacy" MERGES "merges" NO "no" NOT "not" NOTICE "notice" NULL "null" ON "on"
 %token <ident> PLAN "plan" PRIMARY "primary" REFERENCES "references" RENAME "rename"
 %token <ident> RESTRICT "restrict" SET "set" SQL "sql" STRING "string" TABLE "table" TEXT "text"
 %token <ident> TIMESTAMP "timestamp" TITLE "title" TO "to" TRUE "true" TYPE "type" TYPES "types"
@@ -165,6 +166,8 @@ no_ident(void)
 %type <action> fk_action
 %type <actions> opt_fk_actions
 %type <type_decl> type_decl
+%type <plan_item> legacy_tables legacy_items
+%type <legacy> legacy_item
 %type <stmt> stmt ddl alter_action create_table table_elems
 %type <stmt> sql_block sql_body sql_items notice breaking
 %type <version> version_decl version_body stmts
@@ -208,7 +211,46 @@ plan_item:
     | TYPES name LBRACE type_decls RBRACE {
             $$ = $4; $$->dialect = $2; $$->span = @$;
         }
+    | LEGACY name LBRACE legacy_tables RBRACE {
+            $$ = $4; $$->dialect = $2; $$->span = @$;
+        }
     | error SEMI                  { $$ = NULL; yyerrok; }
+    ;
+
+/* legacy sqlite { table T { id null; forced default "false"; no foreign key (nid); } } */
+legacy_tables:
+      %empty                { $$ = ast_plan_item_new(A, PLAN_ITEM_LEGACY, @$); }
+    | legacy_tables TABLE name LBRACE legacy_items RBRACE {
+            $$ = $1;
+            for (size_t i = 0; i < $5->legacy.len; i++) {
+                $5->legacy.items[i].table = $3;
+                VEC_PUSH(A, &$$->legacy, $5->legacy.items[i]);
+            }
+        }
+    | legacy_tables error RBRACE { $$ = $1; yyerrok; }
+    ;
+
+legacy_items:
+      %empty                    { $$ = ast_plan_item_new(A, PLAN_ITEM_LEGACY, @$); }
+    | legacy_items legacy_item  { $$ = $1; VEC_PUSH(A, &$$->legacy, $2); }
+    | legacy_items error SEMI   { $$ = $1; yyerrok; }
+    ;
+
+legacy_item:
+      name NULL SEMI {
+            memset(&$$, 0, sizeof $$); $$.kind = LEGACY_NULLABLE; $$.column = $1; $$.span = @$;
+        }
+    | name DEFAULT default_value SEMI {
+            memset(&$$, 0, sizeof $$); $$.kind = LEGACY_DEFAULT; $$.column = $1; $$.dflt = $3;
+            $$.span = @$;
+        }
+    | name AS SCONST SEMI {
+            memset(&$$, 0, sizeof $$); $$.kind = LEGACY_TYPE; $$.column = $1; $$.declared = $3;
+            $$.span = @$;
+        }
+    | NO FOREIGN KEY LPAREN name_list RPAREN SEMI {
+            memset(&$$, 0, sizeof $$); $$.kind = LEGACY_NO_FK; $$.cols = $5; $$.span = @$;
+        }
     ;
 
 /* types sqlite { timestamp as "DATETIME"; bool as "bool"; } */
@@ -531,6 +573,7 @@ unreserved_keyword:
     | DELETE | DESCRIPTION | DIALECTS | DOWN | DROP | FROM | IDENTITY | INDEX | INFO
     | IRREVERSIBLE | KEY | NO | NOTICE | ON | PLAN | REFERENCES | RENAME | RESTRICT | SET | SQL
     | TABLE | TITLE | TO | TYPE | UP | VERSION | WARNING | AS | FILL | MERGES | TYPES | UPDATE
+    | LEGACY
     ;
 
 %%

@@ -7,6 +7,8 @@
  */
 #include "runtime/manifest.h"
 
+#include "runtime/canon.h"
+
 #include "runtime/par.h"
 
 #include <jansson.h>
@@ -377,6 +379,40 @@ manifest_write(const struct manifest *m, char **out, size_t *len, struct rt_erro
     jw_string(&w, MANIFEST_FORMAT);
     jw_key(&w, "format_version");
     jw_uint(&w, m->format_version);
+    if (m->nlegacy) { /* only when the plan declares any: older readers know none */
+        jw_key(&w, "legacy");
+        jw_open(&w, '[');
+        for (i = 0; i < m->nlegacy; i++) {
+            const struct mf_legacy *g = &m->legacy[i];
+            jw_item(&w);
+            jw_open(&w, '{');
+            if (g->column) {
+                jw_key(&w, "column");
+                jw_string(&w, g->column);
+            }
+            if (g->ncolumns) {
+                jw_key(&w, "columns");
+                jw_open(&w, '[');
+                for (size_t k = 0; k < g->ncolumns; k++) {
+                    jw_item(&w);
+                    jw_string(&w, g->columns[k]);
+                }
+                jw_close(&w, ']');
+            }
+            jw_key(&w, "dialect");
+            jw_string(&w, g->dialect);
+            jw_key(&w, "kind");
+            jw_string(&w, g->kind);
+            jw_key(&w, "table");
+            jw_string(&w, g->table);
+            if (g->value) {
+                jw_key(&w, "value");
+                jw_string(&w, g->value);
+            }
+            jw_close(&w, '}');
+        }
+        jw_close(&w, ']');
+    }
     jw_key(&w, "plan");
     jw_open(&w, '{');
     jw_key(&w, "description");
@@ -407,6 +443,10 @@ manifest_write(const struct manifest *m, char **out, size_t *len, struct rt_erro
         jw_open(&w, '{');
         jw_key(&w, "from");
         jw_str_or_null(&w, m->versions[i].from);
+        if (m->versions[i].merges) { /* only when there is one: older readers know no merges */
+            jw_key(&w, "merges");
+            jw_string(&w, m->versions[i].merges);
+        }
         jw_key(&w, "name");
         jw_string(&w, m->versions[i].name);
         jw_close(&w, '}');
@@ -718,6 +758,19 @@ manifest_free(struct manifest *m)
 {
     size_t i, k;
 
+    for (i = 0; i < m->nlegacy && m->legacy; i++) {
+        struct mf_legacy *g = &m->legacy[i];
+        free(g->dialect);
+        free(g->table);
+        free(g->column);
+        free(g->kind);
+        free(g->value);
+        for (k = 0; k < g->ncolumns && g->columns; k++)
+            free(g->columns[k]);
+        free(g->columns);
+    }
+    free(m->legacy);
+
     free(m->compiler);
     free(m->plan_name);
     free(m->plan_title);
@@ -729,6 +782,7 @@ manifest_free(struct manifest *m)
     for (i = 0; i < m->nversions; i++) {
         free(m->versions[i].name);
         free(m->versions[i].from);
+        free(m->versions[i].merges);
     }
     free(m->versions);
     for (i = 0; i < m->nsteps; i++) {
@@ -795,6 +849,8 @@ index_versions(struct manifest *m)
         m->by_name[i] = (size_t)(v[i] - m->versions);
         m->versions[i].parent = SIZE_MAX;
         m->versions[i].step = SIZE_MAX;
+        m->versions[i].merged = SIZE_MAX;
+        m->versions[i].merge_step = SIZE_MAX;
     }
     free(v);
     m->sorted = true;
@@ -848,6 +904,21 @@ check_consistency(struct reader *r, struct manifest *m)
         } else if (i > 0) {
             bad(r, "only the first version may follow nothing");
         }
+        if (v->merges && !r->failed) {
+            const struct mf_version *g = manifest_version(m, v->merges);
+            size_t up;
+            if (!g || (size_t)(g - m->versions) >= i || !v->from)
+                bad(r, "version \"%.40s\" merges \"%.40s\", which is not listed before it", v->name,
+                    v->merges);
+            else
+                v->merged = (size_t)(g - m->versions);
+            /* a hotfix on a line that parts from `from`: `from` is one of the versions it follows */
+            for (up = v->merged; !r->failed && up != SIZE_MAX && up != v->parent;)
+                up = m->versions[up].parent;
+            if (!r->failed && (up == SIZE_MAX || v->merged == v->parent))
+                bad(r, "version \"%.40s\" merges \"%.40s\", which does not part from \"%.40s\"",
+                    v->name, v->merges, v->from);
+        }
     }
     for (i = 0; i < m->nsteps && !r->failed; i++) {
         const struct mf_step *s = &m->steps[i];
@@ -857,17 +928,34 @@ check_consistency(struct reader *r, struct manifest *m)
             bad(r, "steps are numbered from 1 in order; this one says %u", s->index);
         else if (!v)
             bad(r, "the step leads to \"%.40s\", which is not a listed version", s->to);
-        else if (v->step != SIZE_MAX)
-            bad(r, "a second step leads to \"%.40s\"", s->to);
-        else if ((s->from == NULL) != (v->from == NULL) || (s->from && strcmp(s->from, v->from)))
-            bad(r, "the step to \"%.40s\" does not start where the version follows", v->name);
-        else
-            m->versions[v - m->versions].step = i;
+        else if (i < m->nversions) {
+            /* the versions' own steps first, in the versions' order */
+            if (v != &m->versions[i])
+                bad(r, "step %zu leads to \"%.40s\", not to version %zu", i + 1, s->to, i + 1);
+            else if ((s->from == NULL) != (v->from == NULL) ||
+                     (s->from && strcmp(s->from, v->from)))
+                bad(r, "the step to \"%.40s\" does not start where the version follows", v->name);
+            else
+                m->versions[i].step = i;
+        } else if (!v->merges || !s->from || strcmp(s->from, v->merges) != 0) {
+            /* then the derived steps of merges */
+            bad(r,
+                "the step from \"%.40s\" to \"%.40s\" is neither the version's own nor "
+                "the step from the version it merges",
+                s->from ? s->from : "empty", s->to);
+        } else if (v->merge_step != SIZE_MAX) {
+            bad(r, "a second step leads from \"%.40s\" to \"%.40s\"", s->from, s->to);
+        } else {
+            m->versions[v - m->versions].merge_step = i;
+        }
     }
     for (i = 0; i < m->nversions && !r->failed; i++) {
         at(r, "versions[%zu]", i);
         if (m->versions[i].step == SIZE_MAX)
             bad(r, "version \"%.40s\" has no step", m->versions[i].name);
+        else if (m->versions[i].merges && m->versions[i].merge_step == SIZE_MAX)
+            bad(r, "version \"%.40s\" merges \"%.40s\" but no step leads from it",
+                m->versions[i].name, m->versions[i].merges);
     }
     for (i = 0; i < m->nsteps && !r->failed; i++) {
         const struct mf_step *s = &m->steps[i];
@@ -989,6 +1077,8 @@ read_layout(const char *bytes, size_t len, struct layout *l, struct rt_error *er
         if (ln.n == 1 && ln.p[0] == '}') {
             if (pos != end)
                 return layout_fail(err, lineno, "text after the closing \"}\"");
+            if (!last)
+                return layout_fail(err, lineno, "a comma after the last member");
             return 0;
         }
         if (last)
@@ -1021,8 +1111,10 @@ read_layout(const char *bytes, size_t len, struct layout *l, struct rt_error *er
                     if (ln.n == 4 && ln.p[3] != ',')
                         return layout_fail(err, lineno, "expected \"  ]\" or \"  ],\"");
                     last = ln.n == 3;
-                    if (!elem_last || l->nelems[arr] == 0)
+                    if (l->nelems[arr] == 0)
                         return layout_fail(err, lineno, "an empty array is written []");
+                    if (!elem_last)
+                        return layout_fail(err, lineno, "a comma after the last element");
                     closed = true;
                     break;
                 }
@@ -1114,6 +1206,103 @@ has_array(struct reader *r, const struct layout *l, int k)
     return l->present[k];
 }
 
+/* The refusal of a manifest of another format version than this uprun reads. */
+static void
+format_version_refused(struct reader *r, unsigned v)
+{
+    if (v < MANIFEST_FORMAT_VERSION)
+        bad(r,
+            "version %u of the format is older than this uprun reads (version %d, whose "
+            "schema files are deltas); rebuild the bundle with this release's upc, or use the "
+            "uprun of the bundle's release",
+            v, MANIFEST_FORMAT_VERSION);
+    else
+        bad(r,
+            "version %u of the format is not known to this uprun (it reads version %d); "
+            "use a uprun as recent as the upc that made the bundle",
+            v, MANIFEST_FORMAT_VERSION);
+}
+
+/*
+ * The format version of a manifest whose layout this reader does not know:
+ * the value of the line '  "format_version": N,' (as every version writes
+ * it, two spaces in) within its first 64 KiB; 0 when there is none.
+ */
+static unsigned
+sniff_format_version(const char *bytes, size_t len)
+{
+    static const char key[] = "\n  \"format_version\": ";
+    size_t n = len < 65536 ? len : 65536, k = sizeof key - 1, i;
+
+    for (i = 0; i + k < n; i++)
+        if (memcmp(bytes + i, key, k) == 0) {
+            unsigned v = 0;
+            size_t j = i + k;
+            for (; j < n && bytes[j] >= '0' && bytes[j] <= '9' && v < 100000; j++)
+                v = v * 10 + (unsigned)(bytes[j] - '0');
+            return j < n && (bytes[j] == ',' || bytes[j] == '\n') ? v : 0;
+        }
+    return 0;
+}
+
+/* The optional "legacy" member: the plan's legacy forms (struct mf_legacy). */
+static void
+read_legacy(struct reader *r, const json_t *arr, struct manifest *m)
+{
+    static const char *const kinds[] = {"nullable", "default", "type", "no_foreign_key"};
+    const json_t *x;
+    size_t i, k;
+
+    at(r, "legacy");
+    if (!json_is_array(arr)) {
+        bad(r, "expected an array");
+        return;
+    }
+    m->nlegacy = json_array_size(arr);
+    if (!(m->legacy = calloc(m->nlegacy + 1, sizeof *m->legacy))) {
+        bad(r, "out of memory");
+        return;
+    }
+    json_array_foreach(arr, i, x)
+    {
+        struct mf_legacy *g = &m->legacy[i];
+        const json_t *cols = json_object_get(x, "columns");
+        bool known = false;
+        at(r, "legacy[%zu]", i);
+        if (!json_is_object(x)) {
+            bad(r, "expected an object");
+            return;
+        }
+        g->dialect = dup_str(r, json_object_get(x, "dialect"), false);
+        g->table = dup_str(r, json_object_get(x, "table"), false);
+        g->kind = dup_str(r, json_object_get(x, "kind"), false);
+        g->column = dup_str(r, json_object_get(x, "column"), true);
+        g->value = dup_str(r, json_object_get(x, "value"), true);
+        if (r->failed)
+            return;
+        for (k = 0; k < 4; k++)
+            known = known || strcmp(g->kind, kinds[k]) == 0;
+        if (!known)
+            bad(r, "unknown kind \"%.40s\"", g->kind);
+        else if ((strcmp(g->kind, "no_foreign_key") == 0) != (g->column == NULL) ||
+                 ((strcmp(g->kind, "default") == 0 || strcmp(g->kind, "type") == 0) != !!g->value))
+            bad(r, "a %s form with the wrong members", g->kind);
+        else if (!g->column && (!json_is_array(cols) || json_array_size(cols) == 0))
+            bad(r, "a no_foreign_key form needs its columns");
+        if (r->failed)
+            return;
+        if (!g->column) {
+            g->ncolumns = json_array_size(cols);
+            if (!(g->columns = calloc(g->ncolumns + 1, sizeof *g->columns))) {
+                bad(r, "out of memory");
+                return;
+            }
+            for (k = 0; k < g->ncolumns && !r->failed; k++)
+                g->columns[k] = dup_str(r, json_array_get(cols, k), false);
+        }
+    }
+}
+
 int
 manifest_read(const char *bytes, size_t len, struct manifest *m, struct rt_error *err)
 {
@@ -1124,7 +1313,14 @@ manifest_read(const char *bytes, size_t len, struct manifest *m, struct rt_error
 
     memset(m, 0, sizeof *m);
     if (read_layout(bytes, len, &l, err)) {
+        /* a manifest of another format version has another layout: say that, not where its
+         * layout differs */
+        unsigned v = sniff_format_version(bytes, len);
         layout_free(&l);
+        if (v && v != MANIFEST_FORMAT_VERSION) {
+            at(&r, "format_version");
+            format_version_refused(&r, v);
+        }
         return -1;
     }
     root = l.root;
@@ -1134,17 +1330,8 @@ manifest_read(const char *bytes, size_t len, struct manifest *m, struct rt_error
         bad(&r, "expected \"%s\"", MANIFEST_FORMAT);
     at(&r, "format_version");
     m->format_version = (unsigned)get_uint(&r, json_object_get(root, "format_version"), 1000);
-    if (!r.failed && m->format_version < MANIFEST_FORMAT_VERSION)
-        bad(&r,
-            "version %u of the format is older than this uprun reads (version %d, whose "
-            "schema files are deltas); rebuild the bundle with this release's upc, or use the "
-            "uprun of the bundle's release",
-            m->format_version, MANIFEST_FORMAT_VERSION);
-    else if (!r.failed && m->format_version != MANIFEST_FORMAT_VERSION)
-        bad(&r,
-            "version %u of the format is not known to this uprun (it reads version %d); "
-            "use a uprun as recent as the upc that made the bundle",
-            m->format_version, MANIFEST_FORMAT_VERSION);
+    if (!r.failed && m->format_version != MANIFEST_FORMAT_VERSION)
+        format_version_refused(&r, m->format_version);
     at(&r, "compiler");
     m->compiler = dup_str(&r, json_object_get(root, "compiler"), false);
     at(&r, "created");
@@ -1199,6 +1386,9 @@ manifest_read(const char *bytes, size_t len, struct manifest *m, struct rt_error
             m->versions[i].name = dup_str(&r, json_object_get(x, "name"), false);
             at(&r, "versions[%zu].from", i);
             m->versions[i].from = dup_str(&r, json_object_get(x, "from"), true);
+            at(&r, "versions[%zu].merges", i);
+            if (json_object_get(x, "merges"))
+                m->versions[i].merges = dup_str(&r, json_object_get(x, "merges"), false);
             json_decref(x);
         }
     }
@@ -1225,11 +1415,52 @@ manifest_read(const char *bytes, size_t len, struct manifest *m, struct rt_error
             json_decref(x);
         }
     }
+    if (!r.failed && (arr = json_object_get(root, "legacy")))
+        read_legacy(&r, arr, m);
     if (!r.failed)
         check_consistency(&r, m);
     layout_free(&l);
-    (void)arr;
     return r.failed ? -1 : 0;
+}
+
+bool
+manifest_legacy_accepts(const struct manifest *m, const char *dialect,
+                        const struct canon_drift *item)
+{
+    for (size_t i = 0; i < m->nlegacy; i++) {
+        const struct mf_legacy *g = &m->legacy[i];
+        if (strcmp(g->dialect, dialect) != 0 || !item->table || strcmp(g->table, item->table) != 0)
+            continue;
+        if (g->column) {
+            const char *found = NULL;
+            if (item->change != CANON_DIFFERS || strcmp(item->object, "column") != 0 ||
+                !item->name || strcmp(item->name, g->column) != 0 || !item->field)
+                continue;
+            if (strcmp(g->kind, "nullable") == 0 && strcmp(item->field, "not_null") == 0 &&
+                json_is_false(item->found))
+                return true;
+            if (strcmp(g->kind, "type") == 0 && strcmp(item->field, "type") == 0 &&
+                (found = json_string_value(item->found)) && strcmp(found, g->value) == 0)
+                return true;
+            if (strcmp(g->kind, "default") == 0 && strcmp(item->field, "default") == 0) {
+                json_t *v = json_loads(g->value, JSON_DECODE_ANY, NULL);
+                bool same = v && item->found && json_equal(v, item->found);
+                json_decref(v);
+                if (same)
+                    return true;
+            }
+        } else if (item->change == CANON_MISSING && strcmp(item->object, "foreign key") == 0 &&
+                   item->expected) {
+            const json_t *cols = json_object_get(item->expected, "columns");
+            bool same = json_array_size(cols) == g->ncolumns;
+            for (size_t k = 0; same && k < g->ncolumns; k++)
+                same = json_is_string(json_array_get(cols, k)) &&
+                       strcmp(json_string_value(json_array_get(cols, k)), g->columns[k]) == 0;
+            if (same)
+                return true;
+        }
+    }
+    return false;
 }
 
 const struct mf_version *
@@ -1281,4 +1512,63 @@ manifest_step_dialect(const struct mf_step *s, const char *dialect)
         if (strcmp(s->dialects[i].dialect, dialect) == 0)
             return &s->dialects[i];
     return NULL;
+}
+
+int
+manifest_route(const struct manifest *m, const char *from, const char *to, size_t **steps,
+               size_t *n)
+{
+    const struct mf_version *f = from ? manifest_version(m, from) : NULL;
+    const struct mf_version *t = manifest_version(m, to);
+    size_t nv = m->nversions, *dist, *next, i, at, k;
+
+    *steps = NULL;
+    *n = 0;
+    if (!t || (from && !f))
+        return -1;
+    if (f == t)
+        return (*steps = calloc(1, sizeof **steps)) ? 0 : (*n = SIZE_MAX, -1);
+    dist = malloc((nv + 1) * sizeof *dist);
+    next = malloc((nv + 1) * sizeof *next); /* the first step from each version, index nv: empty */
+    if (!dist || !next) {
+        free(dist);
+        free(next);
+        *n = SIZE_MAX;
+        return -1;
+    }
+    for (i = 0; i <= nv; i++)
+        dist[i] = next[i] = SIZE_MAX;
+    dist[t - m->versions] = 0;
+    /* every step leads to a later version than it starts from: in decreasing order, a
+     * version's distance is final before the steps into it are relaxed */
+    for (i = (size_t)(t - m->versions) + 1; i-- > 0;) {
+        const struct mf_version *v = &m->versions[i];
+        size_t into[2] = {v->step, v->merge_step}, start[2] = {v->parent, v->merged};
+        if (dist[i] == SIZE_MAX)
+            continue;
+        for (k = 0; k < 2; k++) {
+            size_t s = start[k] == SIZE_MAX ? nv : start[k];
+            if (into[k] == SIZE_MAX || (k == 1 && start[k] == SIZE_MAX))
+                continue;
+            if (dist[i] + 1 < dist[s]) { /* ties keep the version's own step */
+                dist[s] = dist[i] + 1;
+                next[s] = into[k];
+            }
+        }
+    }
+    at = f ? (size_t)(f - m->versions) : nv;
+    if (dist[at] == SIZE_MAX || !(*steps = malloc((dist[at] + 1) * sizeof **steps))) {
+        *n = dist[at] == SIZE_MAX ? 0 : SIZE_MAX;
+        free(dist);
+        free(next);
+        return -1;
+    }
+    while (at != (size_t)(t - m->versions)) {
+        const struct mf_step *s = &m->steps[next[at]];
+        (*steps)[(*n)++] = next[at];
+        at = (size_t)(manifest_version(m, s->to) - m->versions);
+    }
+    free(dist);
+    free(next);
+    return 0;
 }

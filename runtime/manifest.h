@@ -78,11 +78,31 @@ struct mf_step {
     size_t ndialects;
 };
 
+/*
+ * A legacy form the plan declares (legacy DIALECT { ... }): a way in which a
+ * real installation's schema may differ from the plan's; verify and
+ * baseline accept exactly these.
+ */
+struct mf_legacy {
+    char *dialect;
+    char *table;
+    char *column;   /* NULL for "no_foreign_key" */
+    char *kind;     /* "nullable", "default", "type", "no_foreign_key" */
+    char *value;    /* "default": the default in canonical form, as compact JSON; "type": the
+                     declared type; NULL otherwise */
+    char **columns; /* "no_foreign_key": the foreign key's columns */
+    size_t ncolumns;
+};
+
 struct mf_version {
     char *name;
-    char *from;    /* the version it follows; NULL for the first */
-    size_t parent; /* manifest_read(): the index of `from` (always lower), or SIZE_MAX */
-    size_t step;   /* manifest_read(): the index of the step leading here */
+    char *from;        /* the version it follows; NULL for the first */
+    char *merges;      /* the hotfix it takes in (a version on a line that parts from `from`), whose
+                      derived step leads here too; NULL for none */
+    size_t parent;     /* manifest_read(): the index of `from` (always lower), or SIZE_MAX */
+    size_t step;       /* manifest_read(): the index of the step leading here from `from` */
+    size_t merged;     /* manifest_read(): the index of `merges` (lower), or SIZE_MAX */
+    size_t merge_step; /* manifest_read(): the index of the step from `merges`, or SIZE_MAX */
 };
 
 struct manifest {
@@ -102,9 +122,29 @@ struct manifest {
     size_t nsteps;
     struct mf_file *files; /* other files of the bundle (guide.md) */
     size_t nfiles;
+    struct mf_legacy *legacy; /* the plan's legacy forms; none in most bundles */
+    size_t nlegacy;
     size_t *by_name; /* manifest_read(): version indices sorted by name, for lookups */
     bool sorted;     /* by_name is complete and sorted */
 };
+
+/*
+ * The shortest upgrade path from version `from` (NULL: an empty database) to
+ * `to` through the bundle's steps, the versions' own and the derived steps of
+ * merges: *n step indices (into m->steps, in the order they apply) into a
+ * malloc'd *steps. 0, or -1 when there is none (or out of memory: *steps is
+ * then NULL with *n SIZE_MAX). m must have been read by manifest_read().
+ */
+int manifest_route(const struct manifest *m, const char *from, const char *to, size_t **steps,
+                   size_t *n);
+
+struct canon_drift;
+/*
+ * Whether a difference between the expected and the live schema of a
+ * database of `dialect` is one of the legacy forms of the bundle's plan.
+ */
+bool manifest_legacy_accepts(const struct manifest *m, const char *dialect,
+                             const struct canon_drift *item);
 
 /* Frees everything a manifest owns (all strings and arrays are malloc'd). */
 void manifest_free(struct manifest *m);

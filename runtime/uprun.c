@@ -333,23 +333,6 @@ same_version(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-/* Whether version anc (NULL: empty) is v or comes before it on its chain. */
-static bool
-is_ancestor(const struct manifest *m, const char *anc, const char *v)
-{
-    const struct mf_version *x, *a;
-    size_t i;
-
-    if (!anc)
-        return !v || manifest_version(m, v); /* the empty database comes before every version */
-    if (!(a = manifest_version(m, anc)) || !(x = manifest_version(m, v)))
-        return false;
-    /* parents have lower indices: walk up from v until at or below anc */
-    for (i = (size_t)(x - m->versions); i != SIZE_MAX && i > (size_t)(a - m->versions);)
-        i = m->versions[i].parent;
-    return i == (size_t)(a - m->versions);
-}
-
 /* The last version both a and b follow or are (NULL: none but the empty database). */
 static const char *
 meeting_point(const struct manifest *m, const char *a, const char *b)
@@ -393,29 +376,40 @@ static size_t
 find_path(uprun *u, const char *from, const char *to, struct path_step **out)
 {
     const struct manifest *m = &u->bundle->manifest;
-    bool down = !is_ancestor(m, from, to);
-    const char *hi = down ? from : to, *lo = down ? to : from, *v;
-    size_t n = 0, i;
+    size_t *steps = NULL, n = 0, i;
+    bool down = false;
 
     *out = NULL;
-    if (down && !is_ancestor(m, to, from))
-        return SIZE_MAX;
-    for (v = hi; !same_version(v, lo); v = manifest_version(m, v)->from)
-        n++;
+    if (same_version(from, to)) {
+        *out = calloc(1, sizeof **out);
+        return *out ? 0 : SIZE_MAX;
+    }
+    /* up through the steps (the versions' own and the derived steps of merges), or down the
+     * way up from `to` reversed; the shortest either way */
+    if (!to || manifest_route(m, from, to, &steps, &n)) {
+        free(steps);
+        steps = NULL;
+        if (!from || manifest_route(m, to, from, &steps, &n)) {
+            free(steps);
+            return SIZE_MAX;
+        }
+        down = true;
+    }
     *out = calloc(n + 1, sizeof **out);
-    if (!*out)
+    if (!*out) {
+        free(steps);
         return SIZE_MAX;
-    i = 0;
-    for (v = hi; !same_version(v, lo); v = manifest_version(m, v)->from) {
-        struct path_step *ps = &(*out)[down ? i : n - 1 - i];
-        ps->step = manifest_step_to(m, v);
+    }
+    for (i = 0; i < n; i++) {
+        struct path_step *ps = &(*out)[down ? n - 1 - i : i];
+        ps->step = &m->steps[steps[i]];
         ps->ds = manifest_step_dialect(ps->step, u->dialect);
         ps->down = down;
         ps->from = down ? ps->step->to : ps->step->from;
         ps->to = down ? ps->step->from : ps->step->to;
         ps->entry = down ? (ps->ds->has_down ? &ps->ds->down : NULL) : &ps->ds->up;
-        i++;
     }
+    free(steps);
     return n;
 }
 
@@ -450,6 +444,40 @@ path_for(uprun *u, const char *current, const char *to, enum path_want want,
         snprintf(err->hint, sizeof err->hint, "Version %s comes after %s: use uprun apply --to %s.",
                  vname(to), vname(current), vname(to));
     return UPRUN_PATH_REFUSED;
+}
+
+/*
+ * status: the steps `uprun apply` would take to the bundle's last version,
+ * or why there are none.
+ */
+static void
+way_to_last(uprun *u, const char *current)
+{
+    const struct manifest *m = &u->bundle->manifest;
+    const char *last = m->versions[m->nversions - 1].name;
+    char line[1024];
+    size_t *steps = NULL, n = 0, len = 0, i;
+
+    if (same_version(current, last))
+        return;
+    if (manifest_route(m, current, last, &steps, &n)) {
+        if (n != SIZE_MAX)
+            info(u,
+                 "the way to %s: none; no step leads on from %s to the bundle's last version "
+                 "(its line ends there: ask the plan's maintainers for a version that merges it)",
+                 last, vname(current));
+        free(steps);
+        return;
+    }
+    for (i = 0; i < n && len < sizeof line - 64; i++) {
+        const struct mf_step *s = &m->steps[steps[i]];
+        len += (size_t)snprintf(line + len, sizeof line - len, "%sstep %u (%s -> %s)",
+                                i ? ", " : "", s->index, vname(s->from), s->to);
+    }
+    if (i < n)
+        snprintf(line + len, sizeof line - len, " and %zu more", n - i);
+    info(u, "the way to %s: %s", last, line);
+    free(steps);
 }
 
 /*
@@ -493,22 +521,34 @@ read_state(uprun *u, char **current, bool *has_history, struct rt_error *err)
                  "Use the bundle of version %s or later; uprun never guesses.", *current);
         return UPRUN_DB_REFUSED;
     }
-    /* the steps that brought it here must be this bundle's */
-    for (v = *current; v; v = manifest_version(m, v)->from) {
-        const struct mf_step *s = manifest_step_to(m, v);
+    /* the steps that brought it here must be this bundle's: at a version that merges a
+     * hotfix, either of the two steps that lead there, and on from where that one starts */
+    for (v = *current; v;) {
+        const struct mf_version *mv = manifest_version(m, v);
+        const struct mf_step *s = &m->steps[mv->step];
         const struct mf_dialect_step *d = manifest_step_dialect(s, u->dialect);
+        const char *next = mv->from;
         char digest[65];
         if (history_applied_sha(u->db, v, &sha, err))
             return UPRUN_USAGE;
-        if (sha) {
+        for (size_t k = 0; sha && k < 2; k++) {
             unsigned char *sql;
             size_t len;
+            if (k == 1) {
+                if (mv->merge_step == SIZE_MAX)
+                    break;
+                s = &m->steps[mv->merge_step];
+                d = manifest_step_dialect(s, u->dialect);
+                next = mv->merges;
+            }
             if (bundle_read(u->bundle, d->up.path, &sql, &len, err)) {
                 free(sha);
                 return UPRUN_BUNDLE_REFUSED;
             }
             sql_digest(sql, len, digest);
             free(sql);
+            if (strcmp(sha, digest) == 0)
+                break;
         }
         if (sha && strcmp(sha, digest) != 0) {
             rt_fail(err,
@@ -525,6 +565,7 @@ read_state(uprun *u, char **current, bool *has_history, struct rt_error *err)
         }
         free(sha);
         sha = NULL;
+        v = next;
     }
     return UPRUN_OK;
 }
@@ -962,15 +1003,19 @@ uprun_status(uprun *u, struct rt_error *err)
     info(u, "current version: %s%s", current ? current : "none",
          has_history ? "" : " (no history: an empty database, or one to baseline)");
     {
-        /* the versions after the current one on its chain (parents come first) */
+        /* the versions the current one leads to: by the versions' own steps or by a merge
+         * (parents and merged versions come first) */
         char line[1024] = "";
         const struct mf_version *cv = manifest_version(m, current);
         bool *after = calloc(m->nversions + 1, sizeof *after);
         size_t len = 0, shown = 0, more = 0;
         for (i = 0; after && i < m->nversions; i++) {
-            size_t p = m->versions[i].parent;
+            size_t p = m->versions[i].parent, g = m->versions[i].merged;
+            size_t c = cv ? (size_t)(cv - m->versions) : SIZE_MAX;
             const char *v = m->versions[i].name;
-            after[i] = cv ? p != SIZE_MAX && (p == (size_t)(cv - m->versions) || after[p]) : true;
+            after[i] = cv ? (p != SIZE_MAX && (p == c || after[p])) ||
+                                (g != SIZE_MAX && (g == c || after[g]))
+                          : true;
             if (!after[i])
                 continue;
             if (len + strlen(v) + 3 < sizeof line - 32) {
@@ -984,7 +1029,12 @@ uprun_status(uprun *u, struct rt_error *err)
         if (more)
             snprintf(line + len, sizeof line - len, " and %zu more", more);
         free(after);
-        info(u, "upgrade targets: %s", line[0] ? line : "none (at the last version)");
+        info(u, "upgrade targets: %s",
+             line[0] ? line
+             : same_version(current, m->versions[m->nversions - 1].name)
+                 ? "none (at the last version)"
+                 : "none");
+        way_to_last(u, current);
     }
     if (history_exists(u->db, &exists, err)) {
         free(current);

@@ -271,13 +271,43 @@ snapshot_rows(struct tester *t, const struct plan_version *from, const struct pl
     return out;
 }
 
+/* Whether every row of `old` is in `now` (both sorted). */
+static bool
+rows_kept(char **old, size_t nold, char **now, size_t nnow)
+{
+    size_t i = 0, j = 0;
+
+    while (i < nold && j < nnow) {
+        int c = strcmp(old[i], now[j]);
+        if (c == 0)
+            i++, j++;
+        else if (c > 0)
+            j++;
+        else
+            return false;
+    }
+    return i == nold;
+}
+
+/* Whether a step runs SQL blocks of the plan's authors (data changes: they may insert rows). */
+static bool
+has_sql(const struct plan_version *v)
+{
+    for (size_t i = 0; v->ir && i < v->ir->nops; i++)
+        if (v->ir->ops[i]->kind == IR_SQL)
+            return true;
+    return false;
+}
+
 /*
  * Compares the rows now with the rows before. After a step that applied,
  * tables and columns are read by their new names; after one that failed
- * (and was rolled back), by their old ones.
+ * (and was rolled back), by their old ones. After a step with SQL blocks
+ * (inserts) the rows before must all still be there; otherwise exactly.
  */
 static void
-check_rows(struct tester *t, struct table_rows *before, size_t n, const char *when, bool applied)
+check_rows(struct tester *t, struct table_rows *before, size_t n, const char *when, bool applied,
+           bool inserts)
 {
     size_t i, j, total = 0;
 
@@ -288,7 +318,10 @@ check_rows(struct tester *t, struct table_rows *before, size_t n, const char *wh
                                : read_rows(t, tr->from->name, tr->from_cols,
                                            (const char *const *)tr->casts, tr->ncols, &m);
         total += tr->nrows;
-        if (m != tr->nrows) {
+        if (inserts && applied && m > tr->nrows) {
+            if (!rows_kept(tr->rows, tr->nrows, after, m))
+                failf(t, "%s: a row of table \"%s\" changed or went", when, tr->to->name);
+        } else if (m != tr->nrows) {
             failf(t, "%s: table \"%s\" had %zu rows, now %zu", when, tr->to->name, tr->nrows, m);
         } else {
             for (j = 0; j < m; j++) {
@@ -525,16 +558,16 @@ seed(struct tester *t, const struct plan_version *v)
 
 /* --- the walk ------------------------------------------------------------ */
 
-/* Up to leaf and back down; returns true when the walk got back to an empty database. */
+/* Up a path from an empty database and back down; true when the walk got back to empty. */
 static bool
-walk(struct tester *t, struct plan_version *leaf)
+walk(struct tester *t, struct plan_version **path, size_t n)
 {
     bool down_all = true;
-    struct plan_version **path;
-    size_t n = plan_path(&t->c.plan, NULL, leaf, &path), i;
+    size_t i;
     char when[256];
 
-    printf("path to %s: %zu steps\n", leaf->name, n);
+    printf("path to %s: %zu steps%s\n", path[n - 1]->name, n,
+           path[n - 1]->derived_of ? " (the last one derived, from the version it merges)" : "");
     for (i = 0; i < n && !t->failures; i++) {
         struct plan_version *v = path[i];
         size_t ntr;
@@ -542,11 +575,11 @@ walk(struct tester *t, struct plan_version *leaf)
         snprintf(when, sizeof when, "after step up %s -> %s", vname(v->parent), v->name);
         if (run_step(t, v, false) == 0) {
             compare_schema(t, v, when);
-            check_rows(t, before, ntr, when, true);
+            check_rows(t, before, ntr, when, true, has_sql(v));
             seed(t, v);
             printf("  ok  up   %s -> %s\n", vname(v->parent), v->name);
         } else {
-            check_rows(t, before, ntr, "after a failed step", false);
+            check_rows(t, before, ntr, "after a failed step", false, false);
         }
         t->steps++;
     }
@@ -567,16 +600,46 @@ walk(struct tester *t, struct plan_version *leaf)
         snprintf(when, sizeof when, "after step down %s -> %s", v->name, vname(v->parent));
         if (run_step(t, v, true) == 0) {
             compare_schema(t, v->parent, when);
-            check_rows(t, before, ntr, when, true);
+            check_rows(t, before, ntr, when, true, has_sql(v));
             printf("  ok  down %s -> %s%s\n", v->name, vname(v->parent),
                    probe.lossy ? " (lossy: dropped data not restored)" : "");
         } else {
-            check_rows(t, before, ntr, "after a failed step", false);
+            check_rows(t, before, ntr, "after a failed step", false, false);
         }
         t->steps++;
     }
-    free(path);
     return down_all;
+}
+
+/* Up to leaf and back down (see walk()). */
+static bool
+walk_to(struct tester *t, struct plan_version *leaf)
+{
+    struct plan_version **path;
+    size_t n = plan_path(&t->c.plan, NULL, leaf, &path);
+    bool ok = walk(t, path, n);
+
+    free(path);
+    return ok;
+}
+
+/* Up to the version a derived step starts from, through it, and back down (see walk()). */
+static bool
+walk_derived(struct tester *t, struct plan_version *step)
+{
+    struct plan_version **path;
+    size_t n = plan_path(&t->c.plan, NULL, step->parent, &path);
+    bool ok;
+
+    path = realloc(path, (n + 2) * sizeof *path);
+    if (!path) {
+        fputs("apply_test: out of memory\n", stderr);
+        exit(2);
+    }
+    path[n++] = step;
+    ok = walk(t, path, n);
+    free(path);
+    return ok;
 }
 
 int
@@ -655,15 +718,18 @@ main(int argc, char **argv)
         fprintf(stderr, "apply_test: %s\n", err.message);
         return 2;
     }
-    /* every leaf: a version that no other version follows */
-    for (i = 0; i < t.c.plan.nversions; i++) {
-        struct plan_version *v = t.c.plan.versions[i];
-        if (v->ok && v->children.len == 0) {
-            if (walk(&t, v) && !t.failures)
-                compare_schema(&t, NULL, "back at the start");
-            else if (!t.failures)
-                break; /* the database stays where the walk stopped: no other leaf */
-        }
+    /* every leaf: a version that no other version follows or merges; then every derived step
+     * of a merge, reached through the version it merges */
+    for (i = 0; i < t.c.plan.nversions + t.c.plan.nderived; i++) {
+        struct plan_version *v = i < t.c.plan.nversions ? t.c.plan.versions[i]
+                                                        : t.c.plan.derived[i - t.c.plan.nversions];
+        bool leaf = i < t.c.plan.nversions && v->ok && v->children.len == 0;
+        if (!leaf && !(v->derived_of && v->ok))
+            continue;
+        if ((leaf ? walk_to(&t, v) : walk_derived(&t, v)) && !t.failures)
+            compare_schema(&t, NULL, "back at the start");
+        else if (!t.failures)
+            break; /* the database stays where the walk stopped: nothing else can start */
     }
     if (t.d == DIALECT_POSTGRES) {
         struct strbuf q = STRBUF_INIT;

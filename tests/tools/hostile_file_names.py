@@ -74,6 +74,19 @@ try:
                     bad.append(fn + ' (a control character)')
         expect(f'{label}: none of the {nfiles} files of the bundle runs the name', nfiles > 5 and not bad,
                ', '.join(bad[:5]))
+    # a name that is not UTF-8 (Latin-1 bytes): the manifest is JSON, so the name shows with '?'
+    path = os.path.join(tmp.encode(), b'latin1-\xe9t\xe9.upg')
+    with open(path, 'w') as f:
+        f.write(PLAN)
+    bundle = os.path.join(tmp, 'bundle-latin1')
+    r = subprocess.run([upc.encode(), b'build', path, b'-o', bundle.encode()], capture_output=True)
+    expect('a name that is not UTF-8: upc build succeeds', r.returncode == 0, r.stderr.decode()[-500:])
+    if r.returncode == 0:
+        import json
+        with open(os.path.join(bundle, 'manifest.json'), encoding='utf-8') as f:
+            source = json.load(f)['plan']['source']['file']
+        expect('a name that is not UTF-8: the manifest names it with "?" for each bad byte',
+               source == 'latin1-?t?.upg', repr(source))
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 

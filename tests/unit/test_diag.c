@@ -235,6 +235,39 @@ test_diag_very_long_line_window_matches_a_plain_count(void **state)
     free(text);
 }
 
+/*
+ * A byte order mark before a first line longer than a column checkpoint's
+ * step: the column and the caret are the ones without the mark (the
+ * checkpoints counted the mark as a column, and the window was 3 bytes off).
+ */
+static void
+test_diag_byte_order_mark_before_a_long_first_line(void **state)
+{
+    size_t n = 3000, k;
+    char *plain = malloc(n + 1), *marked = malloc(n + 4);
+    char *out[2];
+
+    (void)state;
+    for (k = 0; k < n; k++)
+        plain[k] = (char)('a' + k % 26);
+    plain[n] = '\0';
+    memcpy(marked, "\xEF\xBB\xBF", 3);
+    memcpy(marked + 3, plain, n + 1);
+    for (k = 0; k < 2; k++) {
+        struct fixture *f = fixture(k ? marked : plain);
+        uint32_t at = (uint32_t)(2950 + (k ? 3 : 0));
+        diag_error(&f->sink, span(f, at, at + 3), "E0001", "here");
+        out[k] = render(f, false);
+        fixture_free(f);
+    }
+    assert_non_null(strstr(out[0], "p.upg:1:2951: error: here"));
+    assert_string_equal(out[1], out[0]);
+    free(out[0]);
+    free(out[1]);
+    free(plain);
+    free(marked);
+}
+
 static void
 test_diag_unprintable_bytes_render_as_question_marks(void **state)
 {
@@ -311,6 +344,7 @@ main(void)
         cmocka_unit_test(test_diag_multiline_span_notes_continuation),
         cmocka_unit_test(test_diag_long_line_is_windowed),
         cmocka_unit_test(test_diag_very_long_line_window_matches_a_plain_count),
+        cmocka_unit_test(test_diag_byte_order_mark_before_a_long_first_line),
         cmocka_unit_test(test_diag_unprintable_bytes_render_as_question_marks),
         cmocka_unit_test(test_diag_error_limit_drops_and_says_so),
         cmocka_unit_test(test_diag_werror_turns_warnings_into_errors),

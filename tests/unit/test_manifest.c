@@ -176,7 +176,7 @@ test_two_steps_to_one_version_are_refused(void **state)
     x->steps[4].to = "v3";
     x->steps[4].from = "v2";
     assert_int_equal(round_trip(x, &m, &err), -1);
-    assert_non_null(strstr(err.message, "a second step leads to \"v3\""));
+    assert_non_null(strstr(err.message, "step 5 leads to \"v3\", not to version 5"));
     assert_non_null(strstr(err.message, "steps[4]"));
     manifest_free(&m);
     free(x);
@@ -219,6 +219,128 @@ test_a_version_without_a_step_is_refused(void **state)
     assert_non_null(strstr(err.message, "version \"v4\" has no step"));
     manifest_free(&m);
     free(x);
+}
+
+/* v0 -> v1 -> v2 (a hotfix), v1 -> v3 merging v2, v3 -> v4; step 6 is v2 -> v3. */
+static void
+model_merge(struct model *x)
+{
+    model_init(x, 5);
+    x->versions[3].from = x->steps[3].from = x->names[1];
+    x->versions[3].merges = x->names[2];
+    x->m.nsteps = 6;
+    x->steps[5] = x->steps[3];
+    x->steps[5].index = 6;
+    x->steps[5].from = x->names[2];
+    x->steps[5].dialects = &x->ds[5];
+    x->ds[5] = x->ds[3];
+    for (int k = 0; k < 3; k++) {
+        struct mf_file *f = k == 0 ? &x->ds[5].up : k == 1 ? &x->ds[5].down : &x->ds[5].schema;
+        snprintf(x->paths[5][k], sizeof x->paths[5][k], "sqlite/0006.%d", k);
+        f->path = x->paths[5][k];
+    }
+}
+
+/* Trailing commas, after the last member or the last element, are not JSON: refused. */
+static void
+test_trailing_commas_are_refused(void **state)
+{
+    struct model *x = malloc(sizeof *x);
+    struct manifest m;
+    struct rt_error err;
+    char *bytes, *p;
+    size_t len;
+    (void)state;
+
+    model_init(x, 3);
+    assert_int_equal(manifest_write(&x->m, &bytes, &len, &err), 0);
+    /* "  ]\n}\n" at the end: the versions array closes the object */
+    assert_true(len > 6 && memcmp(bytes + len - 6, "  ]\n}\n", 6) == 0);
+    bytes = realloc(bytes, len + 2);
+    memcpy(bytes + len - 6, "  ],\n}\n", 7);
+    assert_int_equal(manifest_read(bytes, len + 1, &m, &err), -1);
+    assert_non_null(strstr(err.message, "a comma after the last member"));
+    manifest_free(&m);
+    free(bytes);
+    assert_int_equal(manifest_write(&x->m, &bytes, &len, &err), 0);
+    /* the last version's line gets a comma */
+    bytes = realloc(bytes, len + 2);
+    p = bytes + len - 6;
+    memmove(p, p - 1, 7);
+    p[-1] = ',';
+    assert_int_equal(manifest_read(bytes, len + 1, &m, &err), -1);
+    assert_non_null(strstr(err.message, "a comma after the last element"));
+    manifest_free(&m);
+    free(bytes);
+    free(x);
+}
+
+/* A merge: the derived step is read and linked, and the shortest way takes it. */
+static void
+test_a_merge_is_read_and_routed(void **state)
+{
+    struct model *x = malloc(sizeof *x);
+    struct manifest m;
+    struct rt_error err;
+    size_t *steps, n;
+    (void)state;
+
+    model_merge(x);
+    assert_int_equal(round_trip(x, &m, &err), 0);
+    assert_string_equal(m.versions[3].merges, "v2");
+    assert_int_equal(m.versions[3].merged, 2);
+    assert_int_equal(m.versions[3].merge_step, 5);
+    assert_int_equal(manifest_route(&m, "v2", "v4", &steps, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(steps[0], 5); /* v2 -> v3, derived */
+    assert_int_equal(steps[1], 4);
+    free(steps);
+    assert_int_equal(manifest_route(&m, "v1", "v3", &steps, &n), 0);
+    assert_int_equal(n, 1); /* the composite step, not v1 -> v2 -> v3 */
+    assert_int_equal(steps[0], 3);
+    free(steps);
+    assert_int_equal(manifest_route(&m, NULL, "v4", &steps, &n), 0);
+    assert_int_equal(n, 4);
+    free(steps);
+    assert_int_equal(manifest_route(&m, "v4", "v2", &steps, &n), -1); /* up only */
+    free(steps);
+    manifest_free(&m);
+
+    /* the derived step missing, or a merge that does not part from `from` */
+    model_merge(x);
+    x->m.nsteps = 5;
+    assert_int_equal(round_trip(x, &m, &err), -1);
+    assert_non_null(strstr(err.message, "merges \"v2\" but no step leads from it"));
+    manifest_free(&m);
+    model_merge(x);
+    x->versions[3].merges = x->names[0];
+    x->steps[5].from = x->names[0];
+    assert_int_equal(round_trip(x, &m, &err), -1);
+    assert_non_null(strstr(err.message, "which does not part from \"v1\""));
+    manifest_free(&m);
+    free(x);
+}
+
+/*
+ * A manifest of format version 1 (jansson's indented layout, not this
+ * reader's) is refused as an older format, with the advice to rebuild, not
+ * as JSON that does not parse.
+ */
+static void
+test_a_format_1_manifest_is_refused_as_older(void **state)
+{
+    static const char v1[] = "{\n  \"compiler\": \"upc 0.1.0\",\n  \"format\": "
+                             "\"upgrade-plan-bundle\",\n  \"format_version\": 1,\n  \"steps\": "
+                             "[\n    {\n      \"index\": 1\n    }\n  ]\n}\n";
+    struct manifest m;
+    struct rt_error err;
+    (void)state;
+
+    assert_int_equal(manifest_read(v1, sizeof v1 - 1, &m, &err), -1);
+    assert_non_null(strstr(err.message, "version 1 of the format is older than this uprun reads"));
+    assert_non_null(strstr(err.message, "rebuild the bundle"));
+    assert_string_equal(err.hint, "");
+    manifest_free(&m);
 }
 
 /* Each of a step's files, up, down and schema, must be in its dialect's folder. */
@@ -372,6 +494,9 @@ main(void)
         cmocka_unit_test(test_a_step_that_starts_elsewhere_or_leads_nowhere_is_refused),
         cmocka_unit_test(test_a_version_without_a_step_is_refused),
         cmocka_unit_test(test_a_step_file_outside_its_dialect_folder_is_refused),
+        cmocka_unit_test(test_a_format_1_manifest_is_refused_as_older),
+        cmocka_unit_test(test_a_merge_is_read_and_routed),
+        cmocka_unit_test(test_trailing_commas_are_refused),
         cmocka_unit_test(test_the_writer_is_canonical_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
