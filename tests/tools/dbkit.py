@@ -53,7 +53,7 @@ class Databases:
             sys.exit("UPG_TEST_PGURI is not set: run under tests/tools/with_postgres.sh")
 
     def psql(self, url, text):
-        r = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-Atq", "-c", text],
+        r = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-Atq", "-F", "\x1f", "-c", text],
                            capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"psql: {r.stderr}")
@@ -72,7 +72,7 @@ class Databases:
         """Runs statements; the rows of the last one as lists of strings ("" for NULL)."""
         if self.pg:
             out = self.psql(url, text)
-            return [l.split("|") for l in out.splitlines() if l]
+            return [l.split("\x1f") for l in out.splitlines() if l]
         con = sqlite3.connect(url[len("sqlite:"):])
         try:
             if ";" in text.strip().rstrip(";"):
