@@ -136,57 +136,188 @@ sql_string(const char **p)
     return out;
 }
 
+/* Skips a SQL string literal ('...' with '' doubled, E'...' with escapes) at p; NULL if unterminated. */
+static const char *
+skip_literal(const char *p)
+{
+    bool esc = *p == 'E' || *p == 'e';
+
+    p += esc ? 2 : 1;
+    for (; *p; p++) {
+        if (esc && *p == '\\' && p[1]) {
+            p++;
+        } else if (*p == '\'') {
+            if (p[1] != '\'')
+                return p + 1;
+            p++;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Whether the '(' at expr[0] is closed by the ')' at expr[n - 1], string
+ * literals and quoted names skipped: "(a) || (b)" is not wrapped.
+ */
+static bool
+wrapped_in_parens(const char *expr, size_t n)
+{
+    size_t depth = 0, i;
+
+    if (n < 2 || expr[0] != '(' || expr[n - 1] != ')')
+        return false;
+    for (i = 0; i < n; i++) {
+        char c = expr[i];
+        if (c == '\'' || ((c == 'E' || c == 'e') && expr[i + 1] == '\'')) {
+            const char *end = skip_literal(expr + i);
+            if (!end)
+                return false;
+            i = (size_t)(end - expr) - 1;
+        } else if (c == '"') {
+            const char *end = strchr(expr + i + 1, '"');
+            if (!end)
+                return false;
+            i = (size_t)(end - expr);
+        } else if (c == '(') {
+            depth++;
+        } else if (c == ')') {
+            if (--depth == 0 && i != n - 1)
+                return false;
+        }
+    }
+    return depth == 0;
+}
+
+/*
+ * Skips the casts that may follow a constant, as pg_get_expr() prints
+ * them: "::integer", "::character varying(20)", "::integer[]", repeated.
+ * Returns where they end.
+ */
+static const char *
+skip_casts(const char *p)
+{
+    while (strncmp(p, "::", 2) == 0) {
+        const char *q = p + 2;
+        if (!(isalpha((unsigned char)*q) || *q == '_' || *q == '"'))
+            return p; /* not a type name */
+        while (isalnum((unsigned char)*q) || *q == '_' || *q == '"' || *q == '.' ||
+               (*q == ' ' && islower((unsigned char)q[1]))) /* "character varying"; never
+                                                                 the upper-case COLLATE */
+            q++;
+        if (*q == '(') {
+            for (q++; isdigit((unsigned char)*q) || *q == ',' || *q == ' '; q++)
+                ;
+            if (*q != ')')
+                return p;
+            q++;
+        }
+        while (q[0] == '[' && q[1] == ']')
+            q += 2;
+        p = q;
+    }
+    return p;
+}
+
+/* A bare constant: a number (with its sign), true or false. Returns its end, or NULL. */
+static const char *
+bare_constant(const char *p)
+{
+    const char *q = p;
+
+    if (strncmp(p, "true", 4) == 0 && !isalnum((unsigned char)p[4]) && p[4] != '_')
+        return p + 4;
+    if (strncmp(p, "false", 5) == 0 && !isalnum((unsigned char)p[5]) && p[5] != '_')
+        return p + 5;
+    if (*q == '-')
+        q++;
+    if (!isdigit((unsigned char)*q))
+        return NULL;
+    while (isdigit((unsigned char)*q))
+        q++;
+    if (*q == '.')
+        for (q++; isdigit((unsigned char)*q); q++)
+            ;
+    if (*q == 'e' || *q == 'E') {
+        const char *r = q + 1;
+        if (*r == '-' || *r == '+')
+            r++;
+        if (isdigit((unsigned char)*r)) {
+            while (isdigit((unsigned char)*r))
+                r++;
+            q = r;
+        }
+    }
+    return q;
+}
+
+/*
+ * Whether expr is one constant, possibly cast and parenthesised: 'abc'::text,
+ * (-1), 0.00, true, NULL::integer. Then *value is its value (malloc'd; NULL
+ * for NULL) and the result is 1; 0 for anything else; -1 out of memory.
+ */
+static int
+pg_constant(const char *expr, char **value)
+{
+    const char *p = expr, *end;
+    size_t n = strlen(expr);
+
+    *value = NULL;
+    if (wrapped_in_parens(expr, n)) {
+        char *inner = strndup(expr + 1, n - 2);
+        int rc;
+        if (!inner)
+            return -1;
+        rc = pg_constant(inner, value);
+        free(inner);
+        return rc;
+    }
+    if (*p == '\'' || ((*p == 'E' || *p == 'e') && p[1] == '\'')) {
+        end = skip_literal(p);
+        if (!end || *skip_casts(end) != '\0')
+            return 0;
+        return (*value = sql_string(&p)) ? 1 : -1;
+    }
+    if (strncmp(p, "NULL", 4) == 0 && *skip_casts(p + 4) == '\0')
+        return 1;
+    if ((end = bare_constant(p)) && *skip_casts(end) == '\0')
+        return (*value = strndup(p, (size_t)(end - p))) ? 1 : -1;
+    return 0;
+}
+
+/*
+ * A default as pg_get_expr() prints it is a value only when it is one
+ * constant (pg_constant). Anything else ('a'::text || 'b'::text,
+ * nextval(...), now()) is an expression, kept whole as PostgreSQL printed
+ * it, so that a changed expression never reads as the value it starts with.
+ */
 char *
 canon_pg_default_value(const char *expr)
 {
-    const char *p = expr;
-    size_t n;
-    char *inner, *v;
+    char *v;
+    int rc;
 
     if (!expr)
         return NULL;
-    n = strlen(expr);
-    /* (-1) and ('x'::text) */
-    if (n >= 2 && expr[0] == '(' && expr[n - 1] == ')') {
-        inner = strndup(expr + 1, n - 2);
-        v = inner ? canon_pg_default_value(inner) : NULL;
-        free(inner);
+    rc = pg_constant(expr, &v);
+    if (rc == 1)
         return v;
-    }
-    if (*p == '\'' || ((*p == 'E' || *p == 'e') && p[1] == '\'')) {
-        v = sql_string(&p);
-        /* what may follow is a cast: ::type, possibly with a [] or (n) */
-        if (v && *p && strncmp(p, "::", 2) != 0) {
-            free(v);
-            return strdup(expr);
-        }
-        return v;
-    }
-    /* a bare constant, possibly cast: 0, 1.50, true, NULL::integer */
-    {
-        const char *cast = strstr(expr, "::");
-        size_t len = cast ? (size_t)(cast - expr) : n;
-        v = strndup(expr, len);
-        if (v && strcmp(v, "NULL") == 0) {
-            free(v);
-            return NULL;
-        }
-        return v;
-    }
+    return rc == 0 ? strdup(expr) : NULL;
 }
 
+/*
+ * A default as PRAGMA table_info reports it: the text of the DEFAULT clause
+ * ('abc', -1, NULL, CURRENT_TIMESTAMP, (expr)). A string literal is a value;
+ * anything else is kept as written.
+ */
 char *
 canon_sqlite_default_value(const char *dflt)
 {
-    const char *p = dflt;
+    const char *p = dflt, *end;
 
     if (!dflt || strcmp(dflt, "NULL") == 0)
         return NULL;
-    if (*p == '\'')
+    if (*p == '\'' && (end = skip_literal(p)) && *end == '\0')
         return sql_string(&p);
-    if (*p == '(') { /* DEFAULT (expr) is kept as written */
-        return strdup(dflt);
-    }
     return strdup(dflt);
 }
 
@@ -257,20 +388,21 @@ canon_dump(const json_t *schema)
 /* --- differences ----------------------------------------------------------- */
 
 struct differ {
-    void (*report)(void *arg, const char *text);
+    void (*report)(void *arg, const struct canon_drift *d);
     void *arg;
     size_t n;
 };
 
 static void
-say(struct differ *d, const char *fmt, ...)
+say(struct differ *d, struct canon_drift *item, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 3, 4)))
 #endif
     ;
 
+/* Reports one difference, with its sentence. */
 static void
-say(struct differ *d, const char *fmt, ...)
+say(struct differ *d, struct canon_drift *item, const char *fmt, ...)
 {
     char buf[2048];
     va_list ap;
@@ -278,21 +410,36 @@ say(struct differ *d, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    d->report(d->arg, buf);
+    item->text = buf;
+    if (d->report)
+        d->report(d->arg, item);
     d->n++;
 }
 
-static json_t *
-find_named(const json_t *arr, const char *name)
+static const char *
+name_of(const json_t *x)
 {
-    size_t i;
-    json_t *x;
+    return json_is_string(x) ? json_string_value(x) : json_string_value(json_object_get(x, "name"));
+}
 
-    json_array_foreach(arr, i, x) {
-        const char *n = json_is_string(x) ? json_string_value(x)
-                                          : json_string_value(json_object_get(x, "name"));
-        if (n && strcmp(n, name) == 0)
-            return x;
+/* An unnamed object (SQLite's foreign keys) is known by its columns. */
+static const json_t *
+key_of(const json_t *x)
+{
+    return json_object_get(x, "columns");
+}
+
+static json_t *
+find_match(const json_t *arr, const json_t *x)
+{
+    const char *name = name_of(x);
+    size_t i;
+    json_t *y;
+
+    json_array_foreach(arr, i, y) {
+        const char *n = name_of(y);
+        if (name ? n && strcmp(n, name) == 0 : !n && json_equal(key_of(x), key_of(y)))
+            return y;
     }
     return NULL;
 }
@@ -300,68 +447,120 @@ find_named(const json_t *arr, const char *name)
 static char *
 compact(const json_t *j)
 {
-    return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    return j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : strdup("null");
 }
 
-/* A list of named things (columns, keys, indexes): missing, extra, different. */
+/*
+ * How an object is named in a sentence: `column "Id"`, `primary key`,
+ * `foreign key ("ClientId")` for an unnamed one. Into out.
+ */
+static void
+describe(char *out, size_t size, const char *what, const json_t *x)
+{
+    const char *name = x ? name_of(x) : NULL;
+
+    if (name) {
+        snprintf(out, size, "%s \"%s\"", what, name);
+    } else if (x && json_is_array(key_of(x))) {
+        size_t i, len = (size_t)snprintf(out, size, "%s (", what);
+        json_t *c;
+        json_array_foreach(key_of(x), i, c) {
+            if (len < size)
+                len += (size_t)snprintf(out + len, size - len, "%s\"%s\"", i ? ", " : "",
+                                        json_string_value(c) ? json_string_value(c) : "?");
+        }
+        if (len < size)
+            snprintf(out + len, size - len, ")");
+    } else {
+        snprintf(out, size, "%s", what);
+    }
+}
+
+/* Two objects of one kind that match: one report per member that differs. */
+static void
+diff_fields(struct differ *d, const char *table, const char *what, json_t *x, json_t *y)
+{
+    char desc[512];
+    const char *key;
+    json_t *v;
+
+    if (json_equal(x, y))
+        return;
+    describe(desc, sizeof desc, what, x);
+    if (!json_is_object(x) || !json_is_object(y)) {
+        struct canon_drift item = {CANON_DIFFERS, table, what, name_of(x), NULL, x, y, NULL};
+        char *a = compact(x), *b = compact(y);
+        say(d, &item, "table \"%s\": %s differs: expected %s, found %s", table, desc, a ? a : "?",
+            b ? b : "?");
+        free(a);
+        free(b);
+        return;
+    }
+    /* jansson iterates in insertion order: sort the union of the keys for stable reports */
+    {
+        const char *keys[64];
+        size_t nkeys = 0, i, k;
+        json_object_foreach(x, key, v) {
+            if (nkeys < 64)
+                keys[nkeys++] = key;
+        }
+        json_object_foreach(y, key, v) {
+            if (!json_object_get(x, key) && nkeys < 64)
+                keys[nkeys++] = key;
+        }
+        for (i = 1; i < nkeys; i++)
+            for (k = i; k > 0 && strcmp(keys[k - 1], keys[k]) > 0; k--) {
+                const char *t = keys[k];
+                keys[k] = keys[k - 1];
+                keys[k - 1] = t;
+            }
+        for (i = 0; i < nkeys; i++) {
+            const json_t *a = json_object_get(x, keys[i]), *b = json_object_get(y, keys[i]);
+            struct canon_drift item = {CANON_DIFFERS, table, what, name_of(x), keys[i], a, b, NULL};
+            char *sa, *sb;
+            if (json_equal(a, b) || (!a && json_is_null(b)) || (json_is_null(a) && !b))
+                continue;
+            sa = compact(a);
+            sb = compact(b);
+            say(d, &item, "table \"%s\": %s differs in %s: expected %s, found %s", table, desc,
+                keys[i], sa ? sa : "?", sb ? sb : "?");
+            free(sa);
+            free(sb);
+        }
+    }
+}
+
+/* A list of things (columns, keys, indexes): missing, extra, different. */
 static void
 diff_named(struct differ *d, const char *table, const char *what, const json_t *exp,
            const json_t *live)
 {
+    char desc[512];
     size_t i;
     json_t *x;
 
     json_array_foreach(exp, i, x) {
-        const char *name = json_is_string(x) ? json_string_value(x)
-                                             : json_string_value(json_object_get(x, "name"));
-        json_t *y;
-        if (!name) {
-            /* unnamed (SQLite foreign keys): compared by content */
-            size_t k;
-            json_t *z;
-            bool found = false;
-            json_array_foreach(live, k, z) found = found || json_equal(x, z);
-            if (!found) {
-                char *s = compact(x);
-                say(d, "table \"%s\": %s %s is missing", table, what, s ? s : "?");
-                free(s);
-            }
-            continue;
-        }
-        y = find_named(live, name);
+        json_t *y = find_match(live, x);
         if (!y) {
-            say(d, "table \"%s\": %s \"%s\" is missing", table, what, name);
-        } else if (!json_equal(x, y)) {
-            char *a = compact(x), *b = compact(y);
-            say(d, "table \"%s\": %s \"%s\" differs: expected %s, found %s", table, what, name,
-                a ? a : "?", b ? b : "?");
-            free(a);
-            free(b);
+            struct canon_drift item = {CANON_MISSING, table, what, name_of(x), NULL, x, NULL, NULL};
+            describe(desc, sizeof desc, what, x);
+            say(d, &item, "table \"%s\": %s is missing", table, desc);
+        } else {
+            diff_fields(d, table, what, x, y);
         }
     }
     json_array_foreach(live, i, x) {
-        const char *name = json_is_string(x) ? json_string_value(x)
-                                             : json_string_value(json_object_get(x, "name"));
-        if (!name) {
-            size_t k;
-            json_t *z;
-            bool found = false;
-            json_array_foreach(exp, k, z) found = found || json_equal(x, z);
-            if (!found) {
-                char *s = compact(x);
-                say(d, "table \"%s\": unexpected %s %s", table, what, s ? s : "?");
-                free(s);
-            }
-            continue;
+        if (!find_match(exp, x)) {
+            struct canon_drift item = {CANON_UNEXPECTED, table, what, name_of(x), NULL, NULL, x, NULL};
+            describe(desc, sizeof desc, what, x);
+            say(d, &item, "table \"%s\": unexpected %s", table, desc);
         }
-        if (!find_named(exp, name))
-            say(d, "table \"%s\": unexpected %s \"%s\"", table, what, name);
     }
 }
 
 size_t
-canon_diff(const json_t *expected, const json_t *live, void (*report)(void *arg, const char *text),
-           void *arg)
+canon_diff_items(const json_t *expected, const json_t *live,
+                 void (*report)(void *arg, const struct canon_drift *d), void *arg)
 {
     struct differ d = {report, arg, 0};
     const json_t *et = json_object_get(expected, "tables"), *lt = json_object_get(live, "tables");
@@ -370,18 +569,29 @@ canon_diff(const json_t *expected, const json_t *live, void (*report)(void *arg,
 
     json_array_foreach(et, i, t) {
         const char *name = json_string_value(json_object_get(t, "name"));
-        json_t *u = find_named(lt, name);
+        json_t *u = find_match(lt, t);
+        json_t *epk, *lpk;
+        if (!name)
+            continue;
         if (!u) {
-            say(&d, "table \"%s\" is missing", name);
+            struct canon_drift item = {CANON_MISSING, name, "table", name, NULL, t, NULL, NULL};
+            say(&d, &item, "table \"%s\" is missing", name);
             continue;
         }
         diff_named(&d, name, "column", json_object_get(t, "columns"), json_object_get(u, "columns"));
-        if (!json_equal(json_object_get(t, "primary_key"), json_object_get(u, "primary_key"))) {
-            char *a = compact(json_object_get(t, "primary_key"));
-            char *b = compact(json_object_get(u, "primary_key"));
-            say(&d, "table \"%s\": primary key differs: expected %s, found %s", name, a ? a : "?",
-                b ? b : "?");
-            free(a);
+        epk = json_object_get(t, "primary_key");
+        lpk = json_object_get(u, "primary_key");
+        if (json_is_object(epk) && json_is_object(lpk)) {
+            diff_fields(&d, name, "primary key", epk, lpk);
+        } else if (json_is_object(epk) && !json_is_object(lpk)) {
+            struct canon_drift item = {CANON_MISSING, name, "primary key", name_of(epk), NULL, epk,
+                                       NULL, NULL};
+            say(&d, &item, "table \"%s\": the primary key is missing", name);
+        } else if (json_is_object(lpk) && !json_is_object(epk)) {
+            struct canon_drift item = {CANON_UNEXPECTED, name, "primary key", name_of(lpk), NULL,
+                                       NULL, lpk, NULL};
+            char *b = compact(json_object_get(lpk, "columns"));
+            say(&d, &item, "table \"%s\": unexpected primary key on %s", name, b ? b : "?");
             free(b);
         }
         diff_named(&d, name, "unique constraint", json_object_get(t, "unique"),
@@ -394,8 +604,34 @@ canon_diff(const json_t *expected, const json_t *live, void (*report)(void *arg,
     }
     json_array_foreach(lt, i, t) {
         const char *name = json_string_value(json_object_get(t, "name"));
-        if (!find_named(et, name))
-            say(&d, "unexpected table \"%s\"", name);
+        if (name && !find_match(et, t)) {
+            struct canon_drift item = {CANON_UNEXPECTED, name, "table", name, NULL, NULL, t, NULL};
+            say(&d, &item, "unexpected table \"%s\"", name);
+        }
     }
     return d.n;
+}
+
+/* canon_diff(): the sentences alone. */
+struct text_only {
+    void (*report)(void *arg, const char *text);
+    void *arg;
+};
+
+static void
+report_text(void *arg, const struct canon_drift *d)
+{
+    struct text_only *t = arg;
+
+    if (t->report)
+        t->report(t->arg, d->text);
+}
+
+size_t
+canon_diff(const json_t *expected, const json_t *live, void (*report)(void *arg, const char *text),
+           void *arg)
+{
+    struct text_only t = {report, arg};
+
+    return canon_diff_items(expected, live, report_text, &t);
 }

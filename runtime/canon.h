@@ -42,22 +42,61 @@
 char *canon_default(const char *type, const char *value);
 
 /*
- * The value of a PostgreSQL default expression as pg_get_expr() prints it
- * ('abc'::text, (-1), 0.00, true, NULL::integer): a malloc'd string, or NULL
- * when the expression is not a constant (then the expression itself is kept).
+ * The value of a PostgreSQL default as pg_get_expr() prints it, when it is
+ * one constant, possibly cast and parenthesised ('abc'::text, (-1), 0.00,
+ * true): a malloc'd string; NULL for NULL::type. Any other expression
+ * ('a'::text || 'b'::text, nextval(...), now()) is returned whole, as
+ * PostgreSQL printed it, so that it never reads as the value it starts with.
  */
 char *canon_pg_default_value(const char *expr);
 
-/* The value of a SQLite default as PRAGMA table_info reports it ('abc', -1, NULL). */
+/*
+ * The value of a SQLite default as PRAGMA table_info reports it: a string
+ * literal ('abc') is its value, NULL is NULL, anything else (-1,
+ * CURRENT_TIMESTAMP, (expr)) is kept as written.
+ */
 char *canon_sqlite_default_value(const char *dflt);
 
 /* Sorts the arrays of a schema in place, as the form above requires. */
 void canon_sort(json_t *schema);
 
+/* One difference between an expected and a live schema. */
+enum canon_change {
+    CANON_MISSING,    /* expected, not in the live schema */
+    CANON_UNEXPECTED, /* in the live schema, not expected */
+    CANON_DIFFERS,    /* in both, with one member (field) different */
+};
+
+struct canon_drift {
+    enum canon_change change;
+    const char *table;  /* the table it is in (or is) */
+    const char *object; /* "table", "column", "primary key", "unique constraint", "foreign key",
+                           "check constraint", "index" */
+    const char *name;   /* the object's name; NULL when the dialect keeps none (SQLite's primary
+                           and foreign keys: expected or found then say which one) */
+    const char *field;  /* CANON_DIFFERS: the member that differs ("type", "not_null",
+                           "default", "identity", "columns", "unique", "on_delete", ...); NULL
+                           otherwise */
+    const json_t *expected; /* CANON_DIFFERS: the member's expected value (may be NULL when the
+                               member is absent); CANON_MISSING: the whole object; else NULL */
+    const json_t *found;    /* likewise, in the live schema */
+    const char *text;       /* the sentence: table "T": column "c" differs in not_null:
+                               expected false, found true */
+};
+
 /*
- * Calls report(arg, text) once per difference between the expected and the
- * live schema ("table \"T\": column \"c\" is missing"), and returns how many.
+ * Calls report(arg, item) once per difference between the expected and the
+ * live schema, in a stable order (the expected tables first, by name; for
+ * each, columns, primary key, unique constraints, foreign keys, checks,
+ * indexes; then unexpected tables), and returns how many there are. An
+ * object that differs in several members is reported once per member.
+ * Everything item points to is borrowed for the call. report may be NULL
+ * (only the count).
  */
+size_t canon_diff_items(const json_t *expected, const json_t *live,
+                        void (*report)(void *arg, const struct canon_drift *item), void *arg);
+
+/* The same, with only each difference's sentence (report may be NULL). */
 size_t canon_diff(const json_t *expected, const json_t *live,
                   void (*report)(void *arg, const char *text), void *arg);
 
