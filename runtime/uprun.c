@@ -231,16 +231,17 @@ interrupted(uprun *u, struct rt_error *err)
     return UPRUN_INTERRUPTED;
 }
 
-/* A command's outcome: UPRUN_INTERRUPTED for any failure once u was interrupted. */
+/*
+ * A command's outcome: UPRUN_INTERRUPTED for any failure once u was
+ * interrupted (the failure is the interruption's doing); a command that
+ * finished all the same (the signal came after its last step committed)
+ * keeps its success.
+ */
 static int
 outcome(uprun *u, int rc, struct rt_error *err)
 {
     if (rc != UPRUN_OK && rc != UPRUN_INTERRUPTED && u->interrupted)
         return interrupted(u, err);
-    if (rc == UPRUN_OK && u->interrupted) {
-        rt_error_clear(err);
-        return interrupted(u, err);
-    }
     return rc;
 }
 
@@ -1494,7 +1495,7 @@ uprun_status(uprun *u, struct rt_error *err)
     hist = calloc(n + 1, sizeof *hist);
     if (!hist) {
         rt_fail(err, "out of memory");
-            rc = UPRUN_USAGE;
+        rc = UPRUN_USAGE;
         goto done;
     }
     for (i = 0; i < n; i++)
