@@ -44,7 +44,126 @@ struct cli {
     unsigned dialect_mask; /* every --dialect given */
     bool bad_dialect;
     bool force;
+    unsigned seen; /* the command-specific options given (enum opt bits) */
+    bool help;     /* -h/--help: the help of the command, if one is given */
 };
+
+/* The options that belong to some commands only. */
+enum opt {
+    OPT_DIALECT = 1u << 0,
+    OPT_FROM = 1u << 1,
+    OPT_TO = 1u << 2,
+    OPT_DOWN = 1u << 3,
+    OPT_AT = 1u << 4,
+    OPT_OUTPUT = 1u << 5,
+    OPT_KEY = 1u << 6,
+    OPT_FORCE = 1u << 7,
+    OPT_COMPILE = 1u << 8, /* -Werror, -q, -v, --json, --color, --error-limit, --dump */
+};
+
+static const char compile_options[] =
+    "  -Werror, --werror      treat warnings as errors\n"
+    "  -q, --quiet            print errors only, and no summary\n"
+    "  -v, --verbose          print a summary line for each plan\n"
+    "      --json             print diagnostics as JSON, one object per line, on stdout\n"
+    "      --color=WHEN       colour diagnostics: auto (default), always, never\n"
+    "      --error-limit=N    stop after N errors (default 20, 0 for no limit)\n"
+    "      --dump=PASS        print the result of a pass: ast, versions, ir (the checked model)\n";
+
+/* One command: its synopsis, what it does, its own options, and the options it takes. */
+struct command {
+    const char *name, *synopsis, *what, *options;
+    unsigned takes;
+};
+
+static const struct command commands[] = {
+    {"check", "upc check [options] PLAN...",
+     "Checks plans and reports every problem found (errors and warnings, with help), in source\n"
+     "order. Exit status 1 when a plan has errors (or warnings, with -Werror).",
+     "", OPT_COMPILE},
+    {"sql", "upc sql [options] PLAN",
+     "Prints the SQL of an upgrade (or rollback) path, ready for psql -1 -v ON_ERROR_STOP=1 -f -\n"
+     "or sqlite3 -bail.",
+     "      --dialect=D        postgres or sqlite (needed when the plan declares both)\n"
+     "      --from=V           the version the database is at (default: an empty database;\n"
+     "                         with --down, the last version)\n"
+     "      --to=V             the version to reach (default: the last version; with --down,\n"
+     "                         an empty database)\n"
+     "      --down             the rollback path: the down-steps from --from back to --to\n",
+     OPT_COMPILE | OPT_DIALECT | OPT_FROM | OPT_TO | OPT_DOWN},
+    {"schema", "upc schema [options] PLAN",
+     "Prints the schema a database has at a version, as canonical JSON (what uprun verify\n"
+     "compares a live database with).",
+     "      --dialect=D        postgres or sqlite (needed when the plan declares both)\n"
+     "      --at=V             the version (default: the last version)\n",
+     OPT_COMPILE | OPT_DIALECT | OPT_AT},
+    {"build", "upc build [options] PLAN -o DIR",
+     "Writes the bundle: per-dialect SQL of every step, the manifest, the guide (guide.md), and\n"
+     "the signature when --key is given.",
+     "  -o, --output=DIR       the bundle folder\n"
+     "      --key=FILE         sign the bundle with this secret key (minisign format; for an\n"
+     "                         encrypted key the password comes from UPG_KEY_PASSWORD or the\n"
+     "                         terminal)\n"
+     "      --dialect=D        build only these dialects (repeat it; default: all declared)\n",
+     OPT_COMPILE | OPT_OUTPUT | OPT_KEY | OPT_DIALECT},
+    {"keygen", "upc keygen -o PREFIX [--force]",
+     "Makes a signing key pair: PREFIX.key (secret, unencrypted) and PREFIX.pub (public), in\n"
+     "minisign's formats.",
+     "  -o, --output=PREFIX    the key files' prefix\n"
+     "      --force            overwrite existing key files\n",
+     OPT_OUTPUT | OPT_FORCE},
+    {"guide", "upc guide [options] PLAN",
+     "Writes the upgrade guide (Markdown): the path, the way from every version, each step's\n"
+     "schema changes in words, notices, breaking changes and the uprun commands.",
+     "      --from=V           start at version V (default: the first version; \"empty\" adds\n"
+     "                         the step that creates it)\n"
+     "      --to=V             the last version covered (default: the last version)\n"
+     "      --dialect=D        only these dialects' SQL and costs (repeat it; default: all)\n"
+     "  -o, --output=FILE      write to FILE instead of standard output\n",
+     OPT_COMPILE | OPT_FROM | OPT_TO | OPT_DIALECT | OPT_OUTPUT},
+    {"graph", "upc graph [options] PLAN",
+     "Writes the versions and steps as a Graphviz graph (DOT): upc graph plan.upg | dot -Tsvg\n"
+     "-o paths.svg. Derived steps of merges are drawn dashed.",
+     "  -o, --output=FILE      write to FILE instead of standard output\n",
+     OPT_COMPILE | OPT_OUTPUT},
+    {"help", "upc help [COMMAND]", "Shows the help of upc, or of one command.", "", 0},
+};
+
+static const struct command *
+find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* The help of one command, on stdout. */
+static void
+command_help(const struct command *c)
+{
+    printf("usage: %s\n\n%s\n", c->synopsis, c->what);
+    if (c->options[0] || (c->takes & OPT_COMPILE))
+        printf("\nOptions:\n%s%s", c->options, c->takes & OPT_COMPILE ? compile_options : "");
+    printf(
+        "  -h, --help             show this help\n\n"
+        "Exit status: 0 success, 1 a plan has errors (or the path asked for has an irreversible\n"
+        "step), 2 usage, I/O or internal error. \"upc --help\" lists every command.\n");
+}
+
+/* The first option given that cmd does not take, as the user would write it; NULL if none. */
+static const char *
+foreign_option(const struct cli *cli, const struct command *cmd)
+{
+    static const char *const names[] = {"--dialect", "--from",   "--to",  "--down",
+                                        "--at",      "--output", "--key", "--force"};
+    unsigned extra = cli->seen & ~cmd->takes;
+
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (extra & (1u << i))
+            return names[i];
+    return extra & OPT_COMPILE ? "-Werror, -q, -v, --json, --color, --error-limit or --dump" : NULL;
+}
 
 static const char usage_text[] =
     "usage: upc <command> [options] PLAN...\n"
@@ -63,7 +182,7 @@ static const char usage_text[] =
     "                         changes in words, notices, breaking changes, uprun commands\n"
     "  graph PLAN             write the versions and steps as a Graphviz graph (DOT):\n"
     "                         upc graph plan.upg | dot -Tsvg -o paths.svg\n"
-    "  help                   show this help\n"
+    "  help [COMMAND]         show this help, or a command's (upc COMMAND --help too)\n"
     "\n"
     "Options:\n"
     "  -Werror, --werror      treat warnings as errors\n"
@@ -149,6 +268,11 @@ parse_option(struct cli *cli, int *i, int argc, char **argv)
     const char *arg = argv[*i], *v;
     int err = 0;
 
+    if (strcmp(arg, "-Werror") == 0 || strcmp(arg, "--werror") == 0 || strcmp(arg, "-q") == 0 ||
+        strcmp(arg, "--quiet") == 0 || strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0 ||
+        strcmp(arg, "--json") == 0 || strncmp(arg, "--color", 7) == 0 ||
+        strncmp(arg, "--error-limit", 13) == 0 || strncmp(arg, "--dump", 6) == 0)
+        cli->seen |= OPT_COMPILE;
     if (strcmp(arg, "-Werror") == 0 || strcmp(arg, "--werror") == 0) {
         cli->copts.werror = true;
     } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
@@ -159,6 +283,7 @@ parse_option(struct cli *cli, int *i, int argc, char **argv)
         cli->json = true;
     } else if (strcmp(arg, "--down") == 0) {
         cli->down = true;
+        cli->seen |= OPT_DOWN;
     } else if ((v = option_value(arg, "--color", i, argc, argv, &err))) {
         if (strcmp(v, "auto") == 0)
             cli->color = COLOR_AUTO;
@@ -187,6 +312,7 @@ parse_option(struct cli *cli, int *i, int argc, char **argv)
             return usage_error("--dump takes ast, versions or ir, not \"%s\"", v);
     } else if ((v = option_value(arg, "--dialect", i, argc, argv, &err))) {
         enum dialect_id d;
+        cli->seen |= OPT_DIALECT;
         cli->dialect = v;
         if (dialect_lookup(v, &d))
             cli->dialect_mask |= 1u << d;
@@ -195,16 +321,22 @@ parse_option(struct cli *cli, int *i, int argc, char **argv)
     } else if ((v = option_value(arg, "--output", i, argc, argv, &err)) ||
                (v = option_value(arg, "-o", i, argc, argv, &err))) {
         cli->output = v;
+        cli->seen |= OPT_OUTPUT;
     } else if ((v = option_value(arg, "--key", i, argc, argv, &err))) {
         cli->key = v;
+        cli->seen |= OPT_KEY;
     } else if (strcmp(arg, "--force") == 0) {
         cli->force = true;
+        cli->seen |= OPT_FORCE;
     } else if ((v = option_value(arg, "--from", i, argc, argv, &err))) {
         cli->from = v;
+        cli->seen |= OPT_FROM;
     } else if ((v = option_value(arg, "--to", i, argc, argv, &err))) {
         cli->to = v;
+        cli->seen |= OPT_TO;
     } else if ((v = option_value(arg, "--at", i, argc, argv, &err))) {
         cli->at = v;
+        cli->seen |= OPT_AT;
     } else {
         return err ? err : usage_error("unknown option \"%s\"", arg);
     }
@@ -667,12 +799,14 @@ cmd_build(struct cli *cli, char **plans, int nplans)
     }
     if (!cli->quiet) {
         if (res.signed_)
-            printf("upc: bundle %s: plan \"%s\", %zu steps, %zu dialects, signed with key %s\n",
-                   cli->output, c.plan.name, res.nsteps, res.ndialects, res.key_id);
+            printf("upc: bundle %s: plan \"%s\", %zu step%s, %zu dialect%s, signed with key %s\n",
+                   cli->output, c.plan.name, res.nsteps, res.nsteps == 1 ? "" : "s", res.ndialects,
+                   res.ndialects == 1 ? "" : "s", res.key_id);
         else
-            printf("upc: bundle %s: plan \"%s\", %zu steps, %zu dialects, not signed (uprun "
+            printf("upc: bundle %s: plan \"%s\", %zu step%s, %zu dialect%s, not signed (uprun "
                    "refuses unsigned bundles; use --key)\n",
-                   cli->output, c.plan.name, res.nsteps, res.ndialects);
+                   cli->output, c.plan.name, res.nsteps, res.nsteps == 1 ? "" : "s", res.ndialects,
+                   res.ndialects == 1 ? "" : "s");
     }
     rc = 0;
 done:
@@ -856,9 +990,8 @@ main(int argc, char **argv)
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!only_plans && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
-            fputs(usage_text, stdout);
-            free(plans);
-            return 0;
+            cli.help = true; /* the command's help, once the command is known */
+            continue;
         }
         if (!only_plans && strcmp(a, "--version") == 0) {
             printf("upc %s\n", UPG_VERSION);
@@ -879,9 +1012,36 @@ main(int argc, char **argv)
         }
     }
     if (!cmd) {
-        fputs(usage_text, stderr);
+        fputs(usage_text, cli.help ? stdout : stderr);
         free(plans);
-        return 2;
+        return cli.help ? 0 : 2;
+    }
+    {
+        const struct command *c = find_command(cmd);
+        const char *bad;
+        if (c && cli.help) {
+            command_help(c);
+            free(plans);
+            return 0;
+        }
+        if (c && strcmp(cmd, "help") == 0) {
+            const struct command *of = nplans ? find_command(plans[0]) : NULL;
+            rc = 0;
+            if (nplans && !of)
+                rc = usage_error("unknown command \"%s\"", plans[0]);
+            else if (of)
+                command_help(of);
+            else
+                fputs(usage_text, stdout);
+            free(plans);
+            return rc;
+        }
+        if (c && (bad = foreign_option(&cli, c))) {
+            fprintf(stderr, "upc: error: %s does not apply to upc %s\n", bad, cmd);
+            fprintf(stderr, "Try \"upc help %s\".\n", cmd);
+            free(plans);
+            return 2;
+        }
     }
     if (strcmp(cmd, "help") == 0) {
         fputs(usage_text, stdout);

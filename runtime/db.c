@@ -2,16 +2,70 @@
 /* db.c: dispatching a URL to its driver, and result sets. */
 #include "runtime/db.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "runtime/secret.h"
+
+/* The URL's scheme ("mysql" of mysql://...), into out; false when it has none. */
+static bool
+url_scheme(const char *url, char *out, size_t size)
+{
+    const char *p = strstr(url, "://"), *q;
+
+    if (!p || p == url)
+        return false;
+    for (q = url; q < p; q++)
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+              *q == '+' || *q == '-' || *q == '.'))
+            return false;
+    snprintf(out, size, "%.*s", (int)(p - url), url);
+    return true;
+}
 
 int
 db_open_flags(const char *url, int flags, struct db **out, struct rt_error *err)
 {
+    char scheme[32];
+
     *out = NULL;
     rt_error_clear(err);
-    if (strncmp(url, "sqlite:", 7) == 0)
+    if (strncmp(url, "sqlite:", 7) == 0) {
+        if (strncmp(url + 7, "//", 2) == 0) {
+            rt_fail(err,
+                    "the SQLite URL \"%.200s\" has a \"//\" after \"sqlite:\", which uprun "
+                    "does not guess at",
+                    url);
+            snprintf(err->hint, sizeof err->hint,
+                     "Write sqlite:%s for a path relative to the current folder, or "
+                     "sqlite:/%s for an absolute one.",
+                     url + 9 + strspn(url + 9, "/"), url + 9 + strspn(url + 9, "/"));
+            return -1;
+        }
         return db_sqlite_driver.open(url + 7, flags, out, err);
+    }
+    if (url_scheme(url, scheme, sizeof scheme) && strcmp(scheme, "postgresql") != 0 &&
+        strcmp(scheme, "postgres") != 0) {
+        rt_fail(err, "uprun does not know databases of the URL scheme \"%s\"", scheme);
+        snprintf(err->hint, sizeof err->hint,
+                 "Name a SQLite file as sqlite:path/to.db, or a PostgreSQL database as "
+                 "postgresql://user@host/dbname or host=... dbname=....");
+        return -1;
+    }
+    if (*url && !strchr(url, '=') && strncmp(url, "postgresql://", 13) != 0 &&
+        strncmp(url, "postgres://", 11) != 0) {
+        char *shown = secret_redact(url);
+        rt_fail(err, "\"%.200s\" is neither a SQLite URL nor a PostgreSQL connection string",
+                shown ? shown : "?");
+        snprintf(
+            err->hint, sizeof err->hint,
+            "For a SQLite file, write sqlite:%.200s; for PostgreSQL, postgresql://user@host/dbname "
+            "or host=... dbname=....",
+            shown ? shown : "path/to.db");
+        free(shown);
+        return -1;
+    }
     return db_pg_driver.open(url, flags, out, err);
 }
 
@@ -70,11 +124,38 @@ db_set_busy_timeout(struct db *db, int ms)
         db->driver->set_busy_timeout(db, ms);
 }
 
+int
+db_set_timeouts(struct db *db, int lock_ms, int statement_ms, bool local, struct rt_error *err)
+{
+    rt_error_clear(err);
+    return db->driver->set_timeouts(db, lock_ms, statement_ms, local, err);
+}
+
+void
+db_interrupt(struct db *db)
+{
+    if (db && db->driver->interrupt)
+        db->driver->interrupt(db);
+}
+
 bool
 db_error_is_busy(const struct rt_error *err)
 {
     /* SQLITE_BUSY (5) with any extended code; PostgreSQL lock_not_available */
     return (err->code && (err->code & 0xFF) == 5) || strcmp(err->sqlstate, "55P03") == 0;
+}
+
+bool
+db_error_is_cancel(const struct rt_error *err)
+{
+    /* SQLITE_INTERRUPT (9); PostgreSQL query_canceled (user request or statement_timeout) */
+    return (err->code && (err->code & 0xFF) == 9) || strcmp(err->sqlstate, "57014") == 0;
+}
+
+bool
+db_error_is_statement_timeout(const struct rt_error *err)
+{
+    return db_error_is_cancel(err) && strstr(err->message, "statement timeout") != NULL;
 }
 
 int

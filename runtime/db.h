@@ -4,9 +4,11 @@
  * small vtable (db_sqlite.c, db_pg.c).
  *
  * A database is named by a URL: "sqlite:path/to.db" (or sqlite::memory:), or
- * anything else is handed to libpq as a connection string
- * ("postgresql://..." or "host=... dbname=...", with libpq's environment
- * variables honoured).
+ * a libpq connection string ("postgresql://...", "postgres://..." or
+ * "host=... dbname=...", with libpq's environment variables honoured; ""
+ * takes everything from them). Anything else is refused with a message
+ * that says how to write it: "app.db" (neither), "sqlite://x.db" (an
+ * ambiguous "//"), "mysql://..." (a scheme uprun does not know).
  *
  * Ownership: db_open() returns a handle the caller closes with db_close();
  * db_query() returns rows the caller frees with db_rows_free(). Strings
@@ -27,7 +29,7 @@ struct db;
 
 struct db_rows {
     size_t nrows, ncols;
-    size_t cap; /* rows allocated */
+    size_t cap;   /* rows allocated */
     char **cells; /* nrows * ncols, row-major; NULL for SQL NULL */
     char **names; /* ncols column names */
 };
@@ -72,8 +74,31 @@ void db_set_progress(struct db *db, void (*cb)(void *arg), void *arg);
 /* How long a lock is waited for, in milliseconds (SQLite's busy timeout). */
 void db_set_busy_timeout(struct db *db, int ms);
 
+/*
+ * The limits of every statement, in milliseconds (0: none): how long it
+ * waits for a lock (PostgreSQL's lock_timeout; SQLite's busy timeout) and
+ * how long it may run (PostgreSQL's statement_timeout; on SQLite the
+ * progress handler stops it). local: for the current transaction only
+ * (PostgreSQL's SET LOCAL; the same as not local on SQLite).
+ */
+int db_set_timeouts(struct db *db, int lock_ms, int statement_ms, bool local, struct rt_error *err);
+
+/*
+ * Asks the database to stop the statement running now (PQcancel on
+ * PostgreSQL, sqlite3_interrupt on SQLite); the statement then fails with
+ * an error that db_error_is_cancel() recognises. Safe to call from a signal
+ * handler, while the handle's owner is inside any other db_* call. On
+ * SQLite, lock waits stop too, and stay stopped: once interrupted, a handle
+ * is only good for a ROLLBACK and closing.
+ */
+void db_interrupt(struct db *db);
+
 /* True when err says a lock could not be had in time (SQLITE_BUSY, lock_not_available). */
 bool db_error_is_busy(const struct rt_error *err);
+/* True when err says the statement was cancelled: by db_interrupt(), or by its time limit. */
+bool db_error_is_cancel(const struct rt_error *err);
+/* True when err says the statement ran out of its time limit (db_set_timeouts). */
+bool db_error_is_statement_timeout(const struct rt_error *err);
 
 /* SQLite's online backup of the whole database into path (a new file). */
 int db_backup(struct db *db, const char *path, struct rt_error *err);
@@ -89,6 +114,9 @@ struct db_driver {
                  struct db_rows **out, struct rt_error *err);
     void (*set_busy_timeout)(struct db *db, int ms);
     int (*backup)(struct db *db, const char *path, struct rt_error *err); /* NULL: not supported */
+    void (*interrupt)(struct db *db);                                     /* async-signal-safe */
+    int (*set_timeouts)(struct db *db, int lock_ms, int statement_ms, bool local,
+                        struct rt_error *err);
 };
 
 /* Every handle starts with this header. */

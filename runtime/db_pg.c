@@ -5,6 +5,7 @@
  * (PG_DIAG_STATEMENT_POSITION, 1-based, in characters of the text sent).
  * Server notices are not printed: the runtime reports what matters itself.
  */
+#include <errno.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <sys/select.h>
@@ -12,10 +13,14 @@
 #include <string.h>
 
 #include "runtime/db.h"
+#include "runtime/secret.h"
 
 struct db_pg {
     struct db base;
     PGconn *conn;
+    PGcancel *cancel;          /* made at connection time, for db_interrupt() */
+    char *secrets[SECRET_MAX]; /* the connection string's passwords, scrubbed from errors */
+    size_t nsecrets;
 };
 
 static void
@@ -31,6 +36,15 @@ copy_field(char *dst, size_t size, const char *src)
     snprintf(dst, size, "%s", src ? src : "");
 }
 
+/* No text that uprun writes may quote a password: the server's and libpq's included. */
+static void
+scrub(struct db_pg *d, struct rt_error *err)
+{
+    secret_scrub(err->message, sizeof err->message, d->secrets, d->nsecrets);
+    secret_scrub(err->detail, sizeof err->detail, d->secrets, d->nsecrets);
+    secret_scrub(err->hint, sizeof err->hint, d->secrets, d->nsecrets);
+}
+
 /* Fills err from a failed result (or the connection, when res is NULL). */
 static int
 fail_res(struct db_pg *d, const PGresult *res, struct rt_error *err)
@@ -42,12 +56,15 @@ fail_res(struct db_pg *d, const PGresult *res, struct rt_error *err)
     err->from_db = 1;
     if (!res) {
         copy_field(err->message, sizeof err->message, PQerrorMessage(d->conn));
+        if (!err->message[0])
+            copy_field(err->message, sizeof err->message, "the connection to the server was lost");
     } else {
         copy_field(err->message, sizeof err->message,
                    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
         if (!err->message[0])
             copy_field(err->message, sizeof err->message, PQresultErrorMessage(res));
-        copy_field(err->detail, sizeof err->detail, PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
+        copy_field(err->detail, sizeof err->detail,
+                   PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
         copy_field(err->hint, sizeof err->hint, PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
         copy_field(err->sqlstate, sizeof err->sqlstate, PQresultErrorField(res, PG_DIAG_SQLSTATE));
         pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
@@ -57,6 +74,48 @@ fail_res(struct db_pg *d, const PGresult *res, struct rt_error *err)
     n = strlen(err->message);
     while (n && (err->message[n - 1] == '\n' || err->message[n - 1] == ' '))
         err->message[--n] = '\0';
+    scrub(d, err);
+    return -1;
+}
+
+static void
+free_handle(struct db_pg *d)
+{
+    if (d->cancel)
+        PQfreeCancel(d->cancel);
+    PQfinish(d->conn);
+    secret_free(d->secrets, d->nsecrets);
+    free(d);
+}
+
+/*
+ * A connection string libpq cannot parse: its message may quote any part of
+ * the string (a URI whole, or the word after a password with a blank in
+ * it), so when the string holds a password, every quoted part is hidden.
+ */
+static int
+parse_error(const char *conninfo, const char *msg, struct rt_error *err)
+{
+    char text[RT_ERROR_MSG_MAX];
+    size_t i, k = 0;
+    bool hide = secret_present(conninfo), quoted = false;
+
+    for (i = 0; msg && msg[i] && k + 8 < sizeof text; i++) {
+        if (hide && msg[i] == '"') {
+            if (!quoted) {
+                memcpy(text + k, "\"...\"", 5);
+                k += 5;
+            }
+            quoted = !quoted;
+        } else if (!quoted && msg[i] != '\n') {
+            text[k++] = msg[i];
+        }
+    }
+    text[k] = '\0';
+    rt_fail(err, "the PostgreSQL connection string is not valid: %s", text);
+    snprintf(err->hint, sizeof err->hint,
+             "Write postgresql://user@host/dbname or host=... dbname=... (quote a value with "
+             "blanks as password='...'); for a SQLite file, write sqlite:path/to.db.");
     return -1;
 }
 
@@ -64,13 +123,27 @@ static int
 pg_open(const char *conninfo, int flags, struct db **out, struct rt_error *err)
 {
     struct db_pg *d = calloc(1, sizeof *d);
+    PQconninfoOption *opts;
+    char *perr = NULL;
 
     if (!d)
         return rt_fail(err, "out of memory");
     d->base.driver = &db_pg_driver;
+    d->nsecrets = secret_find(conninfo, d->secrets, SECRET_MAX);
+    /* parse it first: libpq's own parse errors may quote the password */
+    if (!(opts = PQconninfoParse(conninfo, &perr))) {
+        parse_error(conninfo, perr ? perr : "out of memory", err);
+        PQfreemem(perr);
+        free_handle(d);
+        return -1;
+    }
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (strcmp(o->keyword, "password") == 0 && o->val && o->val[0] && d->nsecrets < SECRET_MAX)
+            d->secrets[d->nsecrets++] = strdup(o->val);
+    PQconninfoFree(opts);
     d->conn = PQconnectdb(conninfo);
     if (!d->conn) {
-        free(d);
+        free_handle(d);
         return rt_fail(err, "out of memory connecting to PostgreSQL");
     }
     if (PQstatus(d->conn) != CONNECTION_OK) {
@@ -78,11 +151,11 @@ pg_open(const char *conninfo, int flags, struct db **out, struct rt_error *err)
         snprintf(err->hint, sizeof err->hint,
                  "Check the connection string (postgresql://... or host=... dbname=...) and "
                  "libpq's PG* environment variables.");
-        PQfinish(d->conn);
-        free(d);
+        free_handle(d);
         return -1;
     }
     PQsetNoticeReceiver(d->conn, ignore_notice, NULL);
+    d->cancel = PQgetCancel(d->conn);
     *out = &d->base;
     if (flags & DB_OPEN_READONLY) {
         PGresult *res = PQexec(d->conn, "SET default_transaction_read_only = on");
@@ -94,10 +167,33 @@ pg_open(const char *conninfo, int flags, struct db **out, struct rt_error *err)
 static void
 pg_close(struct db *db)
 {
-    struct db_pg *d = (struct db_pg *)db;
+    free_handle((struct db_pg *)db);
+}
 
-    PQfinish(d->conn);
-    free(d);
+/*
+ * Asks the server to cancel the statement running now. PQcancel() is safe
+ * in a signal handler when its buffer is a local variable (libpq's
+ * documentation); it opens a connection of its own to deliver the request.
+ */
+static void
+pg_interrupt(struct db *db)
+{
+    struct db_pg *d = (struct db_pg *)db;
+    char errbuf[256];
+
+    if (d->cancel)
+        (void)PQcancel(d->cancel, errbuf, (int)sizeof errbuf);
+}
+
+/* Session limits: lock_timeout and statement_timeout, in milliseconds (0: none). */
+static int
+pg_set_timeouts(struct db *db, int lock_ms, int statement_ms, bool local, struct rt_error *err)
+{
+    char sql[160];
+
+    snprintf(sql, sizeof sql, "SET %slock_timeout = %d; SET %sstatement_timeout = %d",
+             local ? "LOCAL " : "", lock_ms, local ? "LOCAL " : "", statement_ms);
+    return db->driver->exec(db, sql, err);
 }
 
 /*
@@ -120,7 +216,10 @@ pg_exec(struct db *db, const char *sql, struct rt_error *err)
             struct timeval tv = {1, 0};
             FD_ZERO(&fds);
             FD_SET(sock, &fds);
-            if (select(sock + 1, &fds, NULL, NULL, &tv) == 0 && db->progress)
+            int ready = select(sock + 1, &fds, NULL, NULL, &tv);
+            if (ready < 0 && errno == EINTR)
+                continue; /* a signal: the cancel request, if any, is on its way */
+            if (ready == 0 && db->progress)
                 db->progress(db->progress_arg);
             if (!PQconsumeInput(d->conn)) {
                 if (rc == 0)
@@ -203,4 +302,6 @@ const struct db_driver db_pg_driver = {
     .close = pg_close,
     .exec = pg_exec,
     .query = pg_query,
+    .interrupt = pg_interrupt,
+    .set_timeouts = pg_set_timeouts,
 };

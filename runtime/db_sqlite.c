@@ -5,6 +5,7 @@
  * failure is located: the failing statement's position, plus the error
  * offset inside it when SQLite knows one (sqlite3_error_offset).
  */
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <time.h>
@@ -18,15 +19,40 @@ struct db_sqlite {
     struct db base;
     sqlite3 *conn;
     struct timespec last_progress;
+    struct timespec stmt_started;      /* the running statement's start, for its time limit */
+    struct timespec busy_started;      /* the current lock wait's start */
+    int busy_ms;                       /* how long a lock is waited for */
+    int statement_ms;                  /* how long a statement may run (0: no limit) */
+    bool timed_out;                    /* the progress handler stopped a statement for its limit */
+    volatile sig_atomic_t interrupted; /* db_interrupt() was called: no more waiting */
 };
 
-/* SQLite calls this every few thousand virtual-machine steps; it reports once a second. */
+static long
+ms_since(const struct timespec *t0)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * SQLite calls this every 100000 virtual-machine steps. It reports progress
+ * once a second, and stops the statement (a non-zero return: SQLITE_INTERRUPT)
+ * when it has run past its time limit or the handle was interrupted.
+ */
 static int
 progress_handler(void *arg)
 {
     struct db_sqlite *d = arg;
     struct timespec now;
 
+    if (d->interrupted)
+        return 1;
+    if (d->statement_ms > 0 && ms_since(&d->stmt_started) > d->statement_ms) {
+        d->timed_out = true;
+        return 1;
+    }
     if (!d->base.progress)
         return 0;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -35,6 +61,34 @@ progress_handler(void *arg)
         d->base.progress(d->base.progress_arg);
     }
     return 0;
+}
+
+/*
+ * The lock wait, instead of sqlite3_busy_timeout(): the same bounded wait
+ * with growing sleeps, but one that db_interrupt() ends at once (SQLite's
+ * own busy handler would sleep on to its timeout).
+ */
+static int
+busy_handler(void *arg, int count)
+{
+    static const int delays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+    struct db_sqlite *d = arg;
+    long waited, left;
+    int delay = delays[count < 12 ? count : 11];
+
+    if (count == 0)
+        clock_gettime(CLOCK_MONOTONIC, &d->busy_started);
+    if (d->interrupted)
+        return 0;
+    waited = ms_since(&d->busy_started);
+    if (waited >= d->busy_ms)
+        return 0;
+    left = d->busy_ms - waited;
+    {
+        struct timespec pause = {0, (long)(delay < left ? delay : left) * 1000000L};
+        nanosleep(&pause, NULL); /* a signal cuts it short: then interrupted is set */
+    }
+    return !d->interrupted;
 }
 
 /* 1-based character (code point) position of byte offset off in s. */
@@ -59,6 +113,19 @@ fail_db(struct db_sqlite *d, struct rt_error *err, int rc)
     if (!err->code)
         err->code = rc;
     err->from_db = 1;
+    if ((err->code & 0xFF) == SQLITE_INTERRUPT) {
+        /* ours, not SQLite's: say which of the two stopped it */
+        err->from_db = 0;
+        if (d->timed_out)
+            snprintf(err->message, sizeof err->message,
+                     "the statement ran for more than its time limit (statement timeout, %d ms) "
+                     "and was stopped",
+                     d->statement_ms);
+        else
+            snprintf(err->message, sizeof err->message,
+                     "the statement was cancelled (interrupted)");
+    }
+    d->timed_out = false;
     return -1;
 }
 
@@ -79,7 +146,8 @@ sqlite_open(const char *path, int flags, struct db **out, struct rt_error *err)
         access(path, F_OK) != 0) {
         free(d);
         rt_fail(err, "the SQLite database \"%s\" does not exist", path);
-        snprintf(err->hint, sizeof err->hint, "Check the path; uprun apply creates a new database.");
+        snprintf(err->hint, sizeof err->hint,
+                 "Check the path; uprun apply creates a new database.");
         return -1;
     }
     rc = sqlite3_open_v2(path, &d->conn,
@@ -98,6 +166,8 @@ sqlite_open(const char *path, int flags, struct db **out, struct rt_error *err)
         return -1;
     }
     sqlite3_extended_result_codes(d->conn, 1);
+    d->busy_ms = 5000;
+    sqlite3_busy_handler(d->conn, busy_handler, d);
     sqlite3_progress_handler(d->conn, 100000, progress_handler, d);
     clock_gettime(CLOCK_MONOTONIC, &d->last_progress);
     *out = &d->base;
@@ -135,6 +205,7 @@ sqlite_exec(struct db *db, const char *sql, struct rt_error *err)
             p = tail;
             continue;
         }
+        clock_gettime(CLOCK_MONOTONIC, &d->stmt_started);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
             ;
         if (rc != SQLITE_DONE) {
@@ -169,6 +240,7 @@ sqlite_query(struct db *db, const char *sql, const char *const *params, size_t n
             goto fail;
     }
     ncols = (size_t)sqlite3_column_count(st);
+    clock_gettime(CLOCK_MONOTONIC, &d->stmt_started);
     if (!(rows = db_rows_new(ncols)))
         goto oom;
     for (i = 0; i < ncols; i++)
@@ -214,7 +286,34 @@ fail:
 static void
 sqlite_set_busy_timeout(struct db *db, int ms)
 {
-    sqlite3_busy_timeout(((struct db_sqlite *)db)->conn, ms);
+    ((struct db_sqlite *)db)->busy_ms = ms;
+}
+
+static int
+sqlite_set_timeouts(struct db *db, int lock_ms, int statement_ms, bool local, struct rt_error *err)
+{
+    struct db_sqlite *d = (struct db_sqlite *)db;
+
+    (void)local;
+    (void)err;
+    d->busy_ms = lock_ms;
+    d->statement_ms = statement_ms;
+    return 0;
+}
+
+/*
+ * sqlite3_interrupt() is safe from another thread or a signal handler (the
+ * sqlite3 shell calls it from its SIGINT handler); the flag makes lock waits
+ * and the progress handler stop too, where sqlite3_interrupt() alone would
+ * not reach (a statement not yet started, a busy wait).
+ */
+static void
+sqlite_interrupt(struct db *db)
+{
+    struct db_sqlite *d = (struct db_sqlite *)db;
+
+    d->interrupted = 1;
+    sqlite3_interrupt(d->conn);
 }
 
 static int
@@ -241,10 +340,18 @@ sqlite_backup(struct db *db, const char *path, struct rt_error *err)
         unlink(path);
         return -1;
     }
+    /* a writer elsewhere holds the database: wait as long as for any lock, not forever */
+    clock_gettime(CLOCK_MONOTONIC, &d->busy_started);
     while ((rc = sqlite3_backup_step(bk, 256)) == SQLITE_OK || rc == SQLITE_BUSY ||
-           rc == SQLITE_LOCKED)
-        if (rc != SQLITE_OK)
-            sqlite3_sleep(50);
+           rc == SQLITE_LOCKED) {
+        if (rc == SQLITE_OK) {
+            clock_gettime(CLOCK_MONOTONIC, &d->busy_started);
+            continue;
+        }
+        if (d->interrupted || ms_since(&d->busy_started) > d->busy_ms)
+            break;
+        sqlite3_sleep(50);
+    }
     sqlite3_backup_finish(bk);
     if (rc != SQLITE_DONE) {
         rt_fail(err, "the backup to \"%s\" failed: %s", path, sqlite3_errmsg(to));
@@ -266,4 +373,6 @@ const struct db_driver db_sqlite_driver = {
     .query = sqlite_query,
     .set_busy_timeout = sqlite_set_busy_timeout,
     .backup = sqlite_backup,
+    .interrupt = sqlite_interrupt,
+    .set_timeouts = sqlite_set_timeouts,
 };

@@ -5,12 +5,19 @@
  * upc generates for either dialect: single-quoted strings with '' (and
  * backslash escapes after E), double-quoted names with "", dollar quoting
  * with an optional tag, -- comments, and block comments, which nest.
+ *
+ * One rule comes from SQLite: the body of CREATE [TEMP] TRIGGER ... BEGIN
+ * ... END holds statements of its own, so inside a trigger a ';' ends the
+ * statement only when it follows "; END" (sqlite3_complete()'s rule: a CASE
+ * ... END is never preceded by a ';'). PostgreSQL's triggers have no such
+ * body, so the rule costs it nothing.
  */
 #include "runtime/sqlsplit.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool
 tag_char(char c, bool first)
@@ -64,8 +71,44 @@ sql_split(const char *t, size_t n, struct sql_stmt **out)
         if (i >= n)
             break;
         start = i;
-        while (i < n && t[i] != ';') {
+        /* words: how many the statement has begun with, whether it is CREATE [TEMP] TRIGGER
+         * and in its BEGIN ... END body; there, semi is 1 after a ';' and 2 after "; END" */
+        size_t words = 0;
+        bool create = false, trigger = false, body = false;
+        int semi = 0;
+        while (i < n) {
             char c = t[i];
+            if (c == ';') {
+                if (!body || semi == 2)
+                    break;
+                semi = 1;
+                i++;
+                continue;
+            }
+            if (tag_char(c, true) && (i == start || !tag_char(t[i - 1], false))) {
+                size_t j = i;
+                while (j < n && tag_char(t[j], false))
+                    j++;
+                if (words == 0)
+                    create = j - i == 6 && strncasecmp(t + i, "CREATE", 6) == 0;
+                else if (create && (words == 1 || words == 2) && j - i == 7 &&
+                         strncasecmp(t + i, "TRIGGER", 7) == 0)
+                    trigger = true;
+                else if (create && words == 1 &&
+                         !((j - i == 4 && strncasecmp(t + i, "TEMP", 4) == 0) ||
+                           (j - i == 9 && strncasecmp(t + i, "TEMPORARY", 9) == 0)))
+                    create = false;
+                words++;
+                if (trigger && !body && j - i == 5 && strncasecmp(t + i, "BEGIN", 5) == 0)
+                    body = true;
+                semi = body && semi == 1 && j - i == 3 && strncasecmp(t + i, "END", 3) == 0 ? 2 : 0;
+                i = j;
+                continue;
+            }
+            if (body && c != ' ' && c != '\t' && c != '\n' && c != '\r' &&
+                !(c == '-' && i + 1 < n && t[i + 1] == '-') &&
+                !(c == '/' && i + 1 < n && t[i + 1] == '*'))
+                semi = 0;
             if (c == '\'' || c == '"') {
                 bool esc = c == '\'' && i > 0 && (t[i - 1] == 'E' || t[i - 1] == 'e') &&
                            (i < 2 || !tag_char(t[i - 2], false));

@@ -20,11 +20,31 @@
  * own, and the database is where it was before the step.
  *
  * Locking: on PostgreSQL a session advisory lock keyed by the plan's name,
- * which the server releases if the runner dies; on SQLite the write lock
- * that BEGIN IMMEDIATE takes for each step, with the busy timeout set to
- * --lock-timeout. Either way a second runner waits, then gives up with
+ * which the server releases if the runner dies, waited for up to
+ * --lock-timeout; on SQLite the write lock that BEGIN IMMEDIATE takes for
+ * each step. Either way a second runner waits, then gives up with
  * UPRUN_LOCKED, and the in-transaction re-read of the history makes sure a
  * step is never applied twice.
+ *
+ * Bounded waits: every statement waits at most --db-lock-timeout for the
+ * database's own locks (PostgreSQL's lock_timeout, set for the session and
+ * again with SET LOCAL in each step's transaction; SQLite's busy handler)
+ * and runs at most --statement-timeout. A step whose lock wait timed out is
+ * rolled back and tried again, --retries times, after 0.5 s, 1 s, 2 s ...
+ * (at most 10 s); then the run stops with UPRUN_LOCKED, having changed
+ * nothing and written no history row for it.
+ *
+ * Before the first step (pre-flight), apply, rollback and plan compare the
+ * live schema with the one the plan expects at the recorded version, as
+ * verify does, and refuse on drift (UPRUN_DRIFT) unless allow_drift. On
+ * SQLite a step that rebuilds tables is guarded inside its transaction
+ * (rebuild.h): what the plan does not know is carried over the rebuild or,
+ * when it cannot be, the step is refused.
+ *
+ * Interruption: uprun_interrupt() (uprun's SIGINT and SIGTERM handler)
+ * sets a flag and cancels the running statement through the handle
+ * published in live_db; the step then fails, is rolled back and recorded
+ * as failed, and the command returns UPRUN_INTERRUPTED.
  *
  * Fault injection (builds with UPG_FAULT_INJECTION, never release builds):
  * UPG_FAULT_EXIT_AFTER=N makes the runner _exit() right after the Nth
@@ -33,7 +53,10 @@
  */
 #include "runtime/uprun.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,14 +70,28 @@
 #include "runtime/db.h"
 #include "runtime/history.h"
 #include "runtime/introspect.h"
+#include "runtime/rebuild.h"
+#include "runtime/secret.h"
 #include "runtime/sqlsplit.h"
+
+/* uprun_interrupt() reads live_db from a signal handler: the pointer must be lock-free. */
+_Static_assert(ATOMIC_POINTER_LOCK_FREE == 2, "uprun_interrupt needs lock-free atomic pointers");
 
 struct uprun {
     struct uprun_config cfg;
     struct bundle *bundle;
     struct db *db;
+    /*
+     * The handle uprun_interrupt() may cancel: db while it is open, NULL
+     * before it is closed. A signal handler runs on the thread it
+     * interrupts, so it sees either a valid handle or NULL.
+     */
+    _Atomic(struct db *) live_db;
+    volatile sig_atomic_t interrupted; /* uprun_interrupt() was called */
     const char *dialect;
+    size_t legacy_accepted; /* the last comparison's differences that are legacy forms */
     bool locked;
+    bool missing;  /* status, plan: the SQLite file does not exist (an empty database stands in) */
     char *created; /* a SQLite file this run created: removed again if nothing was written to it */
     char whoami[320];
     unsigned long statements;  /* statements sent by apply or rollback */
@@ -63,7 +100,12 @@ struct uprun {
     /* the running step, for progress events */
     struct timespec step_started;
     struct uprun_event progress;
+    char progress_msg[256];
+    bool path_may_retry; /* --atomic: a lock timeout of a step is retried for the whole path */
 };
+
+static int lock_ms(const uprun *u);
+static int statement_ms(const uprun *u);
 
 /* A step on a path, in the direction of travel. */
 struct path_step {
@@ -73,6 +115,9 @@ struct path_step {
     const char *from;            /* the version before (NULL: empty) */
     const char *to;              /* the version after (NULL: empty) */
     const struct mf_file *entry; /* its SQL file (NULL: an irreversible step, going down) */
+    /* the SQL of entry while the step runs (run_step() reads it, checked, and frees it) */
+    unsigned char *sql;
+    size_t sql_size;
 };
 
 /* --- events -------------------------------------------------------------- */
@@ -112,6 +157,16 @@ vname(const char *v)
     return v ? v : "empty";
 }
 
+/* "at version 1.0", or "empty": where the database is, for a sentence. */
+static const char *
+where(char *buf, size_t size, const char *v)
+{
+    if (!v)
+        return "empty";
+    snprintf(buf, size, "at version %s", v);
+    return buf;
+}
+
 static double
 seconds_since(const struct timespec *t0)
 {
@@ -125,15 +180,97 @@ static void
 on_progress(void *arg)
 {
     uprun *u = arg;
-    char msg[256];
 
     u->progress.kind = UPRUN_EV_PROGRESS;
     u->progress.elapsed = seconds_since(&u->step_started);
-    snprintf(msg, sizeof msg, "step %zu of %zu (%s -> %s) running for %.0f s", u->progress.position,
-             u->progress.count, vname(u->progress.from), vname(u->progress.to),
-             u->progress.elapsed);
-    u->progress.message = msg;
+    if (u->progress.elapsed < 1)
+        return; /* a step that runs for less than a second is not "long" */
+    snprintf(u->progress_msg, sizeof u->progress_msg,
+             "step %u (%zu of %zu, %s -> %s) running for %.0f s", u->progress.step,
+             u->progress.position, u->progress.count, vname(u->progress.from),
+             vname(u->progress.to), u->progress.elapsed);
+    u->progress.message = u->progress_msg;
     emit(u, &u->progress);
+}
+
+/* --- interruption ---------------------------------------------------------- */
+
+void
+uprun_interrupt(uprun *u)
+{
+    struct db *db;
+
+    if (!u)
+        return;
+    u->interrupted = 1;
+    db = atomic_load(&u->live_db);
+    if (db)
+        db_interrupt(db);
+}
+
+/* Closes the database handle, unpublishing it first (see live_db). */
+static void
+close_db(uprun *u)
+{
+    atomic_store(&u->live_db, NULL);
+    db_close(u->db);
+    u->db = NULL;
+}
+
+/* Fills err for a command that stopped because of uprun_interrupt(), unless it says more already. */
+static int
+interrupted(uprun *u, struct rt_error *err)
+{
+    char msg[RT_ERROR_MSG_MAX], hint[RT_ERROR_MSG_MAX];
+
+    (void)u;
+    if (strncmp(err->message, "interrupted", 11) != 0) {
+        snprintf(msg, sizeof msg, "%s", err->message);
+        snprintf(hint, sizeof hint, "%s", err->hint);
+        rt_fail(err, "interrupted%s%s", msg[0] ? ": " : "", msg);
+        snprintf(err->hint, sizeof err->hint, "%s", hint);
+    }
+    if (!err->hint[0])
+        snprintf(err->hint, sizeof err->hint, "Run the same command again when you are ready.");
+    return UPRUN_INTERRUPTED;
+}
+
+/*
+ * A command's outcome: UPRUN_INTERRUPTED for any failure once u was
+ * interrupted (the failure is the interruption's doing); a command that
+ * finished all the same (the signal came after its last step committed)
+ * keeps its success.
+ */
+static int
+outcome(uprun *u, int rc, struct rt_error *err)
+{
+    if (rc != UPRUN_OK && rc != UPRUN_INTERRUPTED && u->interrupted)
+        return interrupted(u, err);
+    return rc;
+}
+
+/*
+ * Sleeps for seconds, or less when interrupted (a signal cuts nanosleep
+ * short, and the flag is then set). Returns false when interrupted.
+ */
+static bool
+pause_for(uprun *u, double seconds)
+{
+    struct timespec t0;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (!u->interrupted) {
+        double left = seconds - seconds_since(&t0);
+        struct timespec p;
+        if (left <= 0)
+            break;
+        if (left > 0.1)
+            left = 0.1;
+        p.tv_sec = 0;
+        p.tv_nsec = (long)(left * 1e9);
+        nanosleep(&p, NULL);
+    }
+    return !u->interrupted;
 }
 
 /* --- fault injection ----------------------------------------------------- */
@@ -199,34 +336,63 @@ uprun_open(const struct uprun_config *cfg, uprun **out, struct rt_error *err)
     return UPRUN_OK;
 }
 
-/* How a command opens the database: only apply may create a SQLite file. */
-enum connect_mode { CONNECT_READ, CONNECT_WRITE, CONNECT_CREATE };
+/*
+ * How a command opens the database: only apply may create a SQLite file;
+ * status and plan take one that does not exist for an empty database
+ * (CONNECT_PEEK), so that a fresh install can be previewed.
+ */
+enum connect_mode { CONNECT_PEEK, CONNECT_READ, CONNECT_WRITE, CONNECT_CREATE };
+
+static int
+lock_ms(const uprun *u)
+{
+    double s = u->cfg.db_lock_timeout > 0 ? u->cfg.db_lock_timeout : UPRUN_DB_LOCK_TIMEOUT_DEFAULT;
+    return s * 1000 > 2e9 ? 2000000000 : s * 1000 < 1 ? 1 : (int)(s * 1000);
+}
+
+static int
+statement_ms(const uprun *u)
+{
+    double s = u->cfg.statement_timeout;
+    return s <= 0 ? 0 : s * 1000 > 2e9 ? 2000000000 : s * 1000 < 1 ? 1 : (int)(s * 1000);
+}
 
 static int
 connect_db(uprun *u, enum connect_mode mode, struct rt_error *err)
 {
-    bool read_only = mode == CONNECT_READ;
+    bool read_only = mode == CONNECT_READ || mode == CONNECT_PEEK;
+    const char *url = u->cfg.db_url;
     size_t i;
     bool known = false;
 
     if (u->db)
         return UPRUN_OK;
-    if (!u->cfg.db_url) {
+    if (u->interrupted)
+        return interrupted(u, err);
+    if (!url) {
         rt_fail(err, "no database was named");
         snprintf(err->hint, sizeof err->hint,
                  "Give it with --db URL: sqlite:path/to.db, or a PostgreSQL connection string.");
         return UPRUN_USAGE;
     }
-    if (mode == CONNECT_CREATE && strncmp(u->cfg.db_url, "sqlite:", 7) == 0 &&
-        strcmp(u->cfg.db_url + 7, ":memory:") != 0 && u->cfg.db_url[7] &&
-        access(u->cfg.db_url + 7, F_OK) != 0 && !(u->created = strdup(u->cfg.db_url + 7)))
-        return rt_fail(err, "out of memory"), UPRUN_USAGE;
-    if (db_open_flags(u->cfg.db_url,
-                      mode == CONNECT_READ    ? DB_OPEN_READONLY
+    if (strncmp(url, "sqlite:", 7) == 0 && url[7] && strncmp(url + 7, "//", 2) != 0 &&
+        strcmp(url + 7, ":memory:") != 0 && access(url + 7, F_OK) != 0) {
+        if (mode == CONNECT_CREATE && !(u->created = strdup(url + 7)))
+            return rt_fail(err, "out of memory"), UPRUN_USAGE;
+        if (mode == CONNECT_PEEK) {
+            url = "sqlite::memory:"; /* nothing is created: an empty database stands in */
+            u->missing = true;
+        }
+    }
+    if (db_open_flags(url,
+                      read_only               ? DB_OPEN_READONLY
                       : mode == CONNECT_WRITE ? DB_OPEN_EXISTING
                                               : 0,
                       &u->db, err))
         return UPRUN_USAGE;
+    atomic_store(&u->live_db, u->db);
+    if (u->interrupted) /* a signal before the handle was published */
+        db_interrupt(u->db);
     u->dialect = db_dialect(u->db);
     for (i = 0; i < u->bundle->manifest.ndialects; i++)
         known = known || strcmp(u->bundle->manifest.dialects[i], u->dialect) == 0;
@@ -236,18 +402,20 @@ connect_db(uprun *u, enum connect_mode mode, struct rt_error *err)
                  "Build the bundle with that dialect (upc build "
                  "--dialect %s).",
                  u->dialect);
-        db_close(u->db);
-        u->db = NULL;
+        close_db(u);
         return UPRUN_USAGE;
     }
     if (db_kind(u->db) == DB_SQLITE) {
-        db_set_busy_timeout(u->db, (int)(u->cfg.lock_timeout * 1000));
         if (!read_only && db_exec(u->db, "PRAGMA foreign_keys = ON", err))
             return UPRUN_USAGE;
     } else {
         struct rt_error ignored;
         db_exec(u->db, "SET application_name = 'uprun'", &ignored);
+        /* PostgreSQL 14 and later: a backend whose uprun died stops within a second */
+        db_exec(u->db, "SET client_connection_check_interval = '1s'", &ignored);
     }
+    if (db_set_timeouts(u->db, lock_ms(u), statement_ms(u), false, err))
+        return UPRUN_USAGE;
     return UPRUN_OK;
 }
 
@@ -264,8 +432,7 @@ forget_created(uprun *u)
     if (!u->created || !u->db || db_kind(u->db) != DB_SQLITE)
         return;
     if (stat(u->created, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
-        db_close(u->db);
-        u->db = NULL;
+        close_db(u);
         u->locked = false;
         unlink(u->created);
     }
@@ -287,7 +454,7 @@ uprun_close(uprun *u)
         return;
     if (u->fault_count)
         fprintf(stderr, "uprun: fault injection: %lu statements\n", u->statements);
-    db_close(u->db);
+    close_db(u);
     free(u->created);
     bundle_free(u->bundle);
     free(u);
@@ -299,6 +466,110 @@ uprun_plan_name(const uprun *u)
     return u->bundle->manifest.plan_name;
 }
 
+/* --- the bundle's files ------------------------------------------------------ */
+
+/*
+ * The SQL of the file that entry names, read from the bundle and checked
+ * against the signed manifest again (bundle_read): what runs is what was
+ * signed. *data is malloc'd. The one place that reads a step's SQL.
+ */
+static int
+step_sql(const uprun *u, const struct mf_file *entry, unsigned char **data, size_t *size,
+         struct rt_error *err)
+{
+    *data = NULL;
+    *size = 0;
+    if (!entry)
+        return 0;
+    return bundle_read(u->bundle, entry->path, data, size, err);
+}
+
+/*
+ * The canonical schema (canon.h) the plan expects at version (NULL: the
+ * empty database), into *out (the caller's: json_decref): the deltas of the
+ * steps from the first version to it applied in order (docs/bundle-format.md),
+ * each file read again and checked against the manifest. The one place that
+ * reads an expected schema from the bundle.
+ */
+static int
+expected_schema(uprun *u, const char *version, json_t **out, struct rt_error *err)
+{
+    const struct manifest *m = &u->bundle->manifest;
+    const char **chain = NULL;
+    json_t *tables = json_object(), *schema = NULL, *list;
+    size_t depth = 0, i;
+    const char *w;
+    int rc = UPRUN_OK;
+
+    *out = NULL;
+    for (w = version; w; w = manifest_version(m, w)->from)
+        depth++;
+    chain = calloc(depth + 1, sizeof *chain);
+    if (!chain || !tables) {
+        rc = UPRUN_USAGE;
+        rt_fail(err, "out of memory");
+        goto done;
+    }
+    i = depth;
+    for (w = version; w; w = manifest_version(m, w)->from)
+        chain[--i] = w;
+    for (i = 0; i < depth && rc == UPRUN_OK; i++) {
+        const struct mf_dialect_step *d =
+            manifest_step_dialect(manifest_step_to(m, chain[i]), u->dialect);
+        unsigned char *data;
+        size_t len, k;
+        json_error_t jerr;
+        json_t *delta, *changed, *removed, *t;
+        if (!d) {
+            rt_fail(err, "the bundle has no expected schema of version %s for %s", chain[i],
+                    u->dialect);
+            rc = UPRUN_USAGE;
+            break;
+        }
+        if (bundle_read(u->bundle, d->schema.path, &data, &len, err)) {
+            rc = UPRUN_BUNDLE_REFUSED;
+            break;
+        }
+        delta = json_loadb((const char *)data, len, 0, &jerr);
+        free(data);
+        changed = json_object_get(delta, "changed");
+        removed = json_object_get(delta, "removed");
+        if (!json_is_array(changed) || !json_is_array(removed)) {
+            rt_fail(err, "the bundle's schema file %s is not a schema delta (%s)", d->schema.path,
+                    delta ? "no \"changed\" and \"removed\" arrays" : jerr.text);
+            json_decref(delta);
+            rc = UPRUN_BUNDLE_REFUSED;
+            break;
+        }
+        json_array_foreach(removed, k, t) if (json_is_string(t))
+            json_object_del(tables, json_string_value(t));
+        json_array_foreach(changed, k, t) if (json_is_string(json_object_get(t, "name")))
+            json_object_set(tables, json_string_value(json_object_get(t, "name")), t);
+        json_decref(delta);
+    }
+    if (rc == UPRUN_OK) {
+        const char *name;
+        json_t *t;
+        schema = json_object();
+        list = json_array();
+        if (!schema || !list) {
+            json_decref(schema);
+            json_decref(list);
+            rc = UPRUN_USAGE;
+            rt_fail(err, "out of memory");
+            goto done;
+        }
+        json_object_foreach(tables, name, t) json_array_append(list, t);
+        json_object_set_new(schema, "tables", list);
+        canon_sort(schema);
+        *out = schema;
+    }
+done:
+    json_decref(tables);
+    free(chain);
+    return rc;
+}
+
 /*
  * The digest of a SQL file's statements alone (sqlsplit.h), each followed by
  * a newline: comments and blank lines between statements do not count, so
@@ -308,8 +579,14 @@ static void
 sql_digest(const unsigned char *data, size_t size, char out[65])
 {
     struct sql_stmt *st = NULL;
-    size_t n = sql_split((const char *)data, size, &st), i, len = 0;
+    size_t n, i, len = 0;
     unsigned char *buf;
+
+    if (!data) {
+        sig_sha256_hex((const unsigned char *)"", 0, out);
+        return;
+    }
+    n = sql_split((const char *)data, size, &st);
 
     for (i = 0; i < n; i++)
         len += st[i].end - st[i].start + 1;
@@ -447,40 +724,6 @@ path_for(uprun *u, const char *current, const char *to, enum path_want want,
 }
 
 /*
- * status: the steps `uprun apply` would take to the bundle's last version,
- * or why there are none.
- */
-static void
-way_to_last(uprun *u, const char *current)
-{
-    const struct manifest *m = &u->bundle->manifest;
-    const char *last = m->versions[m->nversions - 1].name;
-    char line[1024];
-    size_t *steps = NULL, n = 0, len = 0, i;
-
-    if (same_version(current, last))
-        return;
-    if (manifest_route(m, current, last, &steps, &n)) {
-        if (n != SIZE_MAX)
-            info(u,
-                 "the way to %s: none; no step leads on from %s to the bundle's last version "
-                 "(its line ends there: ask the plan's maintainers for a version that merges it)",
-                 last, vname(current));
-        free(steps);
-        return;
-    }
-    for (i = 0; i < n && len < sizeof line - 64; i++) {
-        const struct mf_step *s = &m->steps[steps[i]];
-        len += (size_t)snprintf(line + len, sizeof line - len, "%sstep %u (%s -> %s)",
-                                i ? ", " : "", s->index, vname(s->from), s->to);
-    }
-    if (i < n)
-        snprintf(line + len, sizeof line - len, " and %zu more", n - i);
-    info(u, "the way to %s: %s", last, line);
-    free(steps);
-}
-
-/*
  * Reads where the database is, and checks that its history fits the
  * bundle. Does not create the history table. *current is malloc'd (NULL:
  * empty).
@@ -541,7 +784,7 @@ read_state(uprun *u, char **current, bool *has_history, struct rt_error *err)
                 d = manifest_step_dialect(s, u->dialect);
                 next = mv->merges;
             }
-            if (bundle_read(u->bundle, d->up.path, &sql, &len, err)) {
+            if (step_sql(u, &d->up, &sql, &len, err)) {
                 free(sha);
                 return UPRUN_BUNDLE_REFUSED;
             }
@@ -624,25 +867,34 @@ lock_pg(uprun *u, struct rt_error *err)
                      "if that runner dies.");
             return UPRUN_LOCKED;
         }
-        {
-            struct timespec pause = {0, 100 * 1000 * 1000};
-            nanosleep(&pause, NULL);
-        }
+        if (!pause_for(u, 0.1))
+            return interrupted(u, err);
     }
 }
 
+/*
+ * The outcome of a lock wait that timed out on every try: err says what
+ * waited for what, and how to go on.
+ */
 static int
-lock_failed(uprun *u, struct rt_error *err)
+lock_failed(uprun *u, const char *what, unsigned tries, struct rt_error *err)
 {
     char msg[RT_ERROR_MSG_MAX];
+    double s = lock_ms(u) / 1000.0;
 
     snprintf(msg, sizeof msg, "%s", err->message);
-    rt_fail(err,
-            "the database is locked by another writer (%s) and stayed locked for more than "
-            "%.0f s",
-            msg, u->cfg.lock_timeout);
+    if (tries > 1)
+        rt_fail(err,
+                "%s waited more than %g s for a lock held by another session, on each of %u "
+                "tries (%s)",
+                what, s, tries, msg);
+    else
+        rt_fail(err, "%s waited more than %g s for a lock held by another session (%s)", what, s,
+                msg);
     snprintf(err->hint, sizeof err->hint,
-             "Another uprun (or the application) is writing; wait, or raise --lock-timeout.");
+             "Another session (an application, a DBA, another uprun) holds a lock on what the step "
+             "changes: let it finish, or raise --db-lock-timeout or --retries; then run the same "
+             "command again.");
     return UPRUN_LOCKED;
 }
 
@@ -651,6 +903,7 @@ lock_failed(uprun *u, struct rt_error *err)
 enum step_state {
     STEP_PENDING,
     STEP_BEGUN,
+    STEP_GUARDED,
     STEP_RUNNING,
     STEP_RECORDED,
     STEP_APPLIED,
@@ -667,18 +920,30 @@ struct failure {
     struct rt_error db;
 };
 
-/* Runs the statements of a step's file (text, of size bytes) one by one; on failure fills f. */
-static int
-run_statements(uprun *u, const char *text, size_t size, struct failure *f, struct rt_error *err)
+static void
+failure_reset(struct failure *f)
 {
+    free(f->sql);
+    memset(f, 0, sizeof *f);
+}
+
+/* Runs the statements of a step's file one by one; on failure fills f. */
+static int
+run_statements(uprun *u, const struct path_step *ps, struct failure *f, struct rt_error *err)
+{
+    const char *text = (const char *)ps->sql;
     struct sql_stmt *st = NULL;
-    size_t n = sql_split(text, size, &st), i;
+    size_t n = sql_split(text, ps->sql_size, &st), i;
     int rc = 0;
 
     f->nstmts = n;
     for (i = 0; i < n; i++) {
-        char *one = strndup(text + st[i].start, st[i].end - st[i].start);
-        if (!one) {
+        char *one;
+        if (u->interrupted) {
+            rc = rt_fail(err, "interrupted before statement %zu of %zu", i + 1, n);
+            break;
+        }
+        if (!(one = strndup(text + st[i].start, st[i].end - st[i].start))) {
             rc = rt_fail(err, "out of memory");
             break;
         }
@@ -724,14 +989,15 @@ step_event(uprun *u, struct uprun_event *ev, enum uprun_event_kind kind, const s
 }
 
 static int
-record(uprun *u, const struct path_step *ps, const char *digest, const char *started,
-       const struct timespec *t0, const char *status, const char *message, struct rt_error *err)
+record(uprun *u, const struct path_step *ps, const char *started, const struct timespec *t0,
+       const char *status, const char *message, struct rt_error *err)
 {
     struct history_entry h;
-    char finished[32];
+    char finished[32], digest[65];
 
     memset(&h, 0, sizeof h);
     history_now(finished);
+    sql_digest(ps->sql, ps->sql_size, digest);
     h.sql_sha256 = digest;
     h.plan = u->bundle->manifest.plan_name;
     h.step = (int)ps->step->index;
@@ -763,35 +1029,146 @@ moved_along(const struct path_step *path, size_t idx, size_t count, const char *
     return false;
 }
 
+/* The pause before try `attempt` (2, 3, ...) after a lock timeout: 0.5 s, 1 s, 2 s ... at most 10 s. */
+static double
+backoff(unsigned attempt)
+{
+    double w = 0.5;
+
+    while (attempt-- > 2 && w < 10)
+        w *= 2;
+    return w < 10 ? w : 10;
+}
+
+/* Reports that a lock wait timed out and the work is tried again after a pause. */
+static void
+retry_event(uprun *u, const struct path_step *ps, size_t pos, size_t count, unsigned attempt,
+            const struct rt_error *cause, bool whole_path)
+{
+    struct uprun_event ev;
+    char msg[RT_ERROR_MSG_MAX + 256];
+
+    step_event(u, &ev, UPRUN_EV_RETRY, ps, pos, count);
+    ev.attempt = attempt;
+    ev.attempts = u->cfg.retries + 1;
+    ev.wait = backoff(attempt);
+    ev.atomic = whole_path;
+    ev.db_error = cause;
+    snprintf(msg, sizeof msg,
+             "step %u (%s -> %s) waited more than %g s for a lock (%s): %s rolled back; trying "
+             "again in %g s (try %u of %u)",
+             ps->step->index, vname(ps->from), vname(ps->to), lock_ms(u) / 1000.0, cause->message,
+             whole_path ? "the whole path was" : "it was", ev.wait, attempt, ev.attempts);
+    ev.message = msg;
+    emit(u, &ev);
+}
+
+/* An object carried over a SQLite rebuild (rebuild_restore's report). */
+static void
+carried_event(void *arg, const struct rebuild_object *o)
+{
+    uprun *u = arg;
+    struct uprun_event ev;
+    char msg[512];
+
+    memset(&ev, 0, sizeof ev);
+    ev.kind = UPRUN_EV_CARRIED;
+    ev.table = o->table;
+    ev.object = o->type;
+    ev.name = o->name;
+    if (strcmp(o->table, o->name) == 0) /* a view */
+        snprintf(msg, sizeof msg,
+                 "%s \"%.200s\", which the plan does not know, was carried over the "
+                 "table rebuild",
+                 o->type, o->name);
+    else
+        snprintf(msg, sizeof msg,
+                 "%s \"%.200s\" of \"%.200s\", which the plan does not know, was "
+                 "carried over the table rebuild",
+                 o->type, o->name, o->table);
+    ev.message = msg;
+    emit(u, &ev);
+}
+
+/*
+ * The rebuild guard of a SQLite step (rebuild.h), inside its transaction:
+ * 0 (carry holds what to re-create after the statements), 1 refused (err),
+ * -1 a database error (err).
+ */
+static int
+guard_rebuild(uprun *u, const struct path_step *ps, struct rebuild_plan *carry,
+              struct rt_error *err)
+{
+    char **tables = NULL;
+    size_t n;
+    json_t *expected = NULL, *live = NULL;
+    int rc = -1;
+
+    memset(carry, 0, sizeof *carry);
+    if (db_kind(u->db) != DB_SQLITE ||
+        !(n = rebuild_tables((const char *)ps->sql, ps->sql_size, &tables)))
+        return 0;
+    if (expected_schema(u, ps->from, &expected, err) == UPRUN_OK &&
+        introspect(u->db, HISTORY_TABLE, &live, err) == 0)
+        rc = rebuild_prepare(u->db, tables, n, expected, live, carry, err);
+    json_decref(expected);
+    json_decref(live);
+    rebuild_tables_free(tables, n);
+    return rc;
+}
+
+/* The hint of a failed step, by what failed it. */
+static void
+failure_hint(uprun *u, int code, bool atomic, struct rt_error *err)
+{
+    if (code == UPRUN_INTERRUPTED)
+        snprintf(err->hint, sizeof err->hint,
+                 "Run the same command again when you are ready: it %s.",
+                 atomic ? "starts the whole path again" : "resumes at this step");
+    else if (code == UPRUN_STEP_FAILED && db_error_is_statement_timeout(err))
+        snprintf(err->hint, sizeof err->hint,
+                 "The statement ran longer than --statement-timeout (%g s): raise it, or run the "
+                 "upgrade at a quieter time; then run the same command again.",
+                 statement_ms(u) / 1000.0);
+    else if (code == UPRUN_STEP_FAILED)
+        snprintf(err->hint, sizeof err->hint,
+                 "Fix the cause (the data, the database, or, if the step's SQL is wrong, a "
+                 "corrected bundle from the release), then run the same command again: it %s.",
+                 atomic ? "starts the whole path again" : "resumes at this step");
+}
+
 /*
  * One step, as a state machine (see the file comment). In atomic mode the
  * caller owns the transaction: no BEGIN, COMMIT or pragma here, and the
- * history was checked once at the start.
+ * history was checked once at the start; a lock timeout is retried by the
+ * caller, for the whole path.
  */
 static int
-run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool atomic,
+run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic,
          struct rt_error *err)
 {
-    const struct path_step *ps = &path[idx];
+    struct path_step *ps = &path[idx];
     size_t pos = idx + 1;
     enum step_state state = STEP_PENDING;
     bool sqlite = db_kind(u->db) == DB_SQLITE,
          fk_off = sqlite && ps->ds->foreign_keys_off && !atomic;
+    bool in_tx = false, busy = false;
     struct failure f;
+    struct rebuild_plan carry;
     struct uprun_event ev;
-    struct rt_error ignored;
+    struct rt_error ignored, dbe;
     struct timespec t0;
-    char started[32], *now = NULL, digest[65];
-    unsigned char *sql = NULL;
-    size_t sql_size = 0;
+    char started[32], *now = NULL;
+    unsigned attempt = 1;
     bool any;
-    int code = UPRUN_OK;
+    int code = UPRUN_OK, rc;
 
     memset(&f, 0, sizeof f);
-    /* the step's SQL, read again and checked against the signed manifest: what runs is what was signed */
-    if (bundle_read(u->bundle, ps->entry->path, &sql, &sql_size, err))
+    memset(&carry, 0, sizeof carry);
+    /* the step's SQL, read again and checked against the signed manifest: what runs is what
+     * was signed, and only one step's SQL is in memory at a time */
+    if (step_sql(u, ps->entry, &ps->sql, &ps->sql_size, err))
         return UPRUN_BUNDLE_REFUSED;
-    sql_digest(sql, sql_size, digest);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     u->step_started = t0;
     history_now(started);
@@ -803,8 +1180,10 @@ run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool 
     for (;;) {
         switch (state) {
         case STEP_PENDING:
+            code =
+                UPRUN_STEP_FAILED; /* what a failure from here on leads to, unless it says more */
             if (atomic) {
-                state = STEP_RUNNING;
+                state = STEP_BEGUN;
                 break;
             }
             if (fk_off && exec_counted(u, "PRAGMA foreign_keys = OFF", err)) {
@@ -812,14 +1191,23 @@ run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool 
                 goto out;
             }
             if (exec_counted(u, sqlite ? "BEGIN IMMEDIATE" : "BEGIN", err)) {
-                code = db_error_is_busy(err) ? lock_failed(u, err) : UPRUN_USAGE;
-                if (fk_off)
-                    db_exec(u->db, "PRAGMA foreign_keys = ON", &ignored);
-                goto out;
+                state = STEP_FAILED;
+                break;
+            }
+            in_tx = true;
+            /* the limits again, for this transaction: a sql block of an earlier step may have
+             * changed them */
+            if (db_set_timeouts(u->db, lock_ms(u), statement_ms(u), true, err)) {
+                state = STEP_FAILED;
+                break;
             }
             state = STEP_BEGUN;
             break;
         case STEP_BEGUN:
+            if (atomic) {
+                state = STEP_GUARDED;
+                break;
+            }
             /* inside the transaction: is the database still where this step starts? */
             free(now);
             now = NULL;
@@ -828,7 +1216,7 @@ run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool 
                 break;
             }
             if (same_version(now, ps->from)) {
-                state = STEP_RUNNING;
+                state = STEP_GUARDED;
             } else if (moved_along(path, idx, count, now)) {
                 state = STEP_SKIPPED;
             } else {
@@ -844,12 +1232,25 @@ run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool 
                 goto out;
             }
             break;
+        case STEP_GUARDED:
+            /* a SQLite rebuild drops nothing the plan does not know (rebuild.h) */
+            rc = guard_rebuild(u, ps, &carry, err);
+            if (rc == 1)
+                code = UPRUN_DRIFT;
+            state = rc ? STEP_FAILED : STEP_RUNNING;
+            break;
         case STEP_RUNNING:
-            if (run_statements(u, (const char *)sql, sql_size, &f, err)) {
+            if (run_statements(u, ps, &f, err)) {
                 state = STEP_FAILED;
                 break;
             }
-            if (record(u, ps, digest, started, &t0, ps->down ? "reverted" : "applied", NULL, err)) {
+            if ((rc = rebuild_restore(u->db, &carry, carried_event, u, err)) != 0) {
+                if (rc == 1)
+                    code = UPRUN_DRIFT;
+                state = STEP_FAILED;
+                break;
+            }
+            if (record(u, ps, started, &t0, ps->down ? "reverted" : "applied", NULL, err)) {
                 state = STEP_FAILED;
                 break;
             }
@@ -875,6 +1276,7 @@ run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool 
                          : ps->down ? "step rolled back"
                                     : "step applied";
             emit(u, &ev);
+            code = UPRUN_OK;
             goto out;
         case STEP_SKIPPED:
             db_exec(u->db, "ROLLBACK", &ignored);
@@ -883,23 +1285,67 @@ run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool 
             step_event(u, &ev, UPRUN_EV_STEP_SKIPPED, ps, pos, count);
             ev.message = "another runner applied this step meanwhile";
             emit(u, &ev);
+            code = UPRUN_OK;
             goto out;
         case STEP_FAILED:
+            busy = !u->interrupted && db_error_is_busy(err);
+            if (u->interrupted)
+                code = UPRUN_INTERRUPTED;
+            else if (busy)
+                code = UPRUN_LOCKED;
             if (!atomic) {
-                db_exec(u->db, "ROLLBACK", &ignored);
+                if (in_tx)
+                    db_exec(u->db, "ROLLBACK", &ignored);
+                in_tx = false;
                 if (fk_off)
                     db_exec(u->db, "PRAGMA foreign_keys = ON", &ignored);
-                /* the failure is recorded in a transaction of its own, if it can be */
-                if (db_exec(u->db, "BEGIN", &ignored) == 0) {
-                    if (record(u, ps, digest, started, &t0, "failed", err->message, &ignored) == 0)
+                rebuild_plan_free(&carry);
+                if (busy && attempt <= u->cfg.retries) {
+                    /* nothing is recorded for a lock wait: the step is tried again */
+                    attempt++;
+                    retry_event(u, ps, pos, count, attempt, err, false);
+                    if (!pause_for(u, backoff(attempt))) {
+                        code = UPRUN_INTERRUPTED;
+                        rt_fail(err, "interrupted while waiting to try step %u again",
+                                ps->step->index);
+                        state = STEP_ROLLED_BACK;
+                        break;
+                    }
+                    failure_reset(&f);
+                    clock_gettime(CLOCK_MONOTONIC, &t0);
+                    u->step_started = t0;
+                    history_now(started);
+                    state = STEP_PENDING;
+                    break;
+                }
+                /* the failure is recorded in a transaction of its own, if it can be (not for a
+                 * lock that was not had: nothing ran) */
+                if (!busy && db_exec(u->db, "BEGIN", &ignored) == 0) {
+                    char msg[RT_ERROR_MSG_MAX + 16];
+                    snprintf(msg, sizeof msg, "%s%s",
+                             code == UPRUN_INTERRUPTED && strncmp(err->message, "interrupted", 11)
+                                 ? "interrupted: "
+                                 : "",
+                             err->message);
+                    if (record(u, ps, started, &t0, "failed", msg, &ignored) == 0)
                         db_exec(u->db, "COMMIT", &ignored);
                     else
                         db_exec(u->db, "ROLLBACK", &ignored);
                 }
             }
+            if (busy) {
+                char what[256];
+                snprintf(what, sizeof what, "step %u (%s -> %s)", ps->step->index, vname(ps->from),
+                         vname(ps->to));
+                lock_failed(u, what, attempt, err);
+            }
             state = STEP_ROLLED_BACK;
             break;
         case STEP_ROLLED_BACK:
+            dbe = *err; /* the failure as the database told it, before our hint */
+            failure_hint(u, code, atomic, err);
+            if (atomic && busy && u->path_may_retry)
+                goto out; /* the caller tries the whole path again, and says so */
             step_event(u, &ev, UPRUN_EV_STEP_FAILED, ps, pos, count);
             ev.message = err->message;
             ev.atomic = atomic;
@@ -911,18 +1357,22 @@ run_step(uprun *u, const struct path_step *path, size_t idx, size_t count, bool 
             ev.sql = f.sql;
             ev.sql_position = f.position;
             ev.origin = f.origin[0] ? f.origin : NULL;
-            ev.db_error = f.sql ? &f.db : err;
+            ev.db_error = f.sql ? &f.db : &dbe;
             ev.elapsed = seconds_since(&t0);
+            ev.interrupted = code == UPRUN_INTERRUPTED;
+            ev.code = code;
             emit(u, &ev);
-            code = db_error_is_busy(err) ? lock_failed(u, err) : UPRUN_STEP_FAILED;
             goto out;
         }
     }
 out:
     db_set_progress(u->db, NULL, NULL);
-    free(f.sql);
+    rebuild_plan_free(&carry);
+    failure_reset(&f);
     free(now);
-    free(sql);
+    free(ps->sql);
+    ps->sql = NULL;
+    ps->sql_size = 0;
     return code;
 }
 
@@ -956,7 +1406,7 @@ path_notes(uprun *u, const struct path_step *path, size_t n, bool findings)
     }
 }
 
-/* Resolves a target version name: NULL -> last; "empty"/"0" not allowed here. */
+/* Resolves a target version name: NULL -> last; "empty" -> NULL. */
 static int
 resolve_target(uprun *u, const char *target, const char **out, struct rt_error *err)
 {
@@ -979,132 +1429,325 @@ resolve_target(uprun *u, const char *target, const char **out, struct rt_error *
     return UPRUN_OK;
 }
 
+/* --- drift ---------------------------------------------------------------- */
+
+static void
+drift_item(void *arg, const struct canon_drift *d)
+{
+    static const char *const changes[] = {"missing", "unexpected", "differs"};
+    uprun *u = arg;
+    struct uprun_event ev;
+    char *expected = d->expected
+                         ? json_dumps(d->expected, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
+                         : NULL;
+    char *found =
+        d->found ? json_dumps(d->found, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+
+    memset(&ev, 0, sizeof ev);
+    ev.kind = UPRUN_EV_DRIFT;
+    ev.text = ev.message = d->text;
+    ev.table = d->table;
+    ev.object = d->object;
+    ev.name = d->name;
+    ev.change = changes[d->change];
+    ev.field = d->field;
+    ev.expected = expected;
+    ev.found = found;
+    emit(u, &ev);
+    free(expected);
+    free(found);
+}
+
+/* canon_diff_items()'s callback: drift, unless the plan declares it a legacy form. */
+struct drift_count {
+    uprun *u;
+    size_t drift, legacy;
+};
+
+static void
+drift_or_legacy(void *arg, const struct canon_drift *d)
+{
+    struct drift_count *c = arg;
+
+    if (manifest_legacy_accepts(&c->u->bundle->manifest, c->u->dialect, d)) {
+        c->legacy++;
+        info(c->u, "accepted: %s (a legacy form that the plan declares)", d->text);
+        return;
+    }
+    c->drift++;
+    drift_item(c->u, d);
+}
+
+/*
+ * Compares the live schema with the expected one at version v (NULL: empty):
+ * drift events, and the legacy forms of the plan accepted (info events; their
+ * number in u->legacy_accepted). *ndiff counts the drift only.
+ */
+static int
+compare_schema(uprun *u, const char *v, size_t *ndiff, struct rt_error *err)
+{
+    json_t *expected = NULL, *live = NULL;
+    int rc;
+
+    *ndiff = 0;
+    if ((rc = expected_schema(u, v, &expected, err)))
+        return rc;
+    if (introspect(u->db, HISTORY_TABLE, &live, err)) {
+        json_decref(expected);
+        return UPRUN_USAGE;
+    }
+    {
+        struct drift_count c = {u, 0, 0};
+        canon_diff_items(expected, live, drift_or_legacy, &c);
+        *ndiff = c.drift;
+        u->legacy_accepted = c.legacy;
+    }
+    json_decref(expected);
+    json_decref(live);
+    return UPRUN_OK;
+}
+
+/*
+ * Reads, in one read-only snapshot, the version the history says the
+ * database is at (*at, malloc'd; NULL: empty) and the live schema, and
+ * compares the two: a runner that commits a step meanwhile cannot make a
+ * database that is where it should be look drifted.
+ */
+static int
+compare_current(uprun *u, char **at, size_t *ndiff, struct rt_error *err)
+{
+    struct rt_error ignored;
+    bool exists = false, any;
+    int rc;
+
+    *at = NULL;
+    *ndiff = 0;
+    if (db_exec(u->db,
+                db_kind(u->db) == DB_SQLITE ? "BEGIN"
+                                            : "BEGIN ISOLATION LEVEL REPEATABLE "
+                                              "READ READ ONLY",
+                err))
+        return db_error_is_busy(err) ? UPRUN_LOCKED : UPRUN_USAGE;
+    if (history_exists(u->db, &exists, err) || (exists && history_current(u->db, at, &any, err))) {
+        db_exec(u->db, "ROLLBACK", &ignored);
+        return db_error_is_busy(err) ? UPRUN_LOCKED : UPRUN_USAGE;
+    }
+    rc = compare_schema(u, *at, ndiff, err);
+    db_exec(u->db, "ROLLBACK", &ignored); /* it only read */
+    return rc;
+}
+
+/*
+ * Before the first step: the live schema must be the one the plan expects
+ * at the recorded version, or the command refuses (UPRUN_DRIFT) unless
+ * allow_drift, with every difference as a drift event.
+ */
+static int
+preflight(uprun *u, bool allow_drift, const char *command, struct rt_error *err)
+{
+    char *at = NULL, buf[256];
+    size_t n = 0;
+    int rc;
+
+    if ((rc = compare_current(u, &at, &n, err)))
+        goto done;
+    if (n && !allow_drift) {
+        if (at)
+            snprintf(buf, sizeof buf, "version %s of the plan", at);
+        rt_fail(err,
+                "the live schema differs from %s in %zu place%s (above): %s refuses to "
+                "change a schema it does not know",
+                at ? buf : "the empty database the history records", n, n == 1 ? "" : "s", command);
+        snprintf(err->hint, sizeof err->hint,
+                 "Reconcile the schema with the plan (uprun verify lists the differences), or, if "
+                 "they are harmless, run again with --allow-drift (a SQLite table rebuild still "
+                 "refuses to drop what the plan does not know). Nothing was changed.");
+        rc = UPRUN_DRIFT;
+    } else if (n) {
+        info(u, "going on despite %zu difference%s from the plan's schema (--allow-drift)", n,
+             n == 1 ? "" : "s");
+    }
+done:
+    free(at);
+    return rc;
+}
+
+/* --- status ---------------------------------------------------------------- */
+
 int
 uprun_status(uprun *u, struct rt_error *err)
 {
     const struct manifest *m = &u->bundle->manifest;
     struct history_row *rows = NULL;
-    char *current = NULL;
-    bool has_history, exists = false;
-    size_t n = 0, i;
+    struct uprun_history_entry *hist = NULL;
+    struct uprun_target *targets = NULL;
+    struct uprun_step_ref *way = NULL;
+    struct path_step *waypath = NULL;
+    struct uprun_status st;
+    struct uprun_event ev;
+    char *current = NULL, *database = NULL, msg[512];
+    bool has_history, exists = false, *after = NULL;
+    size_t n = 0, i, ntargets = 0;
     int rc;
 
     rt_error_clear(err);
-    if ((rc = connect_db(u, CONNECT_READ, err)))
-        return rc;
-    info(u, "plan: %s%s%s%s", m->plan_name, m->plan_title ? " (" : "",
-         m->plan_title ? m->plan_title : "", m->plan_title ? ")" : "");
-    info(u, "database: %s (%s)", u->cfg.db_url, u->dialect);
-    rc = read_state(u, &current, &has_history, err);
-    if (rc) {
-        free(current);
-        return rc;
+    memset(&st, 0, sizeof st);
+    if ((rc = connect_db(u, CONNECT_PEEK, err)) ||
+        (rc = read_state(u, &current, &has_history, err)))
+        goto done;
+    if (history_exists(u->db, &exists, err) || (exists && history_read(u->db, &rows, &n, err))) {
+        rc = UPRUN_USAGE;
+        goto done;
     }
-    info(u, "current version: %s%s", current ? current : "none",
-         has_history ? "" : " (no history: an empty database, or one to baseline)");
+    /* the versions the current one leads to, by the versions' own steps or by merges (parents
+     * and merged versions come first), and the way to the last one */
     {
-        /* the versions the current one leads to: by the versions' own steps or by a merge
-         * (parents and merged versions come first) */
-        char line[1024] = "";
         const struct mf_version *cv = manifest_version(m, current);
-        bool *after = calloc(m->nversions + 1, sizeof *after);
-        size_t len = 0, shown = 0, more = 0;
-        for (i = 0; after && i < m->nversions; i++) {
-            size_t p = m->versions[i].parent, g = m->versions[i].merged;
-            size_t c = cv ? (size_t)(cv - m->versions) : SIZE_MAX;
-            const char *v = m->versions[i].name;
-            after[i] = cv ? (p != SIZE_MAX && (p == c || after[p])) ||
-                                (g != SIZE_MAX && (g == c || after[g]))
-                          : true;
-            if (!after[i])
-                continue;
-            if (len + strlen(v) + 3 < sizeof line - 32) {
-                len +=
-                    (size_t)snprintf(line + len, sizeof line - len, "%s%s", shown ? ", " : "", v);
-                shown++;
-            } else {
-                more++;
-            }
+        size_t c = cv ? (size_t)(cv - m->versions) : SIZE_MAX, np;
+        after = calloc(m->nversions + 1, sizeof *after);
+        targets = calloc(m->nversions + 1, sizeof *targets);
+        if (!after || !targets) {
+            rt_fail(err, "out of memory");
+            rc = UPRUN_USAGE;
+            goto done;
         }
-        if (more)
-            snprintf(line + len, sizeof line - len, " and %zu more", more);
-        free(after);
-        info(u, "upgrade targets: %s",
-             line[0] ? line
-             : same_version(current, m->versions[m->nversions - 1].name)
-                 ? "none (at the last version)"
-                 : "none");
-        way_to_last(u, current);
+        for (i = 0; i < m->nversions; i++) {
+            size_t p = m->versions[i].parent, g = m->versions[i].merged;
+            after[i] = !cv || (p != SIZE_MAX && (p == c || after[p])) ||
+                       (g != SIZE_MAX && (g == c || after[g]));
+            if (after[i])
+                targets[ntargets++] = (struct uprun_target){m->versions[i].name};
+        }
+        st.last = m->versions[m->nversions - 1].name;
+        np = find_path(u, current, st.last, &waypath);
+        st.way_exists = np != SIZE_MAX && (np == 0 || !waypath[0].down);
+        if (st.way_exists && np) {
+            if (!(way = calloc(np + 1, sizeof *way))) {
+                rt_fail(err, "out of memory");
+                rc = UPRUN_USAGE;
+                goto done;
+            }
+            for (size_t k = 0; k < np; k++)
+                way[k] =
+                    (struct uprun_step_ref){waypath[k].step->index, waypath[k].from, waypath[k].to};
+            st.way = way;
+            st.nway = np;
+        }
     }
-    if (history_exists(u->db, &exists, err)) {
-        free(current);
-        return UPRUN_USAGE;
+    hist = calloc(n + 1, sizeof *hist);
+    if (!hist) {
+        rt_fail(err, "out of memory");
+        rc = UPRUN_USAGE;
+        goto done;
     }
-    if (exists && history_read(u->db, &rows, &n, err)) {
-        free(current);
-        return UPRUN_USAGE;
-    }
-    if (n)
-        info(u, "history (%zu entr%s, oldest first):", n, n == 1 ? "y" : "ies");
-    else
-        info(u, "history: none yet");
-    for (i = 0; i < n; i++) {
-        struct uprun_event ev;
-        char msg[512];
-        memset(&ev, 0, sizeof ev);
-        ev.kind = UPRUN_EV_HISTORY;
-        ev.step = (unsigned)rows[i].step;
-        ev.from = rows[i].from_version;
-        ev.to = rows[i].to_version;
-        ev.direction = rows[i].direction;
-        ev.started_at = rows[i].started_at;
-        ev.status = rows[i].status;
-        ev.applied_by = rows[i].applied_by;
-        ev.duration_ms = rows[i].duration_ms;
-        ev.text = rows[i].message;
-        snprintf(msg, sizeof msg, "%s  step %d  %-4s %s -> %s  %s  %lld ms  %s%s%s",
-                 rows[i].started_at, rows[i].step, rows[i].direction, vname(rows[i].from_version),
-                 vname(rows[i].to_version), rows[i].status, rows[i].duration_ms, rows[i].applied_by,
-                 rows[i].message ? "  " : "", rows[i].message ? rows[i].message : "");
-        ev.message = msg;
-        emit(u, &ev);
-    }
-    info(u, "no step is half done: every step runs in one transaction with its history row");
+    for (i = 0; i < n; i++)
+        hist[i] = (struct uprun_history_entry){
+            (unsigned)rows[i].step, rows[i].from_version, rows[i].to_version,  rows[i].direction,
+            rows[i].status,         rows[i].started_at,   rows[i].finished_at, rows[i].duration_ms,
+            rows[i].applied_by,     rows[i].message};
+    database = secret_redact(u->cfg.db_url);
+    st.plan = m->plan_name;
+    st.title = m->plan_title;
+    st.database = database ? database : "****";
+    st.dialect = u->dialect;
+    st.exists = !u->missing;
+    st.has_history = has_history;
+    st.current = current;
+    st.targets = targets;
+    st.ntargets = ntargets;
+    st.history = hist;
+    st.nhistory = n;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = UPRUN_EV_STATUS;
+    ev.status = &st;
+    snprintf(msg, sizeof msg, "%s: %s", m->plan_name,
+             current      ? current
+             : u->missing ? "the database does not exist yet"
+                          : "empty");
+    ev.message = msg;
+    emit(u, &ev);
+done:
+    free(targets);
+    free(way);
+    free(waypath);
+    free(after);
+    free(hist);
+    free(database);
     history_rows_free(rows, n);
     free(current);
+    return outcome(u, rc, err);
+}
+
+/* --- plan, apply, rollback ------------------------------------------------- */
+
+/*
+ * A path down: every step must have a down-step, and a lossy one needs
+ * allow_data_loss (UPRUN_PATH_REFUSED, err says which step and why).
+ */
+static int
+check_down_path(const struct path_step *path, size_t n, bool allow_data_loss, struct rt_error *err)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (!path[i].down)
+            continue;
+        if (!path[i].entry) {
+            rt_fail(err, "step %u (%s -> %s) cannot be rolled back: it is irreversible%s%s%s",
+                    path[i].step->index, vname(path[i].from), vname(path[i].to),
+                    path[i].ds->irreversible && path[i].ds->irreversible[0] ? " (" : "",
+                    path[i].ds->irreversible ? path[i].ds->irreversible : "",
+                    path[i].ds->irreversible && path[i].ds->irreversible[0] ? ")" : "");
+            snprintf(err->hint, sizeof err->hint,
+                     "Roll back to %s at the furthest, or restore a "
+                     "backup.",
+                     vname(path[i].from));
+            return UPRUN_PATH_REFUSED;
+        }
+        if (path[i].ds->down_lossy && !allow_data_loss) {
+            rt_fail(err,
+                    "rolling back step %u (%s -> %s) restores dropped tables or columns "
+                    "without their data",
+                    path[i].step->index, vname(path[i].from), vname(path[i].to));
+            snprintf(err->hint, sizeof err->hint,
+                     "If that is acceptable, add --allow-data-loss; nothing was changed.");
+            return UPRUN_PATH_REFUSED;
+        }
+    }
     return UPRUN_OK;
 }
 
 int
-uprun_plan(uprun *u, const char *target, bool with_sql, struct rt_error *err)
+uprun_plan(uprun *u, const struct uprun_plan_opts *o, struct rt_error *err)
 {
     struct path_step *path = NULL;
-    char *current = NULL;
+    char *current = NULL, buf[256];
     const char *to;
     bool has_history;
     size_t n, i, k;
     int rc;
 
     rt_error_clear(err);
-    if ((rc = connect_db(u, CONNECT_READ, err)) ||
+    if ((rc = connect_db(u, CONNECT_PEEK, err)) ||
         (rc = read_state(u, &current, &has_history, err)) ||
-        (rc = resolve_target(u, target, &to, err)))
+        (rc = resolve_target(u, o->target, &to, err)))
         goto done;
     if ((rc = path_for(u, current, to, PATH_EITHER, &path, &n, err)))
         goto done;
     if (n == 0) {
-        info(u, "the database is at %s already: nothing to do", vname(current));
+        info(u, "the database is %s already: nothing to do", where(buf, sizeof buf, current));
         goto done;
     }
-    info(u, "%s from %s to %s: %zu step%s (dry run: nothing is changed)",
-         path[0].down ? "rollback" : "upgrade", vname(current), vname(to), n, n == 1 ? "" : "s");
+    info(u, "%s from %s to %s: %zu step%s (dry run: nothing is changed)%s",
+         path[0].down ? "rollback" : "upgrade", vname(current), vname(to), n, n == 1 ? "" : "s",
+         u->missing ? "; the database does not exist yet" : "");
     for (i = 0; i < n; i++) {
         struct uprun_event ev;
-        char msg[256];
+        char msg[512];
         step_event(u, &ev, UPRUN_EV_INFO, &path[i], i + 1, n);
-        snprintf(msg, sizeof msg, "step %zu of %zu: %s -> %s (%s)%s%s%s", i + 1, n,
-                 vname(path[i].from), vname(path[i].to), path[i].entry ? path[i].entry->path : "",
-                 path[i].down && !path[i].entry ? "irreversible: no down-step" : "",
+        snprintf(msg, sizeof msg, "step %u (%zu of %zu): %s -> %s (%s)%s%s", path[i].step->index,
+                 i + 1, n, vname(path[i].from), vname(path[i].to),
+                 path[i].entry ? path[i].entry->path : "irreversible: no down-step",
                  path[i].down && path[i].ds->down_lossy ? "  lossy: dropped data is not restored"
                                                         : "",
                  path[i].ds->foreign_keys_off ? "  rebuilds tables (foreign keys off)" : "");
@@ -1120,11 +1763,11 @@ uprun_plan(uprun *u, const char *target, bool with_sql, struct rt_error *err)
             ev.text = ev.message = path[i].step->breaking[k].text;
             emit(u, &ev);
         }
-        if (with_sql && path[i].entry) {
+        if (o->with_sql && path[i].entry) {
             struct uprun_event ev;
             unsigned char *sql;
             size_t len;
-            if (bundle_read(u->bundle, path[i].entry->path, &sql, &len, err)) {
+            if (step_sql(u, path[i].entry, &sql, &len, err)) {
                 rc = UPRUN_BUNDLE_REFUSED;
                 goto done;
             }
@@ -1135,10 +1778,14 @@ uprun_plan(uprun *u, const char *target, bool with_sql, struct rt_error *err)
             free(sql);
         }
     }
+    /* what the real command would refuse, the dry run refuses too */
+    if ((rc = check_down_path(path, n, o->allow_data_loss, err)) ||
+        (rc = preflight(u, o->allow_drift, path[0].down ? "uprun rollback" : "uprun apply", err)))
+        goto done;
 done:
     free(path);
     free(current);
-    return rc;
+    return outcome(u, rc, err);
 }
 
 /* Whether breaking change id is acknowledged (asking when the caller can). */
@@ -1155,29 +1802,76 @@ acknowledged(const struct uprun_apply_opts *o, const char *id, const char *text)
     return o->confirm && o->confirm(o->confirm_arg, id, text);
 }
 
-/* The common body of apply and rollback: lock, check, run the path. */
+/* Every --ack must name a breaking change of the bundle: a typo is refused, not ignored. */
+static int
+check_acks(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
+{
+    const struct manifest *m = &u->bundle->manifest;
+    size_t i, s, k;
+
+    for (i = 0; i < o->nacks; i++) {
+        bool found = false;
+        for (s = 0; s < m->nsteps && !found; s++)
+            for (k = 0; k < m->steps[s].nbreaking && !found; k++)
+                found = strcmp(m->steps[s].breaking[k].id, o->acks[i]) == 0;
+        if (!found) {
+            size_t len = 0, listed = 0;
+            rt_fail(err, "no step of the bundle has a breaking change \"%.200s\" (--ack)",
+                    o->acks[i]);
+            len = (size_t)snprintf(err->hint, sizeof err->hint, "Check the spelling; ");
+            for (s = 0; s < m->nsteps; s++)
+                for (k = 0; k < m->steps[s].nbreaking && len < sizeof err->hint; k++)
+                    len += (size_t)snprintf(err->hint + len, sizeof err->hint - len, "%s\"%s\"",
+                                            listed++ ? ", " : "the bundle has ",
+                                            m->steps[s].breaking[k].id);
+            if (len < sizeof err->hint)
+                snprintf(err->hint + len, sizeof err->hint - len, "%s",
+                         listed ? " (uprun plan shows those on the path)."
+                                : "the bundle has none.");
+            return UPRUN_USAGE;
+        }
+    }
+    return UPRUN_OK;
+}
+
+/* The common body of apply and rollback: run the path, step by step or as one transaction. */
 static int
 run_path(uprun *u, struct path_step *path, size_t n, bool atomic, struct rt_error *err)
 {
     struct rt_error ignored;
     bool fk_off = false;
+    unsigned attempt = 1;
+    char buf[256];
     size_t i;
     int rc;
 
     if (!atomic) {
-        for (i = 0; i < n; i++)
+        for (i = 0; i < n; i++) {
+            if (u->interrupted) {
+                rt_fail(err, "interrupted before step %u: the database is %s", path[i].step->index,
+                        where(buf, sizeof buf, path[i].from));
+                return UPRUN_INTERRUPTED;
+            }
             if ((rc = run_step(u, path, i, n, false, err)))
                 return rc;
+        }
         return UPRUN_OK;
     }
-    /* --atomic: one transaction for the whole path */
+    /* --atomic: one transaction for the whole path, tried again as a whole after a lock timeout */
     for (i = 0; i < n; i++)
         fk_off = fk_off || (db_kind(u->db) == DB_SQLITE && path[i].ds->foreign_keys_off);
+again:
+    u->path_may_retry = attempt <= u->cfg.retries;
     if (fk_off && exec_counted(u, "PRAGMA foreign_keys = OFF", err))
         return UPRUN_USAGE;
-    if (exec_counted(u, db_kind(u->db) == DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN", err)) {
-        rc = db_error_is_busy(err) ? lock_failed(u, err) : UPRUN_USAGE;
-        goto undo_pragma;
+    if (exec_counted(u, db_kind(u->db) == DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN", err) ||
+        db_set_timeouts(u->db, lock_ms(u), statement_ms(u), true, err)) {
+        db_exec(u->db, "ROLLBACK", &ignored);
+        rc = u->interrupted          ? UPRUN_INTERRUPTED
+             : db_error_is_busy(err) ? UPRUN_LOCKED
+                                     : UPRUN_USAGE;
+        i = 0;
+        goto failed;
     }
     {
         char *now = NULL;
@@ -1195,15 +1889,32 @@ run_path(uprun *u, struct path_step *path, size_t n, bool atomic, struct rt_erro
     for (i = 0; i < n; i++) {
         if ((rc = run_step(u, path, i, n, true, err))) {
             db_exec(u->db, "ROLLBACK", &ignored);
-            goto undo_pragma;
+            goto failed;
         }
     }
     if (exec_counted(u, "COMMIT", err)) {
         db_exec(u->db, "ROLLBACK", &ignored);
-        rc = UPRUN_STEP_FAILED;
+        rc = u->interrupted ? UPRUN_INTERRUPTED : UPRUN_STEP_FAILED;
         goto undo_pragma;
     }
     rc = UPRUN_OK;
+    goto undo_pragma;
+failed:
+    if (rc == UPRUN_LOCKED && u->path_may_retry && !u->interrupted) {
+        if (fk_off)
+            db_exec(u->db, "PRAGMA foreign_keys = ON", &ignored);
+        attempt++;
+        retry_event(u, &path[i < n ? i : 0], (i < n ? i : 0) + 1, n, attempt, err, true);
+        if (!pause_for(u, backoff(attempt))) {
+            rt_fail(err, "interrupted while waiting to try the path again: the database is %s",
+                    where(buf, sizeof buf, path[0].from));
+            return UPRUN_INTERRUPTED;
+        }
+        rt_error_clear(err);
+        goto again;
+    }
+    if (rc == UPRUN_LOCKED && i == 0 && !err->message[0])
+        rt_fail(err, "the database is locked");
 undo_pragma:
     if (fk_off)
         db_exec(u->db, "PRAGMA foreign_keys = ON", &ignored);
@@ -1214,23 +1925,32 @@ int
 uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
 {
     struct path_step *path = NULL;
-    char *current = NULL;
+    char *current = NULL, buf[256];
     const char *to;
     bool has_history, missing = false;
     size_t n = 0, i, k;
     int rc;
 
     rt_error_clear(err);
-    if ((rc = connect_db(u, CONNECT_CREATE, err)) ||
-        (rc = resolve_target(u, o->target, &to, err)) || (rc = lock_pg(u, err)) ||
-        (rc = read_state(u, &current, &has_history, err)))
+    if ((rc = check_acks(u, o, err)) || (rc = connect_db(u, CONNECT_CREATE, err)) ||
+        (rc = resolve_target(u, o->target, &to, err)))
         goto done;
-    if ((rc = path_for(u, current, to, PATH_UP, &path, &n, err)))
-        goto done;
-    if (n == 0) {
-        info(u, "the database is at %s already: nothing to do", vname(current));
+    if (o->backup && db_kind(u->db) != DB_SQLITE) {
+        rt_fail(err, "--backup works with SQLite databases only; back PostgreSQL up with pg_dump");
+        snprintf(err->hint, sizeof err->hint,
+                 "Run pg_dump first, then uprun apply without --backup. Nothing was changed.");
+        rc = UPRUN_USAGE;
         goto done;
     }
+    if ((rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)) ||
+        (rc = path_for(u, current, to, PATH_UP, &path, &n, err)))
+        goto done;
+    if (n == 0) {
+        info(u, "the database is %s already: nothing to do", where(buf, sizeof buf, current));
+        goto done;
+    }
+    if ((rc = preflight(u, o->allow_drift, "uprun apply", err)))
+        goto done;
     info(u, "upgrading %s from %s to %s: %zu step%s", u->bundle->manifest.plan_name, vname(current),
          vname(to), n, n == 1 ? "" : "s");
     path_notes(u, path, n, false);
@@ -1264,191 +1984,72 @@ uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
     }
     if (o->backup) {
         if (db_backup(u->db, o->backup, err)) {
-            rc = UPRUN_USAGE;
+            rc = db_error_is_busy(err) ? UPRUN_LOCKED : UPRUN_USAGE;
             goto done;
         }
         info(u, "backup written to %s", o->backup);
     }
     if ((rc = history_ensure(u->db, err)) != 0) {
-        rc = db_error_is_busy(err) ? lock_failed(u, err) : UPRUN_USAGE;
+        rc = db_error_is_busy(err) ? lock_failed(u, "creating the history table", 1, err)
+                                   : UPRUN_USAGE;
         goto done;
     }
     rc = run_path(u, path, n, o->atomic, err);
     if (rc == UPRUN_OK)
-        info(u, "done: the database is at version %s", vname(to));
+        info(u, "done: the database is %s", where(buf, sizeof buf, to));
 done:
     free(path);
     free(current);
+    rc = outcome(u, rc, err);
     if (rc != UPRUN_OK)
         forget_created(u);
     return rc;
 }
 
 int
-uprun_rollback(uprun *u, const char *target, bool allow_data_loss, struct rt_error *err)
+uprun_rollback(uprun *u, const struct uprun_rollback_opts *o, struct rt_error *err)
 {
     struct path_step *path = NULL;
-    char *current = NULL;
+    char *current = NULL, buf[256];
     const char *to;
     bool has_history;
-    size_t n = 0, i;
+    size_t n = 0;
     int rc;
 
     rt_error_clear(err);
     if ((rc = connect_db(u, CONNECT_WRITE, err)) ||
-        (rc = resolve_target(u, target ? target : "empty", &to, err)) || (rc = lock_pg(u, err)) ||
-        (rc = read_state(u, &current, &has_history, err)))
+        (rc = resolve_target(u, o->target ? o->target : "empty", &to, err)) ||
+        (rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)))
         goto done;
     if ((rc = path_for(u, current, to, PATH_DOWN, &path, &n, err)))
         goto done;
     if (n == 0) {
-        info(u, "the database is at %s already: nothing to do", vname(current));
+        info(u, "the database is %s already: nothing to do", where(buf, sizeof buf, current));
         goto done;
     }
-    for (i = 0; i < n; i++) {
-        if (!path[i].entry) {
-            rt_fail(err, "step %u (%s -> %s) cannot be rolled back: it is irreversible%s%s%s",
-                    path[i].step->index, vname(path[i].to), vname(path[i].from),
-                    path[i].ds->irreversible[0] ? " (" : "", path[i].ds->irreversible,
-                    path[i].ds->irreversible[0] ? ")" : "");
-            snprintf(err->hint, sizeof err->hint,
-                     "Roll back to %s at the furthest, or restore a "
-                     "backup.",
-                     path[i].from);
-            rc = UPRUN_PATH_REFUSED;
-            goto done;
-        }
-        if (path[i].ds->down_lossy && !allow_data_loss) {
-            rt_fail(err,
-                    "rolling back step %u (%s -> %s) restores dropped tables or columns "
-                    "without their data",
-                    path[i].step->index, vname(path[i].to), vname(path[i].from));
-            snprintf(err->hint, sizeof err->hint,
-                     "If that is acceptable, add --allow-data-loss; nothing was changed.");
-            rc = UPRUN_PATH_REFUSED;
-            goto done;
-        }
-    }
+    if ((rc = check_down_path(path, n, o->allow_data_loss, err)) ||
+        (rc = preflight(u, o->allow_drift, "uprun rollback", err)))
+        goto done;
     info(u, "rolling %s back from %s to %s: %zu step%s", u->bundle->manifest.plan_name,
          vname(current), vname(to), n, n == 1 ? "" : "s");
-    rc = run_path(u, path, n, false, err);
+    rc = run_path(u, path, n, o->atomic, err);
     if (rc == UPRUN_OK)
-        info(u, "done: the database is at version %s", vname(to));
+        info(u, "done: the database is %s", where(buf, sizeof buf, to));
 done:
     free(path);
     free(current);
+    rc = outcome(u, rc, err);
     if (rc != UPRUN_OK)
         forget_created(u);
     return rc;
 }
 
-static void
-drift_report(void *arg, const char *text)
-{
-    uprun *u = arg;
-    struct uprun_event ev;
-
-    memset(&ev, 0, sizeof ev);
-    ev.kind = UPRUN_EV_DRIFT;
-    ev.text = ev.message = text;
-    emit(u, &ev);
-}
-
-/*
- * The schema the plan expects at version v (NULL: an empty database), in
- * canonical form: the deltas of the steps from the first version to v
- * applied in order (docs/bundle-format.md), each file read again and
- * checked against the manifest. *out is a new reference.
- */
-static int
-expected_schema(uprun *u, const char *v, json_t **out, struct rt_error *err)
-{
-    const struct manifest *m = &u->bundle->manifest;
-    const char **chain = NULL;
-    json_t *tables = json_object(), *schema = NULL, *list;
-    size_t depth = 0, i;
-    const char *w;
-    int rc = UPRUN_OK;
-
-    *out = NULL;
-    for (w = v; w; w = manifest_version(m, w)->from)
-        depth++;
-    chain = calloc(depth + 1, sizeof *chain);
-    if (!chain || !tables) {
-        rc = UPRUN_USAGE;
-        rt_fail(err, "out of memory");
-        goto done;
-    }
-    i = depth;
-    for (w = v; w; w = manifest_version(m, w)->from)
-        chain[--i] = w;
-    for (i = 0; i < depth && rc == UPRUN_OK; i++) {
-        const struct mf_dialect_step *d =
-            manifest_step_dialect(manifest_step_to(m, chain[i]), u->dialect);
-        unsigned char *data;
-        size_t len, k;
-        json_error_t jerr;
-        json_t *delta, *changed, *removed, *t;
-        if (bundle_read(u->bundle, d->schema.path, &data, &len, err)) {
-            rc = UPRUN_BUNDLE_REFUSED;
-            break;
-        }
-        delta = json_loadb((const char *)data, len, 0, &jerr);
-        free(data);
-        changed = json_object_get(delta, "changed");
-        removed = json_object_get(delta, "removed");
-        if (!json_is_array(changed) || !json_is_array(removed)) {
-            rt_fail(err, "the bundle's schema file %s is not a schema delta (%s)", d->schema.path,
-                    delta ? "no \"changed\" and \"removed\" arrays" : jerr.text);
-            json_decref(delta);
-            rc = UPRUN_BUNDLE_REFUSED;
-            break;
-        }
-        json_array_foreach(removed, k, t) if (json_is_string(t))
-            json_object_del(tables, json_string_value(t));
-        json_array_foreach(changed, k, t) if (json_is_string(json_object_get(t, "name")))
-            json_object_set(tables, json_string_value(json_object_get(t, "name")), t);
-        json_decref(delta);
-    }
-    if (rc == UPRUN_OK) {
-        const char *name;
-        json_t *t;
-        schema = json_object();
-        list = json_array();
-        json_object_foreach(tables, name, t) json_array_append(list, t);
-        json_object_set_new(schema, "tables", list);
-        canon_sort(schema);
-        *out = schema;
-    }
-done:
-    json_decref(tables);
-    free(chain);
-    return rc;
-}
-
-/* Compares the live schema with the expected one at version v (NULL: empty). */
-static int
-compare_schema(uprun *u, const char *v, size_t *ndiff, struct rt_error *err)
-{
-    json_t *expected, *live = NULL;
-    int rc;
-
-    if ((rc = expected_schema(u, v, &expected, err)))
-        return rc;
-    if (introspect(u->db, HISTORY_TABLE, &live, err)) {
-        json_decref(expected);
-        return UPRUN_USAGE;
-    }
-    *ndiff = canon_diff(expected, live, drift_report, u);
-    json_decref(expected);
-    json_decref(live);
-    return UPRUN_OK;
-}
+/* --- verify, baseline ------------------------------------------------------- */
 
 int
 uprun_verify(uprun *u, struct rt_error *err)
 {
-    char *current = NULL;
+    char *current = NULL, *at = NULL;
     bool has_history;
     size_t ndiff = 0;
     int rc;
@@ -1456,21 +2057,30 @@ uprun_verify(uprun *u, struct rt_error *err)
     rt_error_clear(err);
     if ((rc = connect_db(u, CONNECT_READ, err)) ||
         (rc = read_state(u, &current, &has_history, err)) ||
-        (rc = compare_schema(u, current, &ndiff, err)))
+        (rc = compare_current(u, &at, &ndiff, err)))
         goto done;
     if (ndiff) {
-        rt_fail(err, "the live schema differs from version %s of the plan in %zu place%s",
-                vname(current), ndiff, ndiff == 1 ? "" : "s");
+        if (at)
+            rt_fail(err, "the live schema differs from version %s of the plan in %zu place%s", at,
+                    ndiff, ndiff == 1 ? "" : "s");
+        else
+            rt_fail(err,
+                    "the database should be empty, and differs from an empty one in %zu "
+                    "place%s",
+                    ndiff, ndiff == 1 ? "" : "s");
         snprintf(err->hint, sizeof err->hint,
                  "Someone changed the schema by hand, or a sql block changed it: reconcile before "
                  "the next upgrade.");
         rc = UPRUN_DRIFT;
+    } else if (at) {
+        info(u, "the live schema matches version %s of the plan", at);
     } else {
-        info(u, "the live schema matches version %s of the plan", vname(current));
+        info(u, "the database is empty, as its history says (no table but the history)");
     }
 done:
     free(current);
-    return rc;
+    free(at);
+    return outcome(u, rc, err);
 }
 
 int
@@ -1536,7 +2146,10 @@ uprun_baseline(uprun *u, const char *version, bool force, struct rt_error *err)
         h.started_at = h.finished_at = now;
         h.applied_by = u->whoami;
         h.status = "baselined";
-        h.message = ndiff ? "baselined with --force despite differences" : NULL;
+        h.message = ndiff                ? "baselined with --force despite differences"
+                    : u->legacy_accepted ? "baselined: the schema is in a legacy form the plan "
+                                           "declares"
+                                         : NULL;
         if (history_insert(u->db, &h, err) || db_exec(u->db, "COMMIT", err)) {
             struct rt_error ignored;
             db_exec(u->db, "ROLLBACK", &ignored);
@@ -1544,9 +2157,10 @@ uprun_baseline(uprun *u, const char *version, bool force, struct rt_error *err)
             goto done;
         }
     }
-    info(u, "recorded: the database is at version %s of plan \"%s\"", v,
-         u->bundle->manifest.plan_name);
+    info(u, "recorded: the database is at version %s of plan \"%s\"%s", v,
+         u->bundle->manifest.plan_name,
+         u->legacy_accepted ? " (its differences are legacy forms the plan declares, above)" : "");
 done:
     free(current);
-    return rc;
+    return outcome(u, rc, err);
 }

@@ -145,6 +145,26 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run(["build", good, "-o", os.path.join(tmp, "bb"), "--dialect", "oracle"])
     expect("build --dialect unknown: exit 2", r.returncode == 2, r)
 
+    # per-command help, and options that belong to another command
+    for cmd in ("check", "sql", "schema", "build", "keygen", "guide", "graph"):
+        r = run(["help", cmd])
+        r2 = run([cmd, "--help"])
+        expect(f"upc help {cmd} and upc {cmd} --help: its usage and its options, exit 0",
+               r.returncode == 0 and r.stdout.startswith(f"usage: upc {cmd}".encode()) and
+               r2.returncode == 0 and r2.stdout == r.stdout, r)
+    r = run(["help", "sql"])
+    expect("upc help sql names its own options, not another command's",
+           b"--down" in r.stdout and b"--at=V" not in r.stdout and b"--key" not in r.stdout, r)
+    r = run(["help", "nosuch"])
+    expect("upc help of an unknown command: exit 2", r.returncode == 2 and b"unknown command" in r.stderr, r)
+    r = run(["guide", good, "--at", "6.1"])
+    expect("an option of another command is refused, not ignored: exit 2, named",
+           r.returncode == 2 and b"--at does not apply to upc guide" in r.stderr and not r.stdout, r)
+    r = run(["keygen", "-o", os.path.join(tmp, "k2"), "-Werror"])
+    expect("keygen refuses the compiler's options", r.returncode == 2 and b"does not apply to upc keygen" in r.stderr, r)
+    r = run(["--help"])
+    expect("upc --help: the commands, exit 0", r.returncode == 0 and b"Commands:" in r.stdout, r)
+
 for f in failures:
     print("FAILED", f, file=sys.stderr)
 sys.exit(1 if failures else 0)
