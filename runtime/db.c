@@ -163,8 +163,7 @@ db_backup(struct db *db, const char *path, struct rt_error *err)
 {
     rt_error_clear(err);
     if (!db->driver->backup)
-        return rt_fail(err, "--backup works with SQLite databases only; back PostgreSQL up with "
-                            "pg_dump");
+        return rt_fail(err, "this database cannot be backed up by uprun (--backup)");
     return db->driver->backup(db, path, err);
 }
 

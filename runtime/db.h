@@ -100,7 +100,8 @@ bool db_error_is_cancel(const struct rt_error *err);
 /* True when err says the statement ran out of its time limit (db_set_timeouts). */
 bool db_error_is_statement_timeout(const struct rt_error *err);
 
-/* SQLite's online backup of the whole database into path (a new file). */
+/* A backup of the whole database into path, a new file: SQLite's online backup; PostgreSQL's
+ * pg_dump -Fc (custom format: pg_restore reads it). */
 int db_backup(struct db *db, const char *path, struct rt_error *err);
 
 /* The driver vtable. */

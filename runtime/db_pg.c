@@ -6,11 +6,16 @@
  * Server notices are not printed: the runtime reports what matters itself.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
+#include <signal.h>
 #include <stdio.h>
-#include <sys/select.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "runtime/db.h"
 #include "runtime/secret.h"
@@ -295,6 +300,131 @@ oom:
     return rt_fail(err, "out of memory reading query results");
 }
 
+/* pg_dump: $UPRUN_PG_DUMP, or the first on PATH; NULL when there is none (malloc'd). */
+static char *
+find_pg_dump(void)
+{
+    const char *env = getenv("UPRUN_PG_DUMP"), *path = getenv("PATH");
+    char buf[4096];
+
+    if (env && *env)
+        return access(env, X_OK) == 0 ? strdup(env) : NULL;
+    for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+        const char *end = strchr(p, ':');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n && n + 10 < sizeof buf) {
+            snprintf(buf, sizeof buf, "%.*s/pg_dump", (int)n, p);
+            if (access(buf, X_OK) == 0)
+                return strdup(buf);
+        }
+        p += n + (end ? 1 : 0);
+    }
+    return NULL;
+}
+
+/*
+ * A custom-format dump (pg_dump -Fc) of the connected database into path, a
+ * new file (created here, exclusively, not through a symbolic link, readable
+ * by its owner only: it holds the data). pg_dump gets the connection's
+ * parameters through libpq's environment variables, never on its command
+ * line (which other users of the machine can read), and --no-password: it
+ * never prompts. On failure the file is removed and err says why (pg_dump's
+ * own message, passwords scrubbed).
+ */
+static int
+pg_backup(struct db *db, const char *path, struct rt_error *err)
+{
+    struct db_pg *d = (struct db_pg *)db;
+    char *exe = find_pg_dump(), msg[1024];
+    PQconninfoOption *opts = NULL;
+    int fd, pipefd[2] = {-1, -1}, status = 0;
+    size_t got = 0;
+    pid_t pid;
+
+    if (!exe) {
+        rt_fail(err, "--backup on PostgreSQL needs pg_dump, which is not on PATH");
+        snprintf(err->hint, sizeof err->hint,
+                 "Install the PostgreSQL client (pg_dump of the server's version or later), or "
+                 "set UPRUN_PG_DUMP to it. Nothing was changed.");
+        return -1;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rt_fail(err, "could not create the backup \"%s\": %s", path,
+                errno == EEXIST ? "it exists already; choose a new name" : strerror(errno));
+        free(exe);
+        return -1;
+    }
+    if (!(opts = PQconninfo(d->conn)) || pipe(pipefd) != 0) {
+        rt_fail(err, "could not start pg_dump: %s", opts ? strerror(errno) : "out of memory");
+        goto fail;
+    }
+    pid = fork();
+    if (pid < 0) {
+        rt_fail(err, "could not start pg_dump: %s", strerror(errno));
+        goto fail;
+    }
+    if (pid == 0) {
+        /* the child: the dump on stdout (the new file), its messages on the pipe */
+        char *const argv[] = {"pg_dump", "--format=custom", "--no-password", NULL};
+        for (PQconninfoOption *o = opts; o->keyword; o++)
+            if (o->envvar && o->val && o->val[0])
+                setenv(o->envvar, o->val, 1);
+        if (dup2(fd, STDOUT_FILENO) < 0 || dup2(pipefd[1], STDERR_FILENO) < 0)
+            _exit(127);
+        execv(exe, argv);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    pipefd[1] = -1;
+    for (;;) {
+        ssize_t n = read(pipefd[0], msg + got, sizeof msg - 1 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        if (got == sizeof msg - 1) { /* keep reading, so that pg_dump never blocks on it */
+            char sink[512];
+            while ((n = read(pipefd[0], sink, sizeof sink)) > 0 || (n < 0 && errno == EINTR))
+                ;
+            break;
+        }
+    }
+    msg[got] = '\0';
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        while (got && (msg[got - 1] == '\n' || msg[got - 1] == ' '))
+            msg[--got] = '\0';
+        rt_fail(err, "pg_dump failed (%s %d)%s%s", WIFEXITED(status) ? "exit status" : "signal",
+                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), got ? ": " : "", msg);
+        snprintf(err->hint, sizeof err->hint, "No backup was written and nothing was changed.");
+        scrub(d, err);
+        goto fail;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        fd = -1;
+        rt_fail(err, "could not write the backup \"%s\": %s", path, strerror(errno));
+        goto fail;
+    }
+    close(pipefd[0]);
+    PQconninfoFree(opts);
+    free(exe);
+    return 0;
+fail:
+    if (fd >= 0)
+        close(fd);
+    unlink(path);
+    if (pipefd[0] >= 0)
+        close(pipefd[0]);
+    if (pipefd[1] >= 0)
+        close(pipefd[1]);
+    PQconninfoFree(opts);
+    free(exe);
+    return -1;
+}
+
 const struct db_driver db_pg_driver = {
     .kind = DB_POSTGRES,
     .dialect = "postgres",
@@ -304,4 +434,5 @@ const struct db_driver db_pg_driver = {
     .query = pg_query,
     .interrupt = pg_interrupt,
     .set_timeouts = pg_set_timeouts,
+    .backup = pg_backup,
 };

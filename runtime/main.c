@@ -83,7 +83,8 @@ static const struct command commands[] = {
      "                     asks; an ID that no step of the bundle has is refused\n"
      "  --ack-all          acknowledge every breaking change on the path\n"
      "  --atomic           the whole path in one transaction: all of it or nothing\n"
-     "  --backup FILE      SQLite: an online backup to FILE (which must not exist) first\n"
+     "  --backup FILE      back the database up to FILE (which must not exist) first: SQLite's\n"
+     "                     online backup, or pg_dump -Fc on PostgreSQL\n"
      "  --allow-drift      go on when the live schema differs from the plan's (a SQLite table\n"
      "                     rebuild still refuses to drop what the plan does not know)\n"},
     {"rollback", CMD_ROLLBACK,
@@ -132,7 +133,8 @@ static const char usage_text[] =
     "      --ack ID           acknowledge a breaking change (repeat it); on a terminal uprun asks\n"
     "      --ack-all          acknowledge every breaking change on the path\n"
     "      --atomic           the whole path in one transaction (also for rollback)\n"
-    "      --backup FILE      SQLite: an online backup to FILE before the first change\n"
+    "      --backup FILE      a backup to FILE before the first change (SQLite's online\n"
+    "                         backup; pg_dump -Fc on PostgreSQL)\n"
     "      --allow-drift      go on although the live schema differs from the plan's (also for\n"
     "                         rollback and plan)\n"
     "  rollback --to V        run the down-steps back to V (\"empty\" for an empty database)\n"

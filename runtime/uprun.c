@@ -70,6 +70,7 @@
 #include "runtime/db.h"
 #include "runtime/history.h"
 #include "runtime/introspect.h"
+#include "runtime/names.h"
 #include "runtime/rebuild.h"
 #include "runtime/secret.h"
 #include "runtime/sqlsplit.h"
@@ -1138,6 +1139,42 @@ failure_hint(uprun *u, int code, bool atomic, struct rt_error *err)
 }
 
 /*
+ * A failure that names the table a SQLite rebuild fills ("NOT NULL constraint
+ * failed: _upg_new_T.c"): say that it is the new copy of table T, made by the
+ * plan statements of the origin comment (every statement of a merged
+ * rebuild), in the hint, before what to do.
+ */
+static void
+rebuild_note(struct rt_error *err, const char *origin)
+{
+    const char *at = strstr(err->message, UPG_RESERVED_PREFIX "new_");
+    char table[128], note[1024];
+    size_t n = 0, len, keep;
+
+    if (!at)
+        return;
+    at += strlen(UPG_RESERVED_PREFIX "new_");
+    while (n + 1 < sizeof table && at[n] && at[n] != '.' && at[n] != ' ' && at[n] != '"' &&
+           at[n] != '\'' && at[n] != ',' && at[n] != ')')
+        table[n] = at[n], n++;
+    table[n] = '\0';
+    snprintf(note, sizeof note,
+             "\"%snew_%s\" is the new copy of table \"%s\" that SQLite's table rebuild fills%s%s. ",
+             UPG_RESERVED_PREFIX, table, table,
+             origin && *origin ? ", for the plan's statements at " : "", origin ? origin : "");
+    /* the note first, then as much of the hint as fits */
+    len = strlen(note);
+    if (len >= sizeof err->hint)
+        return;
+    keep = strlen(err->hint);
+    if (keep > sizeof err->hint - 1 - len)
+        keep = sizeof err->hint - 1 - len;
+    memmove(err->hint + len, err->hint, keep);
+    memcpy(err->hint, note, len);
+    err->hint[len + keep] = '\0';
+}
+
+/*
  * One step, as a state machine (see the file comment). In atomic mode the
  * caller owns the transaction: no BEGIN, COMMIT or pragma here, and the
  * history was checked once at the start; a lock timeout is retried by the
@@ -1344,6 +1381,7 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
         case STEP_ROLLED_BACK:
             dbe = *err; /* the failure as the database told it, before our hint */
             failure_hint(u, code, atomic, err);
+            rebuild_note(err, f.origin);
             if (atomic && busy && u->path_may_retry)
                 goto out; /* the caller tries the whole path again, and says so */
             step_event(u, &ev, UPRUN_EV_STEP_FAILED, ps, pos, count);
@@ -1935,13 +1973,6 @@ uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
     if ((rc = check_acks(u, o, err)) || (rc = connect_db(u, CONNECT_CREATE, err)) ||
         (rc = resolve_target(u, o->target, &to, err)))
         goto done;
-    if (o->backup && db_kind(u->db) != DB_SQLITE) {
-        rt_fail(err, "--backup works with SQLite databases only; back PostgreSQL up with pg_dump");
-        snprintf(err->hint, sizeof err->hint,
-                 "Run pg_dump first, then uprun apply without --backup. Nothing was changed.");
-        rc = UPRUN_USAGE;
-        goto done;
-    }
     if ((rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)) ||
         (rc = path_for(u, current, to, PATH_UP, &path, &n, err)))
         goto done;

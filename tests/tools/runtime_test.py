@@ -14,7 +14,8 @@ sub-command, each with databases of its own:
   gates        acknowledgements, irreversible and lossy rollbacks, unknown versions
   baseline     a database made by hand is baselined (and refused when it differs)
   atomic       --atomic applies the path in one transaction, and rolls all of it back
-  backup       --backup writes a usable copy first (SQLite)
+  backup       --backup writes a usable copy first (SQLite's backup API; pg_dump -Fc on
+               PostgreSQL, refused clearly when pg_dump is missing or fails)
   json         --json writes one JSON object per line
   lock         a runner that cannot get the lock in --lock-timeout exits 5
   crash        fault injection: exit after the Nth statement, for every N, then resume;
@@ -429,6 +430,23 @@ def one_check(c, tmp, key, pub, bundle, versions):
         expect("the fixed bundle applies cleanly", r.returncode == 0, r)
         r = uprun(gb, pub, url, "verify")
         expect("and verifies", r.returncode == 0, r)
+        if not PG:
+            # a merged SQLite rebuild that fails names its internal table: the hint says what it
+            # is, and the origin names every plan statement of the rebuild (issue 13)
+            rp = os.path.join(tmp, "rebuild-fails.upg")
+            open(rp, "w").write('plan "rebuild" { dialects sqlite; }\n'
+                                'version "1.0" { create table T (Id int primary key, A int); }\n'
+                                'version "1.1" {\n'
+                                '  alter table T alter column A type bigint allow sqlite_rebuild;\n'
+                                '  alter table T alter column A set not null allow sqlite_rebuild;\n}\n')
+            rbb = build(tmp, rp, "rebuild-fails", key)
+            url = new_db(tmp)
+            uprun(rbb, pub, url, "apply", "--to", "1.0")
+            sql(url, 'INSERT INTO "T" VALUES (1, NULL)')
+            r = uprun(rbb, pub, url, "apply")
+            expect("a failed merged rebuild: _upg_new_T explained, both plan statements named",
+                   r.returncode == 1 and "from rebuild-fails.upg:4:3,5:3" in r.stderr and
+                   '"_upg_new_T" is the new copy of table "T"' in r.stderr, r)
 
     elif c == "tamper":
         t = os.path.join(tmp, "tampered")
@@ -612,12 +630,48 @@ def one_check(c, tmp, key, pub, bundle, versions):
 
     elif c == "backup":
         if PG:
+            # pg_dump -Fc before the first step (issue 13: Kratos's guide starts with a backup)
             url = new_db(tmp)
-            r = uprun(bundle, pub, url, "apply", "--ack-all", "--backup", os.path.join(tmp, "b.db"))
-            expect("--backup on PostgreSQL is refused (exit 2), nothing changed", r.returncode == 2 and
-                   "pg_dump" in r.stderr and not has_table(url, "upgrade_plan_history"), r)
-            expect("and refused before any notice or breaking change is shown (issue 10)",
-                   "notice" not in r.stdout and "breaking" not in r.stdout and "upgrading" not in r.stdout, r)
+            uprun(bundle, pub, url, "apply", "--to", "6.0")
+            seed_6_0(url)
+            bk = os.path.join(tmp, "backup.dump")
+            r = uprun(bundle, pub, url, "apply", "--ack-all", "--backup", bk)
+            expect("apply --backup on PostgreSQL: pg_dump first, then the steps",
+                   r.returncode == 0 and "backup written" in r.stdout and os.path.exists(bk), r)
+            expect("the backup is pg_dump's custom format, readable by its owner only",
+                   os.path.exists(bk) and open(bk, "rb").read(5) == b"PGDMP" and os.stat(bk).st_mode & 0o077 == 0)
+            restore = shutil.which("pg_restore") or "/usr/lib/postgresql/15/bin/pg_restore"
+            r2 = subprocess.run([restore, "--list", bk], capture_output=True, text=True)
+            expect("pg_restore lists the backup: the tables at 6.0 with their rows",
+                   r2.returncode == 0 and "PersistedGrants" in r2.stdout and "TABLE DATA" in r2.stdout
+                   and "ServerSideSessions" not in r2.stdout, r2)
+            # a fresh database from the dump is at 6.0, with the rows
+            url2 = new_db(tmp)
+            r2 = subprocess.run([restore, "--no-owner", "-d", url2, bk], capture_output=True, text=True)
+            expect("pg_restore into a new database: at 6.0 with the rows", r2.returncode == 0 and
+                   "current version: 6.0" in uprun(bundle, pub, url2, "status").stdout and
+                   sql(url2, 'SELECT count(*) FROM "PersistedGrants"') == [["3"]], r2)
+            # refusals, before any change
+            for what, env, want in (("pg_dump missing", {"UPRUN_PG_DUMP": "", "PATH": "/nonexistent"}, "not on PATH"),
+                                    ("pg_dump failing", {"UPRUN_PG_DUMP": "/bin/false"}, "pg_dump failed")):
+                url3 = new_db(tmp)
+                uprun(bundle, pub, url3, "apply", "--to", "6.0")
+                bk3 = os.path.join(tmp, "b3.dump")
+                r = uprun(bundle, pub, url3, "apply", "--ack-all", "--backup", bk3, env=env)
+                expect(f"--backup with {what}: refused (exit 2), said why, nothing changed, no file",
+                       r.returncode == 2 and want in r.stderr and not os.path.exists(bk3) and
+                       "current version: 6.0" in uprun(bundle, pub, url3, "status").stdout, r)
+            before = open(bk, "rb").read()
+            r = uprun(bundle, pub, url, "rollback", "--to", "6.3")
+            r = uprun(bundle, pub, url, "apply", "--ack-all", "--backup", bk)
+            expect("an existing backup file is refused (exit 2), untouched, before any change",
+                   r.returncode == 2 and "exists already" in r.stderr and open(bk, "rb").read() == before
+                   and "current version: 6.3" in uprun(bundle, pub, url, "status").stdout, r)
+            link = os.path.join(tmp, "link.dump")
+            os.symlink(os.path.join(tmp, "target.dump"), link)
+            r = uprun(bundle, pub, url, "apply", "--ack-all", "--backup", link)
+            expect("a backup path that is a symbolic link is refused, its target not created",
+                   r.returncode == 2 and not os.path.exists(os.path.join(tmp, "target.dump")), r)
         else:
             url = new_db(tmp)
             uprun(bundle, pub, url, "apply", "--to", "6.0")
