@@ -24,49 +24,67 @@ url_scheme(const char *url, char *out, size_t size)
     return true;
 }
 
+static const struct db_driver *const drivers[] = {
+#define DRIVER(name) &name,
+#include "runtime/drivers.def"
+#undef DRIVER
+};
+
+void
+db_url_forms(char *buf, size_t size)
+{
+    size_t n = sizeof drivers / sizeof *drivers, len = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s",
+                                i == 0       ? ""
+                                : i + 1 == n ? " or "
+                                             : ", ",
+                                drivers[i]->url_forms);
+}
+
 int
 db_open_flags(const char *url, int flags, struct db **out, struct rt_error *err)
 {
-    char scheme[32];
+    char scheme[32], forms[256];
+    size_t i;
 
     *out = NULL;
     rt_error_clear(err);
-    if (strncmp(url, "sqlite:", 7) == 0) {
-        if (strncmp(url + 7, "//", 2) == 0) {
-            rt_fail(err,
-                    "the SQLite URL \"%.200s\" has a \"//\" after \"sqlite:\", which uprun "
-                    "does not guess at",
-                    url);
-            snprintf(err->hint, sizeof err->hint,
-                     "Write sqlite:%s for a path relative to the current folder, or "
-                     "sqlite:/%s for an absolute one.",
-                     url + 9 + strspn(url + 9, "/"), url + 9 + strspn(url + 9, "/"));
-            return -1;
-        }
-        return db_sqlite_driver.open(url + 7, flags, out, err);
-    }
-    if (url_scheme(url, scheme, sizeof scheme) && strcmp(scheme, "postgresql") != 0 &&
-        strcmp(scheme, "postgres") != 0) {
+    for (i = 0; i < sizeof drivers / sizeof *drivers; i++)
+        if (drivers[i]->claims(url))
+            return drivers[i]->open(url, flags, out, err);
+    db_url_forms(forms, sizeof forms);
+    if (url_scheme(url, scheme, sizeof scheme)) {
         rt_fail(err, "uprun does not know databases of the URL scheme \"%s\"", scheme);
-        snprintf(err->hint, sizeof err->hint,
-                 "Name a SQLite file as sqlite:path/to.db, or a PostgreSQL database as "
-                 "postgresql://user@host/dbname or host=... dbname=....");
+        snprintf(err->hint, sizeof err->hint, "Name a database as %s.", forms);
         return -1;
     }
-    if (*url && !strchr(url, '=') && strncmp(url, "postgresql://", 13) != 0 &&
-        strncmp(url, "postgres://", 11) != 0) {
+    {
         char *shown = secret_redact(url);
-        rt_fail(err, "\"%.200s\" is neither a SQLite URL nor a PostgreSQL connection string",
-                shown ? shown : "?");
-        snprintf(
-            err->hint, sizeof err->hint,
-            "For a SQLite file, write sqlite:%.200s; for PostgreSQL, postgresql://user@host/dbname "
-            "or host=... dbname=....",
-            shown ? shown : "path/to.db");
+        rt_fail(err, "\"%.200s\" is not the URL of a database uprun knows", shown ? shown : "?");
+        snprintf(err->hint, sizeof err->hint,
+                 "For a SQLite file, write sqlite:%.200s; otherwise name a database as %s.",
+                 shown ? shown : "path/to.db", forms);
         free(shown);
-        return -1;
     }
-    return db_pg_driver.open(url, flags, out, err);
+    return -1;
+}
+
+const struct db_driver *
+db_driver_for(const char *url)
+{
+    for (size_t i = 0; i < sizeof drivers / sizeof *drivers; i++)
+        if (drivers[i]->claims(url))
+            return drivers[i];
+    return NULL;
+}
+
+const struct db_driver *
+db_driver_of(const struct db *db)
+{
+    return db->driver;
 }
 
 int
@@ -80,12 +98,6 @@ db_close(struct db *db)
 {
     if (db)
         db->driver->close(db);
-}
-
-enum db_kind
-db_kind(const struct db *db)
-{
-    return db->driver->kind;
 }
 
 const char *

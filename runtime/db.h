@@ -21,9 +21,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "runtime/rt_error.h"
+#include <jansson.h>
 
-enum db_kind { DB_SQLITE, DB_POSTGRES };
+#include "runtime/rt_error.h"
 
 struct db;
 
@@ -44,7 +44,6 @@ enum {
 int db_open(const char *url, struct db **out, struct rt_error *err);
 int db_open_flags(const char *url, int flags, struct db **out, struct rt_error *err);
 void db_close(struct db *db);
-enum db_kind db_kind(const struct db *db);
 /* "postgres" or "sqlite": the dialect names of the plan language. */
 const char *db_dialect(const struct db *db);
 
@@ -104,10 +103,33 @@ bool db_error_is_statement_timeout(const struct rt_error *err);
  * pg_dump -Fc (custom format: pg_restore reads it). */
 int db_backup(struct db *db, const char *path, struct rt_error *err);
 
-/* The driver vtable. */
+/* The driver vtable (drivers.def lists them). */
 struct db_driver {
-    enum db_kind kind;
-    const char *dialect;
+    const char *dialect; /* the plan language's name for it */
+    /* Whether url is this driver's (db_open() asks each in turn), and how its URLs are written,
+     * for messages ("sqlite:path/to.db"). */
+    bool (*claims)(const char *url);
+    const char *url_forms;
+    /* A database that is a file: the file a URL names (in buf; NULL for none), and the URL of an
+     * empty database that stands in for a file that does not exist yet (status, plan). NULL
+     * for a server. */
+    const char *(*file_of)(const char *url, char *buf, size_t size);
+    const char *empty_url;
+    /* The SQL the runtime sends itself. */
+    const char *history_ddl;    /* CREATE TABLE IF NOT EXISTS of the history table */
+    const char *table_exists;   /* a query with a row when the table named by the parameter is
+                                   in the schema that the connection works in */
+    char param;                 /* how query parameters are numbered: '?' (?1) or '$' ($1) */
+    const char *begin_write;    /* a transaction that takes the write lock at once */
+    const char *begin_snapshot; /* a read-only transaction that sees one snapshot */
+    const char *fk_off, *fk_on; /* around a step that rebuilds tables (NULL: not needed) */
+    bool rebuilds; /* steps may rebuild tables (SQLite): the rebuild guard (rebuild.h) runs */
+    /* After connecting: the session's settings (read_only: nothing may be written). */
+    int (*session)(struct db *db, bool read_only, struct rt_error *err);
+    /* The runners' lock of a plan (key) on a server, tried once (*got); NULL when the
+     * database's own write lock (begin_write) keeps runners apart. Released when the
+     * connection closes. */
+    int (*try_lock)(struct db *db, long long key, bool *got, struct rt_error *err);
     int (*open)(const char *target, int flags, struct db **out, struct rt_error *err);
     void (*close)(struct db *db);
     int (*exec)(struct db *db, const char *sql, struct rt_error *err);
@@ -118,6 +140,9 @@ struct db_driver {
     void (*interrupt)(struct db *db);                                     /* async-signal-safe */
     int (*set_timeouts)(struct db *db, int lock_ms, int statement_ms, bool local,
                         struct rt_error *err);
+    /* appends every table but exclude to tables (a JSON array), in canonical form (canon.h);
+     * introspect() sorts them */
+    int (*introspect)(struct db *db, const char *exclude, json_t *tables, struct rt_error *err);
 };
 
 /* Every handle starts with this header. */
@@ -127,8 +152,16 @@ struct db {
     void *progress_arg;
 };
 
-extern const struct db_driver db_sqlite_driver;
-extern const struct db_driver db_pg_driver;
+#define DRIVER(name) extern const struct db_driver name;
+#include "runtime/drivers.def"
+#undef DRIVER
+
+/* The driver that claims url, or NULL. */
+const struct db_driver *db_driver_for(const char *url);
+/* The driver of an open database. */
+const struct db_driver *db_driver_of(const struct db *db);
+/* "sqlite:path/to.db, postgresql://user@host/dbname or host=... dbname=...": every driver's. */
+void db_url_forms(char *buf, size_t size);
 
 /* Helpers for the drivers: an empty result, and appending a row. */
 struct db_rows *db_rows_new(size_t ncols);

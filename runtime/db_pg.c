@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include "runtime/db.h"
+#include "runtime/canon.h"
+#include "runtime/introspect.h"
+#include "runtime/names.h"
 #include "runtime/secret.h"
 
 struct db_pg {
@@ -425,8 +428,211 @@ fail:
     return -1;
 }
 
+/* --- introspection (introspect.h): the system catalogs, the tables of the current schema */
+
+static int
+pg_read_table(struct db *db, const char *oid, json_t *t, struct rt_error *err)
+{
+    const char *p[1] = {oid};
+    struct db_rows *r = NULL;
+    size_t i;
+    int rc = -1;
+
+    if (db_query(db,
+                 "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+                 "pg_get_expr(d.adbin, d.adrelid), a.attidentity "
+                 "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND "
+                 "d.adnum = a.attnum WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT "
+                 "a.attisdropped ORDER BY a.attnum",
+                 p, 1, &r, err))
+        goto done;
+    for (i = 0; i < r->nrows; i++) {
+        const char *ident = db_cell(r, i, 4);
+        json_array_append_new(
+            json_object_get(t, "columns"),
+            introspect_column(
+                db_cell(r, i, 0), db_cell(r, i, 1), strcmp(db_cell(r, i, 2), "t") == 0,
+                canon_pg_default(db_cell(r, i, 1), db_cell(r, i, 3)), ident && *ident));
+    }
+    db_rows_free(r);
+    r = NULL;
+    /* primary keys, unique and foreign keys: one row per column, in key order */
+    if (db_query(db,
+                 "SELECT con.conname, con.contype, a.attname, confrel.relname, fa.attname, "
+                 "con.confdeltype, con.confupdtype FROM pg_constraint con "
+                 "CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, o) "
+                 "JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum "
+                 "LEFT JOIN pg_class confrel ON confrel.oid = con.confrelid "
+                 "LEFT JOIN pg_attribute fa ON fa.attrelid = con.confrelid AND "
+                 "fa.attnum = con.confkey[k.o] "
+                 "WHERE con.conrelid = $1::oid AND con.contype IN ('p', 'u', 'f') "
+                 "ORDER BY con.conname, k.o",
+                 p, 1, &r, err))
+        goto done;
+    {
+        json_t *k = NULL;
+        const char *cur = NULL;
+        for (i = 0; i < r->nrows; i++) {
+            const char *name = db_cell(r, i, 0), *type = db_cell(r, i, 1);
+            if (!cur || strcmp(cur, name) != 0) {
+                k = json_object();
+                json_object_set_new(k, "name", json_string(name));
+                json_object_set_new(k, "columns", json_array());
+                if (*type == 'f') {
+                    json_object_set_new(k, "ref_table", json_string(db_cell(r, i, 3)));
+                    json_object_set_new(k, "ref_columns", json_array());
+                    json_object_set_new(k, "on_delete",
+                                        json_string(introspect_action(db_cell(r, i, 5))));
+                    json_object_set_new(k, "on_update",
+                                        json_string(introspect_action(db_cell(r, i, 6))));
+                    json_array_append_new(json_object_get(t, "foreign_keys"), k);
+                } else if (*type == 'u') {
+                    json_array_append_new(json_object_get(t, "unique"), k);
+                } else {
+                    json_object_set_new(t, "primary_key", k);
+                }
+                cur = name;
+            }
+            json_array_append_new(json_object_get(k, "columns"), json_string(db_cell(r, i, 2)));
+            if (*type == 'f')
+                json_array_append_new(json_object_get(k, "ref_columns"),
+                                      introspect_str(db_cell(r, i, 4)));
+        }
+    }
+    db_rows_free(r);
+    r = NULL;
+    if (db_query(db, "SELECT conname FROM pg_constraint WHERE conrelid = $1::oid AND contype = 'c'",
+                 p, 1, &r, err))
+        goto done;
+    for (i = 0; i < r->nrows; i++)
+        json_array_append_new(json_object_get(t, "checks"), json_string(db_cell(r, i, 0)));
+    db_rows_free(r);
+    r = NULL;
+    /* indexes that no primary key or unique constraint owns */
+    if (db_query(db,
+                 "SELECT ic.relname, i.indisunique, a.attname FROM pg_index i "
+                 "JOIN pg_class ic ON ic.oid = i.indexrelid "
+                 "CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, o) "
+                 "LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+                 "WHERE i.indrelid = $1::oid AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE "
+                 "c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) "
+                 "ORDER BY ic.relname, k.o",
+                 p, 1, &r, err))
+        goto done;
+    {
+        json_t *ix = NULL;
+        const char *cur = NULL;
+        for (i = 0; i < r->nrows; i++) {
+            const char *name = db_cell(r, i, 0);
+            if (!cur || strcmp(cur, name) != 0) {
+                ix = json_object();
+                json_object_set_new(ix, "name", json_string(name));
+                json_object_set_new(ix, "unique", json_boolean(strcmp(db_cell(r, i, 1), "t") == 0));
+                json_object_set_new(ix, "columns", json_array());
+                json_array_append_new(json_object_get(t, "indexes"), ix);
+                cur = name;
+            }
+            json_array_append_new(json_object_get(ix, "columns"), introspect_str(db_cell(r, i, 2)));
+        }
+    }
+    rc = 0;
+done:
+    db_rows_free(r);
+    return rc;
+}
+
+static int
+pg_introspect(struct db *db, const char *exclude, json_t *tables, struct rt_error *err)
+{
+    const char *p[1] = {exclude ? exclude : ""};
+    struct db_rows *r = NULL;
+    size_t i;
+    int rc = 0;
+
+    if (db_query(db,
+                 "SELECT c.oid::text, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                 "c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema() "
+                 "AND c.relname <> $1 ORDER BY c.relname",
+                 p, 1, &r, err))
+        return -1;
+    for (i = 0; i < r->nrows && rc == 0; i++) {
+        json_t *t = introspect_table(db_cell(r, i, 1));
+        rc = pg_read_table(db, db_cell(r, i, 0), t, err);
+        json_array_append_new(tables, t);
+    }
+    db_rows_free(r);
+    return rc;
+}
+
+static bool
+pg_claims(const char *url)
+{
+    /* a URI of libpq's, or a keyword/value string (host=... dbname=...) without a scheme */
+    return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0 ||
+           (!strstr(url, "://") && strchr(url, '=') != NULL);
+}
+
+/* The session: named uprun, and a backend whose uprun died stops within a second (14+). */
+static int
+pg_session(struct db *db, bool read_only, struct rt_error *err)
+{
+    struct rt_error ignored;
+
+    (void)read_only; /* DB_OPEN_READONLY made the transactions read-only already */
+    (void)err;
+    pg_exec(db, "SET application_name = 'uprun'", &ignored);
+    pg_exec(db, "SET client_connection_check_interval = '1s'", &ignored);
+    return 0;
+}
+
+/* The plan's advisory lock (session level: the server releases it if the runner dies). */
+static int
+pg_try_lock(struct db *db, long long key, bool *got, struct rt_error *err)
+{
+    char k[32];
+    const char *p[1] = {k};
+    struct db_rows *r = NULL;
+
+    snprintf(k, sizeof k, "%lld", key);
+    if (pg_query(db, "SELECT pg_try_advisory_lock($1::bigint)", p, 1, &r, err))
+        return -1;
+    *got = r->nrows == 1 && db_cell(r, 0, 0) && strcmp(db_cell(r, 0, 0), "t") == 0;
+    db_rows_free(r);
+    return 0;
+}
+
+/* The history table: see history.h. */
+static const char pg_history_ddl[] =
+    "CREATE TABLE IF NOT EXISTS " UPG_HISTORY_TABLE " (\n"
+    "    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
+    "    plan text NOT NULL,\n"
+    "    step integer NOT NULL,\n"
+    "    from_version text,\n"
+    "    to_version text,\n"
+    "    direction text NOT NULL CHECK (direction IN ('up', 'down', 'baseline')),\n"
+    "    manifest_sha256 text NOT NULL,\n"
+    "    file_sha256 text NOT NULL,\n"
+    "    sql_sha256 text NOT NULL,\n"
+    "    started_at text NOT NULL,\n"
+    "    finished_at text NOT NULL,\n"
+    "    duration_ms bigint NOT NULL,\n"
+    "    applied_by text NOT NULL,\n"
+    "    status text NOT NULL CHECK (status IN ('applied', 'reverted', 'baselined', 'failed')),\n"
+    "    message text\n"
+    ")";
+
 const struct db_driver db_pg_driver = {
-    .kind = DB_POSTGRES,
+    .claims = pg_claims,
+    .url_forms = "postgresql://user@host/dbname or host=... dbname=...",
+    .history_ddl = pg_history_ddl,
+    .table_exists = "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relname = $1 AND n.nspname = current_schema()",
+    .param = '$',
+    .begin_write = "BEGIN",
+    .begin_snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    .session = pg_session,
+    .try_lock = pg_try_lock,
+    .introspect = pg_introspect,
     .dialect = "postgres",
     .open = pg_open,
     .close = pg_close,

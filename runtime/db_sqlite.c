@@ -14,6 +14,9 @@
 #include <string.h>
 
 #include "runtime/db.h"
+#include "runtime/canon.h"
+#include "runtime/introspect.h"
+#include "runtime/names.h"
 
 struct db_sqlite {
     struct db base;
@@ -130,12 +133,24 @@ fail_db(struct db_sqlite *d, struct rt_error *err, int rc)
 }
 
 static int
-sqlite_open(const char *path, int flags, struct db **out, struct rt_error *err)
+sqlite_open(const char *url, int flags, struct db **out, struct rt_error *err)
 {
-    struct db_sqlite *d = calloc(1, sizeof *d);
+    const char *path = url + 7; /* after "sqlite:" */
+    struct db_sqlite *d;
     int rc;
 
-    if (!d)
+    if (strncmp(path, "//", 2) == 0) {
+        rt_fail(err,
+                "the SQLite URL \"%.200s\" has a \"//\" after \"sqlite:\", which uprun does not "
+                "guess at",
+                url);
+        snprintf(err->hint, sizeof err->hint,
+                 "Write sqlite:%s for a path relative to the current folder, or sqlite:/%s for an "
+                 "absolute one.",
+                 path + strspn(path, "/"), path + strspn(path, "/"));
+        return -1;
+    }
+    if (!(d = calloc(1, sizeof *d)))
         return rt_fail(err, "out of memory");
     d->base.driver = &db_sqlite_driver;
     if (!*path) {
@@ -364,8 +379,204 @@ sqlite_backup(struct db *db, const char *path, struct rt_error *err)
     return 0;
 }
 
+/* --- introspection (introspect.h): sqlite_schema and the table-valued pragmas ---- */
+
+/* True when word appears in s, ignoring ASCII case (SQLite keywords are case-insensitive). */
+static bool
+contains_word_nocase(const char *s, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (; s && *s; s++) {
+        size_t i;
+        for (i = 0; i < n && s[i]; i++) {
+            char a = s[i], b = word[i];
+            if (a >= 'a' && a <= 'z')
+                a = (char)(a - 'a' + 'A');
+            if (a != b)
+                break;
+        }
+        if (i == n)
+            return true;
+    }
+    return false;
+}
+
+static int
+sqlite_read_table(struct db *db, const char *name, const char *sql, json_t *t, struct rt_error *err)
+{
+    const char *p[1] = {name};
+    struct db_rows *r = NULL;
+    json_t *pk_cols = json_array(), *fk = NULL;
+    bool autoinc = contains_word_nocase(sql, "AUTOINCREMENT");
+    size_t i, npk = 0;
+    long last_id = -1;
+    int rc = -1;
+
+    /* columns; pk is the 1-based position in the primary key */
+    if (db_query(db,
+                 "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1) "
+                 "ORDER BY pk",
+                 p, 1, &r, err))
+        goto done;
+    for (i = 0; i < r->nrows; i++)
+        if (atoi(db_cell(r, i, 4)) > 0)
+            npk++;
+    for (i = 0; i < r->nrows; i++) {
+        int pk = atoi(db_cell(r, i, 4));
+        const char *type = db_cell(r, i, 1) ? db_cell(r, i, 1) : "";
+        bool identity = pk > 0 && npk == 1 && autoinc && strcmp(type, "INTEGER") == 0;
+        json_array_append_new(
+            json_object_get(t, "columns"),
+            introspect_column(db_cell(r, i, 0), type, strcmp(db_cell(r, i, 2), "0") != 0,
+                              canon_sqlite_default(type, db_cell(r, i, 3)), identity));
+        if (pk > 0)
+            json_array_append_new(pk_cols, json_string(db_cell(r, i, 0)));
+    }
+    if (json_array_size(pk_cols)) {
+        json_t *pkj = json_object();
+        json_object_set_new(pkj, "name", json_null()); /* SQLite does not keep it */
+        json_object_set(pkj, "columns", pk_cols);
+        json_object_set_new(t, "primary_key", pkj);
+    }
+    db_rows_free(r);
+    r = NULL;
+    /* foreign keys, one row per column */
+    if (db_query(db,
+                 "SELECT id, seq, \"table\", \"from\", \"to\", on_delete, on_update FROM "
+                 "pragma_foreign_key_list(?1) ORDER BY id, seq",
+                 p, 1, &r, err))
+        goto done;
+    for (i = 0; i < r->nrows; i++) {
+        long id = strtol(db_cell(r, i, 0), NULL, 10);
+        if (id != last_id) {
+            fk = json_object();
+            json_object_set_new(fk, "name", json_null());
+            json_object_set_new(fk, "columns", json_array());
+            json_object_set_new(fk, "ref_table", json_string(db_cell(r, i, 2)));
+            json_object_set_new(fk, "ref_columns", json_array());
+            json_object_set_new(fk, "on_delete", json_string(introspect_action(db_cell(r, i, 5))));
+            json_object_set_new(fk, "on_update", json_string(introspect_action(db_cell(r, i, 6))));
+            json_array_append_new(json_object_get(t, "foreign_keys"), fk);
+            last_id = id;
+        }
+        json_array_append_new(json_object_get(fk, "columns"), json_string(db_cell(r, i, 3)));
+        json_array_append_new(json_object_get(fk, "ref_columns"), introspect_str(db_cell(r, i, 4)));
+    }
+    db_rows_free(r);
+    r = NULL;
+    /* indexes made by CREATE INDEX (origin c); unique constraints would be origin u */
+    if (db_query(db,
+                 "SELECT l.name, l.\"unique\", l.origin, i.name FROM pragma_index_list(?1) l, "
+                 "pragma_index_info(l.name) i WHERE l.origin <> 'pk' ORDER BY l.name, i.seqno",
+                 p, 1, &r, err))
+        goto done;
+    {
+        json_t *ix = NULL;
+        const char *cur = NULL;
+        for (i = 0; i < r->nrows; i++) {
+            const char *iname = db_cell(r, i, 0);
+            if (!cur || strcmp(cur, iname) != 0) {
+                bool constraint = strcmp(db_cell(r, i, 2), "u") == 0;
+                ix = json_object();
+                json_object_set_new(ix, "name", json_string(iname));
+                if (!constraint)
+                    json_object_set_new(ix, "unique", json_boolean(strcmp(db_cell(r, i, 1), "0")));
+                json_object_set_new(ix, "columns", json_array());
+                json_array_append_new(json_object_get(t, constraint ? "unique" : "indexes"), ix);
+                cur = iname;
+            }
+            json_array_append_new(json_object_get(ix, "columns"), introspect_str(db_cell(r, i, 3)));
+        }
+    }
+    rc = 0;
+done:
+    db_rows_free(r);
+    json_decref(pk_cols);
+    return rc;
+}
+
+static int
+sqlite_introspect(struct db *db, const char *exclude, json_t *tables, struct rt_error *err)
+{
+    const char *p[1] = {exclude ? exclude : ""};
+    struct db_rows *r = NULL;
+    size_t i;
+    int rc = 0;
+
+    if (db_query(db,
+                 "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE "
+                 "'sqlite\\_%' ESCAPE '\\' AND name <> ?1 ORDER BY name",
+                 p, 1, &r, err))
+        return -1;
+    for (i = 0; i < r->nrows && rc == 0; i++) {
+        json_t *t = introspect_table(db_cell(r, i, 0));
+        rc = sqlite_read_table(db, db_cell(r, i, 0), db_cell(r, i, 1), t, err);
+        json_array_append_new(tables, t);
+    }
+    db_rows_free(r);
+    return rc;
+}
+
+static bool
+sqlite_claims(const char *url)
+{
+    return strncmp(url, "sqlite:", 7) == 0;
+}
+
+static const char *
+sqlite_file_of(const char *url, char *buf, size_t size)
+{
+    const char *path = url + 7;
+
+    if (!*path || strncmp(path, "//", 2) == 0 || strcmp(path, ":memory:") == 0)
+        return NULL;
+    snprintf(buf, size, "%s", path);
+    return buf;
+}
+
+/* Foreign keys are enforced (SQLite's default is off) unless nothing may be written. */
+static int
+sqlite_session(struct db *db, bool read_only, struct rt_error *err)
+{
+    return read_only ? 0 : sqlite_exec(db, "PRAGMA foreign_keys = ON", err);
+}
+
+/* The history table: see history.h. */
+static const char sqlite_history_ddl[] =
+    "CREATE TABLE IF NOT EXISTS " UPG_HISTORY_TABLE " (\n"
+    "    id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "    plan TEXT NOT NULL,\n"
+    "    step INTEGER NOT NULL,\n"
+    "    from_version TEXT,\n"
+    "    to_version TEXT,\n"
+    "    direction TEXT NOT NULL CHECK (direction IN ('up', 'down', 'baseline')),\n"
+    "    manifest_sha256 TEXT NOT NULL,\n"
+    "    file_sha256 TEXT NOT NULL,\n"
+    "    sql_sha256 TEXT NOT NULL,\n"
+    "    started_at TEXT NOT NULL,\n"
+    "    finished_at TEXT NOT NULL,\n"
+    "    duration_ms INTEGER NOT NULL,\n"
+    "    applied_by TEXT NOT NULL,\n"
+    "    status TEXT NOT NULL CHECK (status IN ('applied', 'reverted', 'baselined', 'failed')),\n"
+    "    message TEXT\n"
+    ")";
+
 const struct db_driver db_sqlite_driver = {
-    .kind = DB_SQLITE,
+    .claims = sqlite_claims,
+    .url_forms = "sqlite:path/to.db",
+    .file_of = sqlite_file_of,
+    .empty_url = "sqlite::memory:",
+    .history_ddl = sqlite_history_ddl,
+    .table_exists = "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+    .param = '?',
+    .begin_write = "BEGIN IMMEDIATE", /* the write lock at once: one runner at a time */
+    .begin_snapshot = "BEGIN",        /* a read transaction sees one snapshot */
+    .fk_off = "PRAGMA foreign_keys = OFF",
+    .fk_on = "PRAGMA foreign_keys = ON",
+    .rebuilds = true,
+    .session = sqlite_session,
+    .introspect = sqlite_introspect,
     .dialect = "sqlite",
     .open = sqlite_open,
     .close = sqlite_close,

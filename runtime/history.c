@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * history.c: reading and writing upgrade_plan_history (history.h). Values
- * travel as query parameters; the table's name is a constant. The DDL is
- * the one place that differs between the dialects.
+ * travel as query parameters; the table's name is a constant. What differs
+ * between the databases (the DDL, how parameters are numbered, how a table's
+ * existence is asked) is the driver's (db.h).
  */
 #include "runtime/history.h"
 
@@ -14,48 +15,29 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char ddl_sqlite[] =
-    "CREATE TABLE IF NOT EXISTS " HISTORY_TABLE " (\n"
-    "    id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
-    "    plan TEXT NOT NULL,\n"
-    "    step INTEGER NOT NULL,\n"
-    "    from_version TEXT,\n"
-    "    to_version TEXT,\n"
-    "    direction TEXT NOT NULL CHECK (direction IN ('up', 'down', 'baseline')),\n"
-    "    manifest_sha256 TEXT NOT NULL,\n"
-    "    file_sha256 TEXT NOT NULL,\n"
-    "    sql_sha256 TEXT NOT NULL,\n"
-    "    started_at TEXT NOT NULL,\n"
-    "    finished_at TEXT NOT NULL,\n"
-    "    duration_ms INTEGER NOT NULL,\n"
-    "    applied_by TEXT NOT NULL,\n"
-    "    status TEXT NOT NULL CHECK (status IN ('applied', 'reverted', 'baselined', 'failed')),\n"
-    "    message TEXT\n"
-    ")";
+/*
+ * A query of this file for db's driver: the template numbers its parameters
+ * ?1, ?2 ... (SQLite's way); a driver that numbers them $1 gets those. No
+ * '?' appears in the templates but as a parameter.
+ */
+static const char *
+sql_for(const struct db *db, const char *tmpl, char *buf, size_t size)
+{
+    char param = db_driver_of(db)->param;
+    size_t n = 0;
 
-static const char ddl_pg[] =
-    "CREATE TABLE IF NOT EXISTS " HISTORY_TABLE " (\n"
-    "    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
-    "    plan text NOT NULL,\n"
-    "    step integer NOT NULL,\n"
-    "    from_version text,\n"
-    "    to_version text,\n"
-    "    direction text NOT NULL CHECK (direction IN ('up', 'down', 'baseline')),\n"
-    "    manifest_sha256 text NOT NULL,\n"
-    "    file_sha256 text NOT NULL,\n"
-    "    sql_sha256 text NOT NULL,\n"
-    "    started_at text NOT NULL,\n"
-    "    finished_at text NOT NULL,\n"
-    "    duration_ms bigint NOT NULL,\n"
-    "    applied_by text NOT NULL,\n"
-    "    status text NOT NULL CHECK (status IN ('applied', 'reverted', 'baselined', 'failed')),\n"
-    "    message text\n"
-    ")";
+    if (param == '?')
+        return tmpl;
+    for (; *tmpl && n + 1 < size; tmpl++)
+        buf[n++] = *tmpl == '?' ? param : *tmpl;
+    buf[n] = '\0';
+    return buf;
+}
 
 int
 history_ensure(struct db *db, struct rt_error *err)
 {
-    return db_exec(db, db_kind(db) == DB_SQLITE ? ddl_sqlite : ddl_pg, err);
+    return db_exec(db, db_driver_of(db)->history_ddl, err);
 }
 
 int
@@ -64,12 +46,7 @@ history_exists(struct db *db, bool *exists, struct rt_error *err)
     const char *p[1] = {HISTORY_TABLE};
     struct db_rows *r = NULL;
 
-    if (db_query(db,
-                 db_kind(db) == DB_SQLITE
-                     ? "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1"
-                     : "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                       "WHERE c.relname = $1 AND n.nspname = current_schema()",
-                 p, 1, &r, err))
+    if (db_query(db, db_driver_of(db)->table_exists, p, 1, &r, err))
         return -1;
     *exists = r->nrows > 0;
     db_rows_free(r);
@@ -115,10 +92,13 @@ history_other_plans(struct db *db, const char *plan, char **others, struct rt_er
     size_t i, len = 1;
 
     *others = NULL;
+    char q[256];
+
     if (db_query(db,
-                 db_kind(db) == DB_SQLITE
-                     ? "SELECT DISTINCT plan FROM " HISTORY_TABLE " WHERE plan <> ?1 ORDER BY plan"
-                     : "SELECT DISTINCT plan FROM " HISTORY_TABLE " WHERE plan <> $1 ORDER BY plan",
+                 sql_for(db,
+                         "SELECT DISTINCT plan FROM " HISTORY_TABLE
+                         " WHERE plan <> ?1 ORDER BY plan",
+                         q, sizeof q),
                  p, 1, &r, err))
         return -1;
     for (i = 0; i < r->nrows; i++)
@@ -142,12 +122,13 @@ history_applied_sha(struct db *db, const char *to, char **sha, struct rt_error *
     struct db_rows *r = NULL;
 
     *sha = NULL;
+    char q[256];
+
     if (db_query(db,
-                 db_kind(db) == DB_SQLITE
-                     ? "SELECT sql_sha256 FROM " HISTORY_TABLE " WHERE to_version = ?1 AND "
-                       "direction = 'up' AND status = 'applied' ORDER BY id DESC LIMIT 1"
-                     : "SELECT sql_sha256 FROM " HISTORY_TABLE " WHERE to_version = $1 AND "
-                       "direction = 'up' AND status = 'applied' ORDER BY id DESC LIMIT 1",
+                 sql_for(db,
+                         "SELECT sql_sha256 FROM " HISTORY_TABLE " WHERE to_version = ?1 AND "
+                         "direction = 'up' AND status = 'applied' ORDER BY id DESC LIMIT 1",
+                         q, sizeof q),
                  p, 1, &r, err))
         return -1;
     if (r->nrows && !(*sha = strdup(db_cell(r, 0, 0)))) {
@@ -234,7 +215,7 @@ history_rows_free(struct history_row *rows, size_t n)
 int
 history_insert(struct db *db, const struct history_entry *h, struct rt_error *err)
 {
-    char step[16], ms[24];
+    char step[16], ms[24], q[512];
     const char *p[14];
     struct db_rows *none = NULL;
     int rc;
@@ -256,15 +237,12 @@ history_insert(struct db *db, const struct history_entry *h, struct rt_error *er
     p[12] = h->message;
     p[13] = h->sql_sha256 ? h->sql_sha256 : "";
     rc = db_query(db,
-                  db_kind(db) == DB_SQLITE
-                      ? "INSERT INTO " HISTORY_TABLE " (plan, step, from_version, to_version, "
-                        "direction, manifest_sha256, file_sha256, started_at, finished_at, "
-                        "duration_ms, applied_by, status, message, sql_sha256) VALUES (?1, ?2, ?3, "
-                        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
-                      : "INSERT INTO " HISTORY_TABLE " (plan, step, from_version, to_version, "
-                        "direction, manifest_sha256, file_sha256, started_at, finished_at, "
-                        "duration_ms, applied_by, status, message, sql_sha256) VALUES ($1, "
-                        "$2::integer, $3, $4, $5, $6, $7, $8, $9, $10::bigint, $11, $12, $13, $14)",
+                  sql_for(db,
+                          "INSERT INTO " HISTORY_TABLE " (plan, step, from_version, to_version, "
+                          "direction, manifest_sha256, file_sha256, started_at, finished_at, "
+                          "duration_ms, applied_by, status, message, sql_sha256) VALUES (?1, ?2, "
+                          "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                          q, sizeof q),
                   p, 14, &none, err);
     db_rows_free(none);
     return rc;

@@ -262,8 +262,11 @@ cmp_dialect_step(const void *a, const void *b)
 static void
 step_json(struct jw *w, const struct mf_step *s)
 {
-    const struct mf_dialect_step *sorted[16];
-    size_t i, n = s->ndialects < 16 ? s->ndialects : 16;
+    const struct mf_dialect_step **sorted = malloc((s->ndialects + 1) * sizeof *sorted);
+    size_t i, n = sorted ? s->ndialects : 0;
+
+    if (!sorted)
+        w->failed = true; /* out of memory: the writer says it could not serialise */
 
     jw_open(w, '{');
     jw_key(w, "breaking");
@@ -344,6 +347,7 @@ step_json(struct jw *w, const struct mf_step *s)
     jw_key(w, "to");
     jw_string(w, s->to);
     jw_close(w, '}');
+    free(sorted);
 }
 
 int
@@ -1368,9 +1372,12 @@ manifest_read(const char *bytes, size_t len, struct manifest *m, struct rt_error
         {
             at(&r, "dialects[%zu]", i);
             m->dialects[i] = dup_str(&r, x, false);
-            if (m->dialects[i] && strcmp(m->dialects[i], "postgres") &&
-                strcmp(m->dialects[i], "sqlite"))
-                bad(&r, "unknown dialect \"%.40s\"", m->dialects[i]);
+            /* a name as the compiler's dialect table spells them; whether this uprun has a
+             * driver for it is asked when it connects */
+            if (m->dialects[i] && (!m->dialects[i][0] || strlen(m->dialects[i]) > 32 ||
+                                   strspn(m->dialects[i], "abcdefghijklmnopqrstuvwxyz0123456789") !=
+                                       strlen(m->dialects[i])))
+                bad(&r, "\"%.40s\" is not a dialect name", m->dialects[i]);
         }
         if (m->ndialects == 0)
             bad(&r, "the bundle has no dialect");

@@ -376,13 +376,19 @@ connect_db(uprun *u, enum connect_mode mode, struct rt_error *err)
                  "Give it with --db URL: sqlite:path/to.db, or a PostgreSQL connection string.");
         return UPRUN_USAGE;
     }
-    if (strncmp(url, "sqlite:", 7) == 0 && url[7] && strncmp(url + 7, "//", 2) != 0 &&
-        strcmp(url + 7, ":memory:") != 0 && access(url + 7, F_OK) != 0) {
-        if (mode == CONNECT_CREATE && !(u->created = strdup(url + 7)))
-            return rt_fail(err, "out of memory"), UPRUN_USAGE;
-        if (mode == CONNECT_PEEK) {
-            url = "sqlite::memory:"; /* nothing is created: an empty database stands in */
-            u->missing = true;
+    {
+        /* a database that is a file and does not exist yet: apply creates it (and removes it
+         * again if it writes nothing); status and plan look at an empty stand-in */
+        const struct db_driver *drv = db_driver_for(url);
+        char fbuf[4096];
+        const char *file = drv && drv->file_of ? drv->file_of(url, fbuf, sizeof fbuf) : NULL;
+        if (file && access(file, F_OK) != 0) {
+            if (mode == CONNECT_CREATE && !(u->created = strdup(file)))
+                return rt_fail(err, "out of memory"), UPRUN_USAGE;
+            if (mode == CONNECT_PEEK) {
+                url = drv->empty_url;
+                u->missing = true;
+            }
         }
     }
     if (db_open_flags(url,
@@ -406,15 +412,8 @@ connect_db(uprun *u, enum connect_mode mode, struct rt_error *err)
         close_db(u);
         return UPRUN_USAGE;
     }
-    if (db_kind(u->db) == DB_SQLITE) {
-        if (!read_only && db_exec(u->db, "PRAGMA foreign_keys = ON", err))
-            return UPRUN_USAGE;
-    } else {
-        struct rt_error ignored;
-        db_exec(u->db, "SET application_name = 'uprun'", &ignored);
-        /* PostgreSQL 14 and later: a backend whose uprun died stops within a second */
-        db_exec(u->db, "SET client_connection_check_interval = '1s'", &ignored);
-    }
+    if (db_driver_of(u->db)->session(u->db, read_only, err))
+        return UPRUN_USAGE;
     if (db_set_timeouts(u->db, lock_ms(u), statement_ms(u), false, err))
         return UPRUN_USAGE;
     return UPRUN_OK;
@@ -430,7 +429,7 @@ forget_created(uprun *u)
 {
     struct stat st;
 
-    if (!u->created || !u->db || db_kind(u->db) != DB_SQLITE)
+    if (!u->created || !u->db || !db_driver_of(u->db)->file_of)
         return;
     if (stat(u->created, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
         close_db(u);
@@ -833,22 +832,18 @@ lock_key(const char *plan)
 static int
 lock_pg(uprun *u, struct rt_error *err)
 {
-    char key[32];
-    const char *p[1] = {key};
+    const struct db_driver *drv = db_driver_of(u->db);
+    long long key = (long long)lock_key(u->bundle->manifest.plan_name);
     struct timespec t0;
     bool waited = false;
 
-    if (db_kind(u->db) != DB_POSTGRES || u->locked)
+    if (!drv->try_lock || u->locked)
         return UPRUN_OK;
-    snprintf(key, sizeof key, "%lld", (long long)lock_key(u->bundle->manifest.plan_name));
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
-        struct db_rows *r = NULL;
-        bool got;
-        if (db_query(u->db, "SELECT pg_try_advisory_lock($1::bigint)", p, 1, &r, err))
+        bool got = false;
+        if (drv->try_lock(u->db, key, &got, err))
             return UPRUN_USAGE;
-        got = strcmp(db_cell(r, 0, 0), "t") == 0;
-        db_rows_free(r);
         if (got) {
             u->locked = true;
             return UPRUN_OK;
@@ -1106,7 +1101,7 @@ guard_rebuild(uprun *u, const struct path_step *ps, struct rebuild_plan *carry,
     int rc = -1;
 
     memset(carry, 0, sizeof *carry);
-    if (db_kind(u->db) != DB_SQLITE ||
+    if (!db_driver_of(u->db)->rebuilds ||
         !(n = rebuild_tables((const char *)ps->sql, ps->sql_size, &tables)))
         return 0;
     if (expected_schema(u, ps->from, &expected, err) == UPRUN_OK &&
@@ -1187,8 +1182,8 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
     struct path_step *ps = &path[idx];
     size_t pos = idx + 1;
     enum step_state state = STEP_PENDING;
-    bool sqlite = db_kind(u->db) == DB_SQLITE,
-         fk_off = sqlite && ps->ds->foreign_keys_off && !atomic;
+    const struct db_driver *drv = db_driver_of(u->db);
+    bool fk_off = drv->fk_off && ps->ds->foreign_keys_off && !atomic;
     bool in_tx = false, busy = false;
     struct failure f;
     struct rebuild_plan carry;
@@ -1223,11 +1218,11 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
                 state = STEP_BEGUN;
                 break;
             }
-            if (fk_off && exec_counted(u, "PRAGMA foreign_keys = OFF", err)) {
+            if (fk_off && exec_counted(u, drv->fk_off, err)) {
                 code = UPRUN_USAGE;
                 goto out;
             }
-            if (exec_counted(u, sqlite ? "BEGIN IMMEDIATE" : "BEGIN", err)) {
+            if (exec_counted(u, drv->begin_write, err)) {
                 state = STEP_FAILED;
                 break;
             }
@@ -1264,7 +1259,7 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
                 snprintf(err->hint, sizeof err->hint, "Run uprun status, then start again.");
                 db_exec(u->db, "ROLLBACK", &ignored);
                 if (fk_off)
-                    db_exec(u->db, "PRAGMA foreign_keys = ON", &ignored);
+                    db_exec(u->db, drv->fk_on, &ignored);
                 code = UPRUN_DB_REFUSED;
                 goto out;
             }
@@ -1302,7 +1297,7 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
             state = STEP_APPLIED;
             break;
         case STEP_APPLIED:
-            if (fk_off && exec_counted(u, "PRAGMA foreign_keys = ON", err)) {
+            if (fk_off && exec_counted(u, drv->fk_on, err)) {
                 code = UPRUN_USAGE;
                 goto out;
             }
@@ -1318,7 +1313,7 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
         case STEP_SKIPPED:
             db_exec(u->db, "ROLLBACK", &ignored);
             if (fk_off)
-                db_exec(u->db, "PRAGMA foreign_keys = ON", &ignored);
+                db_exec(u->db, drv->fk_on, &ignored);
             step_event(u, &ev, UPRUN_EV_STEP_SKIPPED, ps, pos, count);
             ev.message = "another runner applied this step meanwhile";
             emit(u, &ev);
@@ -1335,7 +1330,7 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
                     db_exec(u->db, "ROLLBACK", &ignored);
                 in_tx = false;
                 if (fk_off)
-                    db_exec(u->db, "PRAGMA foreign_keys = ON", &ignored);
+                    db_exec(u->db, drv->fk_on, &ignored);
                 rebuild_plan_free(&carry);
                 if (busy && attempt <= u->cfg.retries) {
                     /* nothing is recorded for a lock wait: the step is tried again */
@@ -1560,11 +1555,7 @@ compare_current(uprun *u, char **at, size_t *ndiff, struct rt_error *err)
 
     *at = NULL;
     *ndiff = 0;
-    if (db_exec(u->db,
-                db_kind(u->db) == DB_SQLITE ? "BEGIN"
-                                            : "BEGIN ISOLATION LEVEL REPEATABLE "
-                                              "READ READ ONLY",
-                err))
+    if (db_exec(u->db, db_driver_of(u->db)->begin_snapshot, err))
         return db_error_is_busy(err) ? UPRUN_LOCKED : UPRUN_USAGE;
     if (history_exists(u->db, &exists, err) || (exists && history_current(u->db, at, &any, err))) {
         db_exec(u->db, "ROLLBACK", &ignored);
@@ -1876,6 +1867,7 @@ check_acks(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
 static int
 run_path(uprun *u, struct path_step *path, size_t n, bool atomic, struct rt_error *err)
 {
+    const struct db_driver *drv = db_driver_of(u->db);
     struct rt_error ignored;
     bool fk_off = false;
     unsigned attempt = 1;
@@ -1897,12 +1889,12 @@ run_path(uprun *u, struct path_step *path, size_t n, bool atomic, struct rt_erro
     }
     /* --atomic: one transaction for the whole path, tried again as a whole after a lock timeout */
     for (i = 0; i < n; i++)
-        fk_off = fk_off || (db_kind(u->db) == DB_SQLITE && path[i].ds->foreign_keys_off);
+        fk_off = fk_off || (drv->fk_off && path[i].ds->foreign_keys_off);
 again:
     u->path_may_retry = attempt <= u->cfg.retries;
-    if (fk_off && exec_counted(u, "PRAGMA foreign_keys = OFF", err))
+    if (fk_off && exec_counted(u, drv->fk_off, err))
         return UPRUN_USAGE;
-    if (exec_counted(u, db_kind(u->db) == DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN", err) ||
+    if (exec_counted(u, drv->begin_write, err) ||
         db_set_timeouts(u->db, lock_ms(u), statement_ms(u), true, err)) {
         db_exec(u->db, "ROLLBACK", &ignored);
         rc = u->interrupted          ? UPRUN_INTERRUPTED
@@ -1940,7 +1932,7 @@ again:
 failed:
     if (rc == UPRUN_LOCKED && u->path_may_retry && !u->interrupted) {
         if (fk_off)
-            db_exec(u->db, "PRAGMA foreign_keys = ON", &ignored);
+            db_exec(u->db, drv->fk_on, &ignored);
         attempt++;
         retry_event(u, &path[i < n ? i : 0], (i < n ? i : 0) + 1, n, attempt, err, true);
         if (!pause_for(u, backoff(attempt))) {
@@ -1955,7 +1947,7 @@ failed:
         rt_fail(err, "the database is locked");
 undo_pragma:
     if (fk_off)
-        db_exec(u->db, "PRAGMA foreign_keys = ON", &ignored);
+        db_exec(u->db, drv->fk_on, &ignored);
     return rc;
 }
 
