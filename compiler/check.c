@@ -19,8 +19,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "compiler/check.h"
+#include "runtime/sqlsplit.h"
 
 /* --- recording the step IR --------------------------------------------- */
 
@@ -611,7 +613,97 @@ stmt_breaking(struct checker *ck, const struct ast_stmt *s)
     ck->ver->breaking[ck->ver->nbreaking++].text = s->text.text;
 }
 
-/* One sql block: exactly one up; a down or irreversible, not both. */
+/*
+ * The transaction control a statement of author SQL would run, or NULL: it
+ * would end (or nest) the transaction uprun runs the step in, leaving the
+ * step half committed and its history row unwritten. ROLLBACK TO SAVEPOINT,
+ * SAVEPOINT and RELEASE stay inside it and are fine.
+ */
+static const char *
+transaction_control(const char *t, size_t n)
+{
+    static const char *const words[] = {"BEGIN", "START",  "COMMIT",  "END",    "ROLLBACK",
+                                        "ABORT", "VACUUM", "PREPARE", "DETACH", "ATTACH"};
+    size_t i = 0, k, len;
+
+    while (i < n && !((t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= 'a' && t[i] <= 'z')))
+        i++;
+    for (len = 0; i + len < n && ((t[i + len] >= 'A' && t[i + len] <= 'Z') ||
+                                  (t[i + len] >= 'a' && t[i + len] <= 'z'));
+         len++)
+        ;
+    for (k = 0; k < sizeof words / sizeof *words; k++) {
+        const char *w = words[k];
+        if (strlen(w) != len || strncasecmp(t + i, w, len) != 0)
+            continue;
+        if (k == 1) { /* START TRANSACTION; START alone is no statement of either */
+            size_t j = i + len;
+            while (j < n && (t[j] == ' ' || t[j] == '\t' || t[j] == '\n' || t[j] == '\r'))
+                j++;
+            if (!(n - j >= 11 && strncasecmp(t + j, "TRANSACTION", 11) == 0))
+                return NULL;
+        }
+        if (k == 4) { /* ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name stays inside */
+            size_t j = i + len;
+            while (j < n) {
+                while (j < n && (t[j] == ' ' || t[j] == '\t' || t[j] == '\n' || t[j] == '\r'))
+                    j++;
+                if (n - j >= 2 && strncasecmp(t + j, "TO", 2) == 0 &&
+                    (j + 2 == n || !((t[j + 2] | 0x20) >= 'a' && (t[j + 2] | 0x20) <= 'z')))
+                    return NULL;
+                if ((n - j >= 4 && strncasecmp(t + j, "WORK", 4) == 0) ||
+                    (n - j >= 11 && strncasecmp(t + j, "TRANSACTION", 11) == 0)) {
+                    while (j < n && ((t[j] | 0x20) >= 'a' && (t[j] | 0x20) <= 'z'))
+                        j++;
+                    continue;
+                }
+                break;
+            }
+        }
+        if (k == 7) { /* PREPARE TRANSACTION; PREPARE name AS ... is a prepared statement */
+            size_t j = i + len;
+            while (j < n && (t[j] == ' ' || t[j] == '\t' || t[j] == '\n' || t[j] == '\r'))
+                j++;
+            if (!(n - j >= 11 && strncasecmp(t + j, "TRANSACTION", 11) == 0))
+                return NULL;
+        }
+        return w;
+    }
+    return NULL;
+}
+
+/* E0604: transaction control in an up or down of a sql block. */
+static void
+sql_item_transaction(struct checker *ck, const struct ast_sql_item *it)
+{
+    const char *text = it->text.text;
+    struct sql_stmt *st = NULL;
+    size_t n, i;
+
+    if (!text)
+        return;
+    n = sql_split(text, strlen(text), &st);
+    for (i = 0; i < n; i++) {
+        const char *what = transaction_control(text + st[i].start, st[i].end - st[i].start);
+        if (!what)
+            continue;
+        diag_error(ck->diag, it->text.span, "E0604",
+                   "the sql block's %s runs %s%s, which ends the transaction of its step",
+                   it->kind == AST_SQL_UP ? "up" : "down", what,
+                   strcmp(what, "VACUUM") == 0 || strcmp(what, "ATTACH") == 0 ||
+                           strcmp(what, "DETACH") == 0
+                       ? " (it cannot run inside a transaction)"
+                       : "");
+        diag_note(ck->diag,
+                  "uprun runs each step in one transaction together with its history row: a "
+                  "COMMIT in the middle would leave the step half done and unrecorded.");
+        diag_help(ck->diag, "Remove it; use SAVEPOINT and ROLLBACK TO SAVEPOINT inside a step.");
+        break;
+    }
+    free(st);
+}
+
+/* One sql block: exactly one up; a down or irreversible, not both; no transaction control. */
 static void
 sql_block_items(struct checker *ck, const struct ast_stmt *s)
 {
@@ -637,6 +729,7 @@ sql_block_items(struct checker *ck, const struct ast_stmt *s)
             continue;
         }
         *slot = it;
+        sql_item_transaction(ck, it);
     }
     if (!up)
         diag_error(ck->diag, s->span, "E0603", "sql block has no up");

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "runtime/sqlsplit.h"
 
 void
 sql_quote_ident(struct strbuf *out, const char *name)
@@ -242,7 +243,14 @@ lower_author_sql(struct lower_out *lo, const struct ir_op *op, const char *text)
     if (text[n - 1] != ';')
         strbuf_putc(b, ';');
     strbuf_putc(b, '\n');
-    lo->out->nstatements++;
+    /* as many statements as uprun's splitter will see (the same code: sqlsplit.h), which it
+     * checks against the manifest before it runs the step */
+    {
+        struct sql_stmt *st = NULL;
+        size_t k = sql_split(text, n, &st);
+        free(st);
+        lo->out->nstatements += k ? k : 1;
+    }
 }
 
 void

@@ -130,6 +130,11 @@ struct db_driver {
      * database's own write lock (begin_write) keeps runners apart. Released when the
      * connection closes. */
     int (*try_lock)(struct db *db, long long key, bool *got, struct rt_error *err);
+    /* Whether a transaction is open on the connection (the one uprun began, unless the step's
+     * SQL ended it). */
+    bool (*in_transaction)(struct db *db);
+    /* Whether the connection to a server is gone (after an error); NULL: it cannot be. */
+    bool (*lost)(struct db *db);
     int (*open)(const char *target, int flags, struct db **out, struct rt_error *err);
     void (*close)(struct db *db);
     int (*exec)(struct db *db, const char *sql, struct rt_error *err);

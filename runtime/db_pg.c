@@ -354,7 +354,8 @@ pg_backup(struct db *db, const char *path, struct rt_error *err)
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         rt_fail(err, "could not create the backup \"%s\": %s", path,
-                errno == EEXIST ? "it exists already; choose a new name" : strerror(errno));
+                errno == EEXIST ? "it already exists (or is a symbolic link); choose a new name"
+                                : strerror(errno));
         free(exe);
         return -1;
     }
@@ -565,6 +566,19 @@ pg_introspect(struct db *db, const char *exclude, json_t *tables, struct rt_erro
 }
 
 static bool
+pg_in_transaction(struct db *db)
+{
+    PGTransactionStatusType t = PQtransactionStatus(((struct db_pg *)db)->conn);
+    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+static bool
+pg_lost(struct db *db)
+{
+    return PQstatus(((struct db_pg *)db)->conn) == CONNECTION_BAD;
+}
+
+static bool
 pg_claims(const char *url)
 {
     /* a URI of libpq's, or a keyword/value string (host=... dbname=...) without a scheme */
@@ -579,10 +593,11 @@ pg_session(struct db *db, bool read_only, struct rt_error *err)
     struct rt_error ignored;
 
     (void)read_only; /* DB_OPEN_READONLY made the transactions read-only already */
-    (void)err;
     pg_exec(db, "SET application_name = 'uprun'", &ignored);
     pg_exec(db, "SET client_connection_check_interval = '1s'", &ignored);
-    return 0;
+    /* the bundle's literals, and pg_get_expr()'s defaults that introspection reads back, are
+     * standard strings: a server set otherwise would read backslashes as escapes */
+    return pg_exec(db, "SET standard_conforming_strings = on", err);
 }
 
 /* The plan's advisory lock (session level: the server releases it if the runner dies). */
@@ -632,6 +647,8 @@ const struct db_driver db_pg_driver = {
     .begin_snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
     .session = pg_session,
     .try_lock = pg_try_lock,
+    .in_transaction = pg_in_transaction,
+    .lost = pg_lost,
     .introspect = pg_introspect,
     .dialect = "postgres",
     .open = pg_open,

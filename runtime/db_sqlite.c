@@ -6,6 +6,9 @@
  * offset inside it when SQLite knows one (sqlite3_error_offset).
  */
 #include <signal.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <time.h>
@@ -127,6 +130,25 @@ fail_db(struct db_sqlite *d, struct rt_error *err, int rc)
         else
             snprintf(err->message, sizeof err->message,
                      "the statement was cancelled (interrupted)");
+    }
+    switch (err->code & 0xFF) {
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+        /* SQLite's own words ("disk I/O error") do not say what to do */
+        snprintf(err->hint, sizeof err->hint,
+                 "SQLite could not write the database or its journal: the file and its folder "
+                 "must be writable by this user (SQLite writes the journal next to the file, and "
+                 "a journal left by a crash must be rolled back there), and the disk must have "
+                 "room. Fix that, then run the same command again.");
+        break;
+    case SQLITE_FULL:
+        snprintf(err->hint, sizeof err->hint,
+                 "The disk is full: free space where the database is, then run the same command "
+                 "again.");
+        break;
+    default:
+        break;
     }
     d->timed_out = false;
     return -1;
@@ -339,9 +361,27 @@ sqlite_backup(struct db *db, const char *path, struct rt_error *err)
     sqlite3_backup *bk;
     int rc;
 
-    if (access(path, F_OK) == 0)
-        return rt_fail(err, "the backup file \"%s\" already exists; choose a new name", path);
-    rc = sqlite3_open_v2(path, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    /* the copy is made exclusively, never through a symbolic link (a dangling one in /tmp is
+     * the classic attack on a runner with rights), with the database's own permissions: it
+     * holds the same data */
+    {
+        const char *src = sqlite3_db_filename(d->conn, "main");
+        struct stat st;
+        mode_t mode = src && *src && stat(src, &st) == 0 ? (st.st_mode & 0777) : 0600;
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return rt_fail(err, "could not create the backup \"%s\": %s", path,
+                           errno == EEXIST ? "it already exists (or is a symbolic link); choose "
+                                             "a new name"
+                                           : strerror(errno));
+        if (fchmod(fd, mode) != 0 || close(fd) != 0) {
+            rt_fail(err, "could not set the permissions of the backup \"%s\": %s", path,
+                    strerror(errno));
+            unlink(path);
+            return -1;
+        }
+    }
+    rc = sqlite3_open_v2(path, &to, SQLITE_OPEN_READWRITE, NULL);
     if (rc != SQLITE_OK) {
         rt_fail(err, "could not create the backup \"%s\": %s", path,
                 to ? sqlite3_errmsg(to) : "out of memory");
@@ -519,6 +559,12 @@ sqlite_introspect(struct db *db, const char *exclude, json_t *tables, struct rt_
 }
 
 static bool
+sqlite_in_transaction(struct db *db)
+{
+    return !sqlite3_get_autocommit(((struct db_sqlite *)db)->conn);
+}
+
+static bool
 sqlite_claims(const char *url)
 {
     return strncmp(url, "sqlite:", 7) == 0;
@@ -576,6 +622,7 @@ const struct db_driver db_sqlite_driver = {
     .fk_on = "PRAGMA foreign_keys = ON",
     .rebuilds = true,
     .session = sqlite_session,
+    .in_transaction = sqlite_in_transaction,
     .introspect = sqlite_introspect,
     .dialect = "sqlite",
     .open = sqlite_open,

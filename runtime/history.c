@@ -54,6 +54,28 @@ history_exists(struct db *db, bool *exists, struct rt_error *err)
 }
 
 int
+history_has_step(struct db *db, int step, const char *direction, const char *started_at,
+                 bool *found, struct rt_error *err)
+{
+    char n[16], q[256];
+    const char *p[3] = {n, direction, started_at};
+    struct db_rows *r = NULL;
+
+    snprintf(n, sizeof n, "%d", step);
+    *found = false;
+    if (db_query(db,
+                 sql_for(db,
+                         "SELECT 1 FROM " HISTORY_TABLE " WHERE step = ?1 AND direction = ?2 AND "
+                         "started_at = ?3 AND status IN ('applied', 'reverted')",
+                         q, sizeof q),
+                 p, 3, &r, err))
+        return -1;
+    *found = r->nrows > 0;
+    db_rows_free(r);
+    return 0;
+}
+
+int
 history_current(struct db *db, char **version, bool *any, struct rt_error *err)
 {
     struct db_rows *r = NULL;

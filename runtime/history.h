@@ -62,6 +62,15 @@ int history_exists(struct db *db, bool *exists, struct rt_error *err);
  */
 int history_current(struct db *db, char **version, bool *any, struct rt_error *err);
 
+/*
+ * Whether the history has the row of a step that started at started_at
+ * (history_now()'s text) in direction, with status applied or reverted:
+ * how a runner whose connection was lost at COMMIT finds out, on a new one,
+ * whether the step committed.
+ */
+int history_has_step(struct db *db, int step, const char *direction, const char *started_at,
+                     bool *found, struct rt_error *err);
+
 /* The plans the history names (other than `plan`), as one malloc'd, comma-separated string, or NULL. */
 int history_other_plans(struct db *db, const char *plan, char **others, struct rt_error *err);
 

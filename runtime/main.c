@@ -443,6 +443,10 @@ json_event(const struct uprun_event *ev)
         json_object_set_new(o, "origin", str_or_null(ev->origin));
         json_object_set_new(o, "version_now", str_or_null(ev->at));
         json_object_set_new(o, "interrupted", json_boolean(ev->interrupted));
+        json_object_set_new(o, "outcome",
+                            json_string(ev->outcome == UPRUN_PARTIAL   ? "partial"
+                                        : ev->outcome == UPRUN_UNKNOWN ? "unknown"
+                                                                       : "rolled_back"));
         json_object_set_new(o, "code", json_integer(ev->code));
         json_object_set_new(o, "sqlstate", json_string(ev->db_error ? ev->db_error->sqlstate : ""));
         json_object_set_new(o, "detail", json_string(ev->db_error ? ev->db_error->detail : ""));
@@ -647,7 +651,17 @@ human_event(struct cli *c, const struct uprun_event *ev)
             fprintf(stderr, "    = detail: %s\n", ev->db_error->detail);
         if (ev->db_error && ev->db_error->hint[0] && ev->db_error->from_db)
             fprintf(stderr, "    = hint: %s\n", ev->db_error->hint);
-        if (ev->atomic)
+        if (ev->outcome == UPRUN_PARTIAL)
+            fprintf(stderr,
+                    "uprun: step %u may be partly committed and is not recorded: the database may "
+                    "be between versions %s and %s\n",
+                    ev->step, vname(ev->from), vname(ev->to));
+        else if (ev->outcome == UPRUN_UNKNOWN)
+            fprintf(stderr,
+                    "uprun: whether step %u committed is unknown: the connection was lost at "
+                    "COMMIT; uprun status says, from the history, once the server answers\n",
+                    ev->step);
+        else if (ev->atomic)
             fprintf(stderr,
                     "uprun: the whole path was rolled back (--atomic); the database is %s%s\n",
                     ev->at ? "at version " : "empty", ev->at ? ev->at : "");

@@ -127,11 +127,17 @@ split_lines(const char *text, size_t len, const char **lines, size_t *lens, size
     return n;
 }
 
-/* Reads a small file whole; refuses anything larger than SIG_MAX_FILE_BYTES. */
+/*
+ * Reads a small file whole; refuses anything larger than SIG_MAX_FILE_BYTES,
+ * and anything but a regular file. The keys are files the operator names
+ * (the trusted public key, the release's secret key), so a symbolic link is
+ * followed, as secret stores and Kubernetes mount them; a bundle's files are
+ * read without following links (bundle.c).
+ */
 static char *
 read_small(const char *path, size_t *len, const char *what, struct rt_error *err)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     struct stat st;
     char *buf;
     ssize_t got;
@@ -209,8 +215,10 @@ sig_pubkey_load(const char *path, struct sig_pubkey *out, struct rt_error *err)
         return -1;
     rc = sig_pubkey_parse(text, len, out, err);
     if (rc)
-        snprintf(err->hint, sizeof err->hint, "The key file \"%s\" should be a minisign public "
-                 "key, as upc keygen or minisign -G write them.", path);
+        snprintf(err->hint, sizeof err->hint,
+                 "The key file \"%s\" should be a minisign public "
+                 "key, as upc keygen or minisign -G write them.",
+                 path);
     free(text);
     return rc;
 }
@@ -231,8 +239,8 @@ seckey_chk(unsigned char chk[32], const unsigned char *keynum, const unsigned ch
 static int
 write_new_file(const char *path, const char *text, mode_t mode, bool force, struct rt_error *err)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL),
-                  mode);
+    int fd =
+        open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL), mode);
     size_t n = strlen(text);
 
     if (fd < 0) {
@@ -312,18 +320,33 @@ int
 sig_seckey_load(const char *path, const char *password, struct sig_seckey **out, bool *encrypted,
                 struct rt_error *err)
 {
-    unsigned char *raw = NULL, *keynum_sk, chk[32];
-    struct sig_seckey *key = NULL;
-    const char *lines[3];
-    size_t lens[3], n, len = 0;
+    size_t len = 0;
     char *text;
-    bool junk, zero_chk = true;
-    int rc = -1, i;
+    int rc;
 
     *out = NULL;
     *encrypted = false;
     if (!(text = read_small(path, &len, "secret key", err)))
         return -1;
+    rc = sig_seckey_parse(text, len, path, password, out, encrypted, err);
+    sodium_memzero(text, len);
+    free(text);
+    return rc;
+}
+
+int
+sig_seckey_parse(const char *text, size_t len, const char *path, const char *password,
+                 struct sig_seckey **out, bool *encrypted, struct rt_error *err)
+{
+    unsigned char *raw = NULL, *keynum_sk, chk[32];
+    struct sig_seckey *key = NULL;
+    const char *lines[3];
+    size_t lens[3], n;
+    bool junk, zero_chk = true;
+    int rc = -1, i;
+
+    *out = NULL;
+    *encrypted = false;
     n = split_lines(text, len, lines, lens, 2, &junk);
     if (n != 2 || junk || lens[0] < sizeof COMMENT_PREFIX - 1 ||
         memcmp(lines[0], COMMENT_PREFIX, sizeof COMMENT_PREFIX - 1) != 0) {
@@ -357,8 +380,8 @@ sig_seckey_load(const char *path, const char *password, struct sig_seckey **out,
             goto done;
         }
         if (crypto_pwhash_scryptsalsa208sha256(stream, KEYNUM_SK_BYTES, password, strlen(password),
-                                               raw + 6, le64(raw + 38), (size_t)le64(raw + 46)) !=
-            0) {
+                                               raw + 6, le64(raw + 38),
+                                               (size_t)le64(raw + 46)) != 0) {
             sodium_free(stream);
             rt_fail(err, "could not derive the key from the password (out of memory?)");
             goto done;
@@ -376,8 +399,9 @@ sig_seckey_load(const char *path, const char *password, struct sig_seckey **out,
     seckey_chk(chk, keynum_sk, keynum_sk + SIG_KEYNUM_BYTES);
     if ((*encrypted || !zero_chk) &&
         sodium_memcmp(chk, keynum_sk + SIG_KEYNUM_BYTES + 64, 32) != 0) {
-        rt_fail(err, *encrypted ? "wrong password for the secret key \"%s\""
-                                : "the secret key \"%s\" is damaged (its checksum does not match)",
+        rt_fail(err,
+                *encrypted ? "wrong password for the secret key \"%s\""
+                           : "the secret key \"%s\" is damaged (its checksum does not match)",
                 path);
         goto done;
     }
@@ -388,8 +412,6 @@ sig_seckey_load(const char *path, const char *password, struct sig_seckey **out,
     rc = 0;
 done:
     sodium_memzero(chk, sizeof chk);
-    sodium_memzero(text, len);
-    free(text);
     if (raw)
         sodium_free(raw);
     if (key)

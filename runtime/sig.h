@@ -64,6 +64,9 @@ int sig_pubkey_load(const char *path, struct sig_pubkey *out, struct rt_error *e
  */
 int sig_seckey_load(const char *path, const char *password, struct sig_seckey **out,
                     bool *encrypted, struct rt_error *err);
+/* The same, from a secret key file's text (path names it in messages). */
+int sig_seckey_parse(const char *text, size_t len, const char *path, const char *password,
+                     struct sig_seckey **out, bool *encrypted, struct rt_error *err);
 void sig_seckey_free(struct sig_seckey *key);
 void sig_seckey_pubkey(const struct sig_seckey *key, struct sig_pubkey *out);
 

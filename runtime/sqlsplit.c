@@ -6,11 +6,14 @@
  * backslash escapes after E), double-quoted names with "", dollar quoting
  * with an optional tag, -- comments, and block comments, which nest.
  *
- * One rule comes from SQLite: the body of CREATE [TEMP] TRIGGER ... BEGIN
- * ... END holds statements of its own, so inside a trigger a ';' ends the
- * statement only when it follows "; END" (sqlite3_complete()'s rule: a CASE
- * ... END is never preceded by a ';'). PostgreSQL's triggers have no such
- * body, so the rule costs it nothing.
+ * Two rules come from the bodies that hold statements of their own: SQLite's
+ * CREATE [TEMP] TRIGGER ... BEGIN ... END, and PostgreSQL's SQL-standard
+ * routine bodies, CREATE [OR REPLACE] FUNCTION | PROCEDURE ... BEGIN ATOMIC
+ * ... END. Inside one, a ';' ends the statement only when it follows "; END"
+ * (sqlite3_complete()'s rule: a CASE ... END is never preceded by a ';').
+ * The compiler splits the author's SQL with this same code (it counts a
+ * step's statements, which uprun checks, and refuses transaction control),
+ * so the boundaries are decided once.
  */
 #include "runtime/sqlsplit.h"
 
@@ -74,7 +77,7 @@ sql_split(const char *t, size_t n, struct sql_stmt **out)
         /* words: how many the statement has begun with, whether it is CREATE [TEMP] TRIGGER
          * and in its BEGIN ... END body; there, semi is 1 after a ';' and 2 after "; END" */
         size_t words = 0;
-        bool create = false, trigger = false, body = false;
+        bool create = false, trigger = false, routine = false, body = false, begun = false;
         int semi = 0;
         while (i < n) {
             char c = t[i];
@@ -94,13 +97,22 @@ sql_split(const char *t, size_t n, struct sql_stmt **out)
                 else if (create && (words == 1 || words == 2) && j - i == 7 &&
                          strncasecmp(t + i, "TRIGGER", 7) == 0)
                     trigger = true;
+                else if (create && (words == 1 || words == 3) &&
+                         ((j - i == 8 && strncasecmp(t + i, "FUNCTION", 8) == 0) ||
+                          (j - i == 9 && strncasecmp(t + i, "PROCEDURE", 9) == 0)))
+                    routine = true; /* CREATE [OR REPLACE] FUNCTION | PROCEDURE */
                 else if (create && words == 1 &&
                          !((j - i == 4 && strncasecmp(t + i, "TEMP", 4) == 0) ||
-                           (j - i == 9 && strncasecmp(t + i, "TEMPORARY", 9) == 0)))
+                           (j - i == 9 && strncasecmp(t + i, "TEMPORARY", 9) == 0) ||
+                           (j - i == 2 && strncasecmp(t + i, "OR", 2) == 0)))
                     create = false;
                 words++;
                 if (trigger && !body && j - i == 5 && strncasecmp(t + i, "BEGIN", 5) == 0)
                     body = true;
+                /* PostgreSQL's SQL-standard routine body: BEGIN ATOMIC ... ; END */
+                if (routine && !body && begun && j - i == 6 && strncasecmp(t + i, "ATOMIC", 6) == 0)
+                    body = true;
+                begun = routine && !body && j - i == 5 && strncasecmp(t + i, "BEGIN", 5) == 0;
                 semi = body && semi == 1 && j - i == 3 && strncasecmp(t + i, "END", 3) == 0 ? 2 : 0;
                 i = j;
                 continue;

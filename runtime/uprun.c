@@ -54,6 +54,7 @@
 #include "runtime/uprun.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -92,8 +93,10 @@ struct uprun {
     const char *dialect;
     size_t legacy_accepted; /* the last comparison's differences that are legacy forms */
     bool locked;
-    bool missing;  /* status, plan: the SQLite file does not exist (an empty database stands in) */
-    char *created; /* a SQLite file this run created: removed again if nothing was written to it */
+    bool missing;   /* status, plan: the SQLite file does not exist (an empty database stands in) */
+    char *pending;  /* apply: the file of a database that does not exist yet; an empty stand-in is
+                      open until the first write, when materialize() creates the file */
+    bool restarted; /* apply started again on a file another runner created meanwhile */
     char whoami[320];
     unsigned long statements;  /* statements sent by apply or rollback */
     unsigned long fault_after; /* fault injection: exit after this many (0: never) */
@@ -242,11 +245,17 @@ interrupted(uprun *u, struct rt_error *err)
  * finished all the same (the signal came after its last step committed)
  * keeps its success.
  */
+static int lock_failed(uprun *u, const char *what, unsigned tries, struct rt_error *err);
+
 static int
 outcome(uprun *u, int rc, struct rt_error *err)
 {
     if (rc != UPRUN_OK && rc != UPRUN_INTERRUPTED && u->interrupted)
         return interrupted(u, err);
+    /* a lock held elsewhere, met outside a step (reading the history, creating its table, a
+     * backup): the documented exit 5 with its hint, not a usage error */
+    if (rc == UPRUN_USAGE && db_error_is_busy(err))
+        return lock_failed(u, "uprun", 1, err);
     return rc;
 }
 
@@ -383,9 +392,11 @@ connect_db(uprun *u, enum connect_mode mode, struct rt_error *err)
         char fbuf[4096];
         const char *file = drv && drv->file_of ? drv->file_of(url, fbuf, sizeof fbuf) : NULL;
         if (file && access(file, F_OK) != 0) {
-            if (mode == CONNECT_CREATE && !(u->created = strdup(file)))
+            /* apply makes the file only when it first writes (materialize()): a refused apply
+             * leaves nothing behind, and deletes nothing another runner may hold */
+            if (mode == CONNECT_CREATE && !(u->pending = strdup(file)))
                 return rt_fail(err, "out of memory"), UPRUN_USAGE;
-            if (mode == CONNECT_PEEK) {
+            if (mode == CONNECT_PEEK || mode == CONNECT_CREATE) {
                 url = drv->empty_url;
                 u->missing = true;
             }
@@ -420,24 +431,47 @@ connect_db(uprun *u, enum connect_mode mode, struct rt_error *err)
 }
 
 /*
- * A refused apply leaves no trace: a SQLite file it created, and to which
- * nothing was written (SQLite writes nothing before the first change), is
- * removed again.
+ * Apply's first write to a database that did not exist: the file is made
+ * now, exclusively, and the connection moves from the empty stand-in to it.
+ * UPRUN_RESTART when another runner made it meanwhile: what this run read
+ * (an empty database) may be stale, so apply starts again on the real file.
  */
-static void
-forget_created(uprun *u)
-{
-    struct stat st;
+enum { UPRUN_RESTART = -100 };
 
-    if (!u->created || !u->db || !db_driver_of(u->db)->file_of)
-        return;
-    if (stat(u->created, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
-        close_db(u);
-        u->locked = false;
-        unlink(u->created);
+static int
+materialize(uprun *u, struct rt_error *err)
+{
+    int fd, rc;
+    bool theirs;
+
+    if (!u->pending)
+        return UPRUN_OK;
+    fd = open(u->pending, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    theirs = fd < 0 && errno == EEXIST;
+    if (fd < 0 && !theirs) {
+        rt_fail(err, "could not create the database file \"%s\": %s", u->pending, strerror(errno));
+        snprintf(err->hint, sizeof err->hint,
+                 "Check that its folder exists and that uprun may write there. Nothing was "
+                 "changed.");
+        return UPRUN_USAGE;
     }
-    free(u->created);
-    u->created = NULL;
+    if (fd >= 0)
+        close(fd);
+    free(u->pending);
+    u->pending = NULL;
+    u->missing = false;
+    close_db(u);
+    u->locked = false;
+    if ((rc = connect_db(u, CONNECT_WRITE, err)) != UPRUN_OK)
+        return rc;
+    if (theirs) {
+        if (u->restarted)
+            return rt_fail(err, "the database file was made by another runner twice over"),
+                   UPRUN_LOCKED;
+        info(u, "another runner created the database meanwhile: starting again on it");
+        return UPRUN_RESTART;
+    }
+    return UPRUN_OK;
 }
 
 int
@@ -455,7 +489,7 @@ uprun_close(uprun *u)
     if (u->fault_count)
         fprintf(stderr, "uprun: fault injection: %lu statements\n", u->statements);
     close_db(u);
-    free(u->created);
+    free(u->pending);
     bundle_free(u->bundle);
     free(u);
 }
@@ -815,17 +849,46 @@ read_state(uprun *u, char **current, bool *has_history, struct rt_error *err)
 
 /* --- locking ------------------------------------------------------------- */
 
+/*
+ * The runners' lock key: one per database, whatever the plan, so that two
+ * plans never run on one database at once (the one that comes second finds
+ * the other's history, under the lock, and is refused).
+ */
 static uint64_t
-lock_key(const char *plan)
+lock_key(void)
 {
     uint64_t h = 0xcbf29ce484222325u;
-    const char *p = "upgrade-plan:";
 
-    for (; *p; p++)
-        h = (h ^ (unsigned char)*p) * 0x100000001b3u;
-    for (p = plan; *p; p++)
+    for (const char *p = "upgrade-plan:" UPG_HISTORY_TABLE; *p; p++)
         h = (h ^ (unsigned char)*p) * 0x100000001b3u;
     return h;
+}
+
+/*
+ * Inside the transaction of a step: the history names no other plan. The
+ * check before (read_state) ran outside it; another plan's runner may have
+ * got in since (on SQLite there is no runners' lock but the write lock).
+ */
+static int
+plan_alone(uprun *u, struct rt_error *err)
+{
+    const char *plan = u->bundle->manifest.plan_name;
+    char *others = NULL;
+
+    if (history_other_plans(u->db, plan, &others, err))
+        return UPRUN_USAGE;
+    if (!others)
+        return UPRUN_OK;
+    rt_fail(err,
+            "while this run waited, plan \"%s\" was applied to this database; the bundle's plan "
+            "is \"%s\"",
+            others, plan);
+    snprintf(err->hint, sizeof err->hint,
+             "Two products' upgrades ran on one database: check --db. Nothing of plan \"%s\" was "
+             "run.",
+             plan);
+    free(others);
+    return UPRUN_DB_REFUSED;
 }
 
 /* PostgreSQL: the plan's advisory lock, waited for up to --lock-timeout. */
@@ -833,7 +896,7 @@ static int
 lock_pg(uprun *u, struct rt_error *err)
 {
     const struct db_driver *drv = db_driver_of(u->db);
-    long long key = (long long)lock_key(u->bundle->manifest.plan_name);
+    long long key = (long long)lock_key();
     struct timespec t0;
     bool waited = false;
 
@@ -850,14 +913,14 @@ lock_pg(uprun *u, struct rt_error *err)
         }
         if (!waited) {
             info(u,
-                 "another uprun holds the lock of plan \"%s\" on this database; waiting up to "
-                 "%.0f s",
+                 "another uprun holds this database's upgrade lock (one for every plan); plan "
+                 "\"%s\" waits up to %.0f s",
                  u->bundle->manifest.plan_name, u->cfg.lock_timeout);
             waited = true;
         }
         if (seconds_since(&t0) >= u->cfg.lock_timeout) {
-            rt_fail(err, "another uprun has held the lock of plan \"%s\" for more than %.0f s",
-                    u->bundle->manifest.plan_name, u->cfg.lock_timeout);
+            rt_fail(err, "another uprun has held this database's upgrade lock for more than %.0f s",
+                    u->cfg.lock_timeout);
             snprintf(err->hint, sizeof err->hint,
                      "Wait for it to finish, or raise --lock-timeout. The server releases the lock "
                      "if that runner dies.");
@@ -1113,6 +1176,63 @@ guard_rebuild(uprun *u, const struct path_step *ps, struct rebuild_plan *carry,
     return rc;
 }
 
+/*
+ * The connection was lost while the reply to a step's COMMIT was read: the
+ * step may or may not have committed. A new connection asks the history,
+ * which commits with the step. 1: it committed (uprun goes on, on the new
+ * connection, under its lock again); 0: it did not (err says so; the step
+ * failed and was rolled back); -1: no new connection (err says the outcome
+ * is unknown, *outcome is UPRUN_UNKNOWN).
+ */
+static int
+commit_lost(uprun *u, const struct path_step *ps, const char *started, enum uprun_outcome *outcome,
+            struct rt_error *err)
+{
+    char lost[RT_ERROR_MSG_MAX];
+    bool found = false;
+    int rc;
+
+    snprintf(lost, sizeof lost, "%s", err->message);
+    for (char *c = lost; *c; c++) /* libpq's message runs over lines */
+        if (*c == '\n' || *c == '\t')
+            *c = ' ';
+    for (size_t n = strlen(lost); n && lost[n - 1] == ' ';)
+        lost[--n] = '\0';
+    close_db(u);
+    u->locked = false;
+    if ((rc = connect_db(u, CONNECT_WRITE, err)) != UPRUN_OK ||
+        history_has_step(u->db, (int)ps->step->index, ps->down ? "down" : "up", started, &found,
+                         err) != 0) {
+        rt_fail(err,
+                "the connection was lost while step %u (%s -> %s) committed (%s), and could not "
+                "be made again to find out whether it did",
+                ps->step->index, vname(ps->from), vname(ps->to), lost);
+        snprintf(err->hint, sizeof err->hint,
+                 "Run uprun status once the server answers: the history says whether step %u was "
+                 "applied. Then run the same command again.",
+                 ps->step->index);
+        close_db(u);
+        *outcome = UPRUN_UNKNOWN;
+        return -1;
+    }
+    if (found) {
+        info(u,
+             "the connection was lost at the COMMIT of step %u (%s); the history, read on a new "
+             "connection, shows that the step committed",
+             ps->step->index, lost);
+        if ((rc = lock_pg(u, err)) != UPRUN_OK) {
+            *outcome = UPRUN_ROLLED_BACK;
+            return 0;
+        }
+        return 1;
+    }
+    rt_fail(err,
+            "the connection was lost at the COMMIT of step %u (%s -> %s) (%s); the history, read "
+            "on a new connection, shows that the step did not commit",
+            ps->step->index, vname(ps->from), vname(ps->to), lost);
+    return 0;
+}
+
 /* The hint of a failed step, by what failed it. */
 static void
 failure_hint(uprun *u, int code, bool atomic, struct rt_error *err)
@@ -1193,6 +1313,7 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
     char started[32], *now = NULL;
     unsigned attempt = 1;
     bool any;
+    enum uprun_outcome outcome = UPRUN_ROLLED_BACK;
     int code = UPRUN_OK, rc;
 
     memset(&f, 0, sizeof f);
@@ -1201,6 +1322,26 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
      * was signed, and only one step's SQL is in memory at a time */
     if (step_sql(u, ps->entry, &ps->sql, &ps->sql_size, err))
         return UPRUN_BUNDLE_REFUSED;
+    {
+        /* where statements end was decided when the bundle was built, with this splitter
+         * (sqlsplit.h): a file that splits otherwise here is not run at all */
+        struct sql_stmt *st = NULL;
+        size_t n = ps->sql ? sql_split((const char *)ps->sql, ps->sql_size, &st) : 0;
+        unsigned want = ps->down ? ps->ds->down_statements : ps->ds->up_statements;
+        free(st);
+        if (ps->sql && n != want) {
+            rt_fail(err,
+                    "the SQL of step %u (%s) holds %zu statements by this uprun's count, but %u "
+                    "by the compiler's",
+                    ps->step->index, ps->entry->path, n, want);
+            snprintf(err->hint, sizeof err->hint,
+                     "This uprun and the upc that built the bundle disagree where statements "
+                     "end: use the uprun of the bundle's release. Nothing was run.");
+            free(ps->sql);
+            ps->sql = NULL;
+            return UPRUN_BUNDLE_REFUSED;
+        }
+    }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     u->step_started = t0;
     history_now(started);
@@ -1240,9 +1381,17 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
                 state = STEP_GUARDED;
                 break;
             }
-            /* inside the transaction: is the database still where this step starts? */
+            /* inside the transaction: still this plan's database, and still where this step
+             * starts? */
             free(now);
             now = NULL;
+            if ((rc = plan_alone(u, err)) != UPRUN_OK) {
+                db_exec(u->db, "ROLLBACK", &ignored);
+                if (fk_off)
+                    db_exec(u->db, drv->fk_on, &ignored);
+                code = rc;
+                goto out;
+            }
             if (history_current(u->db, &now, &any, err)) {
                 state = STEP_FAILED;
                 break;
@@ -1282,6 +1431,25 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
                 state = STEP_FAILED;
                 break;
             }
+            if (!drv->in_transaction(u->db)) {
+                /* the step's SQL ended the transaction (a COMMIT or ROLLBACK the compiler could
+                 * not see): what it did up to there may be committed, and no history row may
+                 * be written for it */
+                rt_fail(err,
+                        "the SQL of step %u (%s -> %s) ended the transaction uprun runs it in: "
+                        "what it did before that may be committed, and the step was not recorded",
+                        ps->step->index, vname(ps->from), vname(ps->to));
+                snprintf(err->hint, sizeof err->hint,
+                         "The database may be between versions %s and %s: compare it with "
+                         "uprun verify, restore the backup or repair it, then uprun baseline. "
+                         "Report the step to the plan's maintainers.",
+                         vname(ps->from), vname(ps->to));
+                in_tx = false;
+                outcome = UPRUN_PARTIAL;
+                code = UPRUN_STEP_FAILED;
+                state = STEP_FAILED;
+                break;
+            }
             if (record(u, ps, started, &t0, ps->down ? "reverted" : "applied", NULL, err)) {
                 state = STEP_FAILED;
                 break;
@@ -1291,6 +1459,20 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
             break;
         case STEP_RECORDED:
             if (!atomic && exec_counted(u, "COMMIT", err)) {
+                in_tx = false;
+                if (drv->lost && drv->lost(u->db)) {
+                    rc = commit_lost(u, ps, started, &outcome, err);
+                    if (rc == 1) {
+                        state = STEP_APPLIED;
+                        break;
+                    }
+                    if (rc < 0) {
+                        code = UPRUN_STEP_FAILED;
+                        state =
+                            STEP_ROLLED_BACK; /* nothing to roll back or record: no connection */
+                        break;
+                    }
+                }
                 state = STEP_FAILED;
                 break;
             }
@@ -1375,7 +1557,8 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
             break;
         case STEP_ROLLED_BACK:
             dbe = *err; /* the failure as the database told it, before our hint */
-            failure_hint(u, code, atomic, err);
+            if (outcome == UPRUN_ROLLED_BACK) /* the others say what to do themselves */
+                failure_hint(u, code, atomic, err);
             rebuild_note(err, f.origin);
             if (atomic && busy && u->path_may_retry)
                 goto out; /* the caller tries the whole path again, and says so */
@@ -1393,13 +1576,15 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
             ev.db_error = f.sql ? &f.db : &dbe;
             ev.elapsed = seconds_since(&t0);
             ev.interrupted = code == UPRUN_INTERRUPTED;
+            ev.outcome = outcome;
             ev.code = code;
             emit(u, &ev);
             goto out;
         }
     }
 out:
-    db_set_progress(u->db, NULL, NULL);
+    if (u->db) /* none after a connection lost at COMMIT that could not be made again */
+        db_set_progress(u->db, NULL, NULL);
     rebuild_plan_free(&carry);
     failure_reset(&f);
     free(now);
@@ -1903,6 +2088,10 @@ again:
         i = 0;
         goto failed;
     }
+    if ((rc = plan_alone(u, err)) != UPRUN_OK) {
+        db_exec(u->db, "ROLLBACK", &ignored);
+        goto undo_pragma;
+    }
     {
         char *now = NULL;
         bool any;
@@ -2005,13 +2194,17 @@ uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
             goto done;
         }
     }
-    if (o->backup) {
+    if (o->backup && u->pending) {
+        info(u, "nothing to back up: the database is new (--backup %s not written)", o->backup);
+    } else if (o->backup) {
         if (db_backup(u->db, o->backup, err)) {
             rc = db_error_is_busy(err) ? UPRUN_LOCKED : UPRUN_USAGE;
             goto done;
         }
         info(u, "backup written to %s", o->backup);
     }
+    if ((rc = materialize(u, err)) != UPRUN_OK)
+        goto done;
     if ((rc = history_ensure(u->db, err)) != 0) {
         rc = db_error_is_busy(err) ? lock_failed(u, "creating the history table", 1, err)
                                    : UPRUN_USAGE;
@@ -2023,10 +2216,11 @@ uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
 done:
     free(path);
     free(current);
-    rc = outcome(u, rc, err);
-    if (rc != UPRUN_OK)
-        forget_created(u);
-    return rc;
+    if (rc == UPRUN_RESTART) {
+        u->restarted = true;
+        return uprun_apply(u, o, err);
+    }
+    return outcome(u, rc, err);
 }
 
 int
@@ -2061,10 +2255,7 @@ uprun_rollback(uprun *u, const struct uprun_rollback_opts *o, struct rt_error *e
 done:
     free(path);
     free(current);
-    rc = outcome(u, rc, err);
-    if (rc != UPRUN_OK)
-        forget_created(u);
-    return rc;
+    return outcome(u, rc, err);
 }
 
 /* --- verify, baseline ------------------------------------------------------- */
@@ -2117,9 +2308,21 @@ uprun_baseline(uprun *u, const char *version, bool force, struct rt_error *err)
     size_t ndiff = 0;
     int rc;
 
+    struct rt_error ignored;
+    bool in_tx = false;
+
     rt_error_clear(err);
     if ((rc = connect_db(u, CONNECT_WRITE, err)) || (rc = resolve_target(u, version, &v, err)) ||
-        (rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)))
+        (rc = lock_pg(u, err)))
+        goto done;
+    /* the check and the row in one writing transaction: of baselines run at once, one records
+     * and the others find its history (on SQLite there is no runners' lock but this) */
+    if (db_exec(u->db, db_driver_of(u->db)->begin_write, err) ||
+        (in_tx = true, history_ensure(u->db, err))) {
+        rc = db_error_is_busy(err) ? lock_failed(u, "the baseline", 1, err) : UPRUN_USAGE;
+        goto done;
+    }
+    if ((rc = read_state(u, &current, &has_history, err)))
         goto done;
     if (has_history) {
         rt_fail(err,
@@ -2151,10 +2354,6 @@ uprun_baseline(uprun *u, const char *version, bool force, struct rt_error *err)
     ps.ds = manifest_step_dialect(s, u->dialect);
     ps.to = v;
     ps.entry = &ps.ds->schema;
-    if (history_ensure(u->db, err) || db_exec(u->db, "BEGIN", err)) {
-        rc = UPRUN_USAGE;
-        goto done;
-    }
     {
         struct history_entry h;
         char now[32];
@@ -2174,16 +2373,17 @@ uprun_baseline(uprun *u, const char *version, bool force, struct rt_error *err)
                                            "declares"
                                          : NULL;
         if (history_insert(u->db, &h, err) || db_exec(u->db, "COMMIT", err)) {
-            struct rt_error ignored;
-            db_exec(u->db, "ROLLBACK", &ignored);
-            rc = UPRUN_USAGE;
+            rc = db_error_is_busy(err) ? lock_failed(u, "the baseline", 1, err) : UPRUN_USAGE;
             goto done;
         }
+        in_tx = false;
     }
     info(u, "recorded: the database is at version %s of plan \"%s\"%s", v,
          u->bundle->manifest.plan_name,
          u->legacy_accepted ? " (its differences are legacy forms the plan declares, above)" : "");
 done:
+    if (in_tx)
+        db_exec(u->db, "ROLLBACK", &ignored);
     free(current);
     return outcome(u, rc, err);
 }

@@ -147,7 +147,15 @@ struct uprun_event {
     const char *origin; /* the plan line it comes from ("plan.upg:12:3"), or NULL */
     const struct rt_error *db_error;
     bool interrupted; /* the step was cancelled by uprun_interrupt() */
-    int code;         /* a failed step: the outcome it leads to (enum uprun_code) */
+    /* a failed step: what became of it; UPRUN_ROLLED_BACK but for the two cases below */
+    enum uprun_outcome {
+        UPRUN_ROLLED_BACK, /* the database is at ev.at */
+        UPRUN_PARTIAL,     /* the step's own SQL ended uprun's transaction: it may be partly
+                              committed, unrecorded */
+        UPRUN_UNKNOWN,     /* the connection was lost at COMMIT and could not be made again:
+                              the history row (status) will say whether it committed */
+    } outcome;
+    int code; /* a failed step: the outcome it leads to (enum uprun_code) */
     /* drift (and carried objects: table, object, name) */
     const char *table;    /* the table */
     const char *object;   /* "table", "column", "primary key", "unique constraint",

@@ -504,6 +504,11 @@ pg_lower(struct lower_out *lo, struct ir_op *const *ops, size_t n, bool down)
 {
     for (size_t i = 0; i < n; i++)
         lower_op(lo, ops[i], down);
+    /* string literals are written the standard way ('' doubled, a backslash is a backslash): a
+     * server with standard_conforming_strings off would read backslashes as escapes, so a
+     * script run by hand says how it is to be read (uprun sets it for its session) */
+    if (strchr(strbuf_str(&lo->out->body), '\\'))
+        lo->out->before_tx = "SET standard_conforming_strings = on;";
 }
 
 static void

@@ -3,6 +3,7 @@
 -- psql -v ON_ERROR_STOP=1 -f FILE (or -1 for one transaction)
 
 -- step up empty -> 1.0
+SET standard_conforming_strings = on;
 BEGIN;
 
 -- hostile-names.upg:10:3
