@@ -65,21 +65,89 @@ snap_key_into(struct arena *a, struct snap_key *out, const struct sm_key *k)
 }
 
 static bool
-same_cols(const struct snap_table *p, const struct sm_table *t)
+same_col(const struct snap_col *s, const struct sm_column *c)
 {
-    size_t i;
+    return s->id == c && s->name == c->name && type_equal(&s->type, &c->type) &&
+           s->not_null == c->not_null && s->identity == c->identity && s->dflt == c->dflt &&
+           memcmp(s->declared, c->declared, sizeof s->declared) == 0;
+}
 
-    if (p->ncols != t->cols.len)
-        return false;
-    for (i = 0; i < p->ncols; i++) {
-        const struct sm_column *c = t->cols.items[i];
-        const struct snap_col *s = &p->cols[i];
-        if (s->id != c || s->name != c->name || !type_equal(&s->type, &c->type) ||
-            s->not_null != c->not_null || s->identity != c->identity || s->dflt != c->dflt ||
-            memcmp(s->declared, c->declared, sizeof s->declared) != 0)
-            return false;
+/*
+ * The number of leading columns of t that are p's (t's last snapshot),
+ * unchanged. The first t->cols_kept are known to be (schema.c lowers it with
+ * every change of the columns), so only the rest is compared: a table that
+ * gains a column per statement costs what is new, not its width.
+ */
+static size_t
+common_cols(const struct snap_table *p, const struct sm_table *t)
+{
+    size_t n = p->ncols < t->cols.len ? p->ncols : t->cols.len, i;
+
+    i = t->cols_kept < n ? t->cols_kept : n;
+#ifndef NDEBUG
+    for (size_t k = 0; k < i; k++)
+        assert(same_col(&p->cols[k], t->cols.items[k]) && "cols_kept is lowered by every change");
+#endif
+    for (; i < n; i++)
+        if (!same_col(&p->cols[i], t->cols.items[i]))
+            break;
+    return i;
+}
+
+struct snap_colbuf {
+    struct snap_col *items;
+    size_t len, cap; /* items[0 .. len) are written and never change again */
+};
+
+static void
+snap_col_into(struct snap_col *sc, const struct sm_column *c)
+{
+    sc->id = c;
+    sc->name = c->name;
+    sc->type = c->type;
+    sc->not_null = c->not_null;
+    sc->identity = c->identity;
+    sc->dflt = c->dflt;
+    memcpy(sc->declared, c->declared, sizeof sc->declared);
+}
+
+/*
+ * Puts t's columns into s. When t only gained columns at the end since prev,
+ * and prev is the last snapshot written into its buffer, the new columns are
+ * appended to that buffer (grown by doubling, the old array left to the
+ * snapshots that use it) and shared: a table that gains a column per
+ * statement costs linear memory, not the square of its width.
+ */
+static void
+snap_cols(struct arena *a, struct snap_table *s, const struct snap_table *prev,
+          const struct sm_table *t, size_t common)
+{
+    struct snap_colbuf *b = prev ? prev->colbuf : NULL;
+    size_t n = t->cols.len, i;
+
+    if (!b || common != prev->ncols || b->len != prev->ncols || prev->cols != b->items) {
+        b = ARENA_NEW(a, struct snap_colbuf);
+        b->cap = n < 4 ? 4 : n;
+        b->items = ARENA_ARRAY(a, struct snap_col, b->cap + 1);
+        common = 0;
+    } else if (n > b->cap) {
+        struct snap_col *grown;
+        b->cap = n > 2 * b->cap ? n : 2 * b->cap;
+        grown = ARENA_ARRAY(a, struct snap_col, b->cap + 1);
+        memcpy(grown, b->items, b->len * sizeof *grown);
+        b->items = grown;
     }
-    return true;
+    for (i = common; i < n; i++)
+        snap_col_into(&b->items[i], t->cols.items[i]);
+    b->len = n;
+    s->cols = b->items;
+    s->colbuf = b;
+}
+
+bool
+snap_cols_prefix(const struct snap_table *a, const struct snap_table *b)
+{
+    return a->colbuf && a->colbuf == b->colbuf && a->ncols <= b->ncols;
 }
 
 static bool
@@ -115,12 +183,14 @@ const struct snap_table *
 snap_table(struct arena *a, struct sm_table *t)
 {
     const struct snap_table *prev = t->snap;
-    bool cols = prev && same_cols(prev, t);
+    size_t common = prev ? common_cols(prev, t) : 0;
+    bool cols = prev && common == prev->ncols && common == t->cols.len;
     bool pk = prev && ((!prev->pk && !t->pk) || (prev->pk && t->pk && same_key(prev->pk, t->pk)));
     bool keys = prev && same_keys(prev, t), indexes = prev && same_indexes(prev, t);
     struct snap_table *s;
     size_t i;
 
+    t->cols_kept = t->cols.len;
     if (prev && prev->name == t->name && cols && pk && keys && indexes)
         return prev;
     s = ARENA_NEW(a, struct snap_table);
@@ -129,19 +199,9 @@ snap_table(struct arena *a, struct sm_table *t)
     s->ncols = t->cols.len;
     if (cols) {
         s->cols = prev->cols;
+        s->colbuf = prev->colbuf;
     } else {
-        struct snap_col *sc = ARENA_ARRAY(a, struct snap_col, s->ncols + 1);
-        for (i = 0; i < s->ncols; i++) {
-            const struct sm_column *c = t->cols.items[i];
-            sc[i].id = c;
-            sc[i].name = c->name;
-            sc[i].type = c->type;
-            sc[i].not_null = c->not_null;
-            sc[i].identity = c->identity;
-            sc[i].dflt = c->dflt;
-            memcpy(sc[i].declared, c->declared, sizeof sc[i].declared);
-        }
-        s->cols = sc;
+        snap_cols(a, s, prev, t, common);
     }
     if (pk) {
         s->pk = prev->pk;
@@ -178,14 +238,37 @@ snap_table(struct arena *a, struct sm_table *t)
 }
 
 const struct snap_col *
+snap_find_col_near(const struct snap_table *t, const struct sm_column *id, size_t hint)
+{
+    size_t d;
+
+    if (t->ncols == 0)
+        return NULL;
+    if (hint >= t->ncols)
+        hint = t->ncols - 1;
+    /* outward from the hint: a column moves by a place or two between snapshots, if at all */
+    for (d = 0; d <= hint || hint + d < t->ncols; d++) {
+        if (d <= hint && t->cols[hint - d].id == id)
+            return &t->cols[hint - d];
+        if (d && hint + d < t->ncols && t->cols[hint + d].id == id)
+            return &t->cols[hint + d];
+    }
+    return NULL;
+}
+
+const struct snap_col *
+ir_op_col_in(const struct ir_op *op, const struct snap_table *t)
+{
+    if ((op->kind == IR_ADD_COLUMN && t == op->before) ||
+        (op->kind == IR_DROP_COLUMN && t == op->after))
+        return NULL; /* the side without it: known without a search through the table */
+    return snap_find_col(t, op->col);
+}
+
+const struct snap_col *
 snap_find_col(const struct snap_table *t, const struct sm_column *id)
 {
-    size_t i;
-
-    for (i = 0; i < t->ncols; i++)
-        if (t->cols[i].id == id)
-            return &t->cols[i];
-    return NULL;
+    return snap_find_col_near(t, id, t->ncols ? t->ncols - 1 : 0); /* added columns are last */
 }
 
 const struct snap_col *
@@ -359,17 +442,29 @@ ir_group_by_table(const struct ir_step *step, struct ir_group **groups, size_t *
     return ng;
 }
 
+/* A changed table of a delta and the same table at the step's start (or NULL), sorted by name. */
+struct change {
+    const struct snap_table *after, *before;
+};
+
+static int
+cmp_change(const void *a, const void *b)
+{
+    return strcmp(((const struct change *)a)->after->name, ((const struct change *)b)->after->name);
+}
+
 void
 ir_step_delta(struct arena *a, const struct ir_step *step, struct ir_delta *out)
 {
     struct touch *t;
-    size_t n = 0, i, j;
+    struct change *c;
+    size_t n = 0, nc = 0, i, j;
 
     memset(out, 0, sizeof *out);
     if (!step || step->nops == 0)
         return;
     n = touches(step, true, &t);
-    out->changed = ARENA_ARRAY(a, const struct snap_table *, n + 1);
+    c = xcalloc(n + 1, sizeof *c);
     out->removed = ARENA_ARRAY(a, const char *, n + 1);
     for (i = 0; i < n; i = j) {
         const struct snap_table *start, *end;
@@ -377,13 +472,23 @@ ir_step_delta(struct arena *a, const struct ir_step *step, struct ir_delta *out)
             ;
         start = t[i].before;
         end = t[j - 1].after;
-        if (end)
-            out->changed[out->nchanged++] = end;
+        if (end) {
+            c[nc].after = end;
+            c[nc++].before = start && strcmp(start->name, end->name) == 0 ? start : NULL;
+        }
         if (start && (!end || strcmp(start->name, end->name) != 0))
             out->removed[out->nremoved++] = start->name;
     }
     free(t);
-    qsort(out->changed, out->nchanged, sizeof *out->changed, cmp_snap_name);
+    qsort(c, nc, sizeof *c, cmp_change);
+    out->changed = ARENA_ARRAY(a, const struct snap_table *, nc + 1);
+    out->before = ARENA_ARRAY(a, const struct snap_table *, nc + 1);
+    for (i = 0; i < nc; i++) {
+        out->changed[i] = c[i].after;
+        out->before[i] = c[i].before;
+    }
+    out->nchanged = nc;
+    free(c);
     qsort(out->removed, out->nremoved, sizeof *out->removed, cmp_str);
 }
 

@@ -60,13 +60,19 @@ struct snap_index {
     size_t ncols;
 };
 
+/* The array that the columns of successive snapshots of one table share while the table only
+ * gains columns at its end: element i is the same in every snapshot of ncols > i (ir.c). */
+struct snap_colbuf;
+
 struct snap_table {
     const struct sm_table *id; /* identity across renames; never dereferenced by the lowerings */
     const char *name;
     struct snap_col *cols;
     size_t ncols;
-    struct snap_key *pk;   /* NULL: none */
-    struct snap_key *keys; /* unique, foreign and check constraints, in model order */
+    struct snap_colbuf *colbuf; /* where cols lives: two snapshots of one colbuf have the same
+                                   first min(ncols) columns (snap_cols_prefix) */
+    struct snap_key *pk;        /* NULL: none */
+    struct snap_key *keys;      /* unique, foreign and check constraints, in model order */
     size_t nkeys;
     struct snap_index *indexes;
     size_t nindexes;
@@ -145,6 +151,8 @@ struct ir_step {
  */
 struct ir_delta {
     const struct snap_table **changed;
+    const struct snap_table **before; /* parallel to changed: the same table at the step's start
+                                         under the same name, or NULL (new or renamed) */
     size_t nchanged;
     const char **removed;
     size_t nremoved;
@@ -157,8 +165,20 @@ struct ir_delta {
  */
 const struct snap_table *snap_table(struct arena *a, struct sm_table *t);
 
-/* The column of snapshot t whose identity is id, or NULL. */
+/* Whether the first a->ncols columns of b are a's (true when b only added columns to a, by the
+ * sharing above; false does not mean they differ). O(1). */
+bool snap_cols_prefix(const struct snap_table *a, const struct snap_table *b);
+
+/* The column of snapshot t whose identity is id, or NULL; searched from the end, where an added
+ * column is. */
 const struct snap_col *snap_find_col(const struct snap_table *t, const struct sm_column *id);
+/* The column of an add or drop column operation in t, op's snapshot before or after it: NULL at
+ * once on the side without it (a down-step's target), else found from the end. */
+const struct snap_col *ir_op_col_in(const struct ir_op *op, const struct snap_table *t);
+/* The same, searched outward from position hint: where a loop over another snapshot of the table
+ * expects it, so that walking a table's columns costs its width, not its square. */
+const struct snap_col *snap_find_col_near(const struct snap_table *t, const struct sm_column *id,
+                                          size_t hint);
 /* The same when the column must be there (an invariant of the operation): asserted. */
 const struct snap_col *snap_col_of(const struct snap_table *t, const struct sm_column *id);
 

@@ -289,12 +289,15 @@ schema_undo_to(struct schema *s, size_t mark)
             break;
         case UNDO_SET_COLUMN:
             *u->col = *u->saved;
+            u->col->table->cols_kept = 0;
             break;
-        case UNDO_COL_PUT:
+        case UNDO_COL_PUT: /* with every column added to or dropped from a table's list */
             hmap_del(u->map, u->key);
+            u->col->table->cols_kept = 0;
             break;
         case UNDO_COL_DEL:
             hmap_put(u->map, u->key, u->col);
+            u->col->table->cols_kept = 0;
             break;
         }
     }
@@ -487,6 +490,8 @@ void
 schema_add_column(struct schema *s, struct sm_table *t, struct sm_column *c, size_t pos)
 {
     c->table = t;
+    if (t->cols_kept > pos)
+        t->cols_kept = pos;
     list_insert(s, &t->cols, pos, c);
     col_put(s, t, c);
 }
@@ -494,6 +499,7 @@ schema_add_column(struct schema *s, struct sm_table *t, struct sm_column *c, siz
 void
 schema_drop_column(struct schema *s, struct sm_table *t, struct sm_column *c)
 {
+    t->cols_kept = 0;
     list_remove(s, &t->cols, c);
     col_del(s, t, c);
 }
@@ -504,6 +510,7 @@ schema_set_column(struct schema *s, struct sm_column *c, const struct sm_column 
     bool renamed = strcmp(c->name, now->name) != 0;
     struct sm_undo *u;
 
+    c->table->cols_kept = 0;
     if (renamed)
         col_del(s, c->table, c);
     u = push_undo(s, UNDO_SET_COLUMN);

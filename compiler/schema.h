@@ -110,6 +110,9 @@ struct sm_table {
     const struct plan_version *born; /* the version that created it (no rows before it ends) */
     const struct snap_table *snap;   /* its last snapshot (ir.h), whose unchanged parts the next
                                         one shares; compared, never trusted */
+    size_t cols_kept; /* how many leading columns are still as in snap: set by snap_table,
+                         lowered by every change of cols (schema.c), so that a snapshot after
+                         an added column compares only what is new (asserted in debug builds) */
 };
 
 /* REL_GONE marks a dropped or renamed table or index (obj: struct sm_gone *), so that a later

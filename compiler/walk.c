@@ -10,6 +10,7 @@
  * the dialects should not hide the schema's errors): versions whose base is
  * unknown are marked and skipped.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,21 +132,30 @@ fk_key(struct arena *a, const char *table, const char *const *cols, size_t n)
 void
 check_legacy_names(struct plan *p, struct arena *a, struct diag_sink *d)
 {
-    struct hmap seen;
+    struct hmap seen, done;
     size_t i, k, c;
 
+    if (!p->nlegacy)
+        return;
     hmap_init(&seen, false);
+    hmap_init(&done, false); /* a column array shared by snapshots (ir.h), under a table name ->
+                                how many of its columns are in seen: each is looked at once */
     for (i = 0; i < p->nversions; i++) {
         const struct ir_step *s = p->versions[i]->ir;
         const struct snap_table *last = NULL;
         for (k = 0; s && k < s->nops; k++) {
             const struct snap_table *t = s->ops[k]->after;
+            const char *buf;
             if (!t || t == last)
                 continue;
             last = t;
             hmap_put(&seen, t->name, p);
-            for (c = 0; c < t->ncols; c++)
+            buf = arena_printf(a, "%p\x1f%s", (void *)t->colbuf, t->name);
+            c = (size_t)(uintptr_t)hmap_get(&done, buf);
+            for (c = c < t->ncols ? c : t->ncols; c < t->ncols; c++)
                 hmap_put(&seen, arena_printf(a, "%s\x1f%s", t->name, t->cols[c].name), p);
+            if (t->ncols > (size_t)(uintptr_t)hmap_get(&done, buf))
+                hmap_put(&done, buf, (void *)(uintptr_t)t->ncols);
             for (c = 0; c < t->nkeys; c++)
                 if (t->keys[c].kind == KEY_FOREIGN)
                     hmap_put(&seen, fk_key(a, t->name, t->keys[c].cols, t->keys[c].ncols), p);
@@ -171,4 +181,5 @@ check_legacy_names(struct plan *p, struct arena *a, struct diag_sink *d)
         }
     }
     hmap_free(&seen);
+    hmap_free(&done);
 }

@@ -492,6 +492,176 @@ canon_dump(const json_t *schema)
     return json_dumps(schema, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 }
 
+/* --- building a schema from deltas ---------------------------------------- */
+
+static const char *const table_arrays[] = {"checks", "columns", "foreign_keys", "indexes",
+                                           "unique"};
+#define NARRAYS (sizeof table_arrays / sizeof *table_arrays)
+
+/* The key of an element within its array: a string's value, an object's name, or else the
+ * object's compact text (SQLite's unnamed foreign keys); malloc'd, NULL when out of memory. */
+static char *
+elem_key(const json_t *e)
+{
+    const json_t *name = json_object_get(e, "name");
+
+    if (json_is_string(e))
+        return strdup(json_string_value(e));
+    if (json_is_string(name))
+        return strdup(json_string_value(name));
+    return json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+/* Puts every element of the array arr into the object by, under its key. */
+static bool
+put_elems(json_t *by, const json_t *arr)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(arr, i, e)
+    {
+        char *key = elem_key(e);
+        bool ok = key && json_object_set(by, key, e) == 0;
+        free(key);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* A whole table of a delta in the keyed form. */
+static json_t *
+keyed_table(const json_t *t)
+{
+    json_t *k = json_deep_copy(t);
+    size_t i;
+
+    if (!k)
+        return NULL;
+    for (i = 0; i < NARRAYS; i++) {
+        json_t *by = json_object();
+        if (!by || !put_elems(by, json_object_get(t, table_arrays[i])) ||
+            json_object_set_new(k, table_arrays[i], by) != 0) {
+            json_decref(k);
+            return NULL;
+        }
+    }
+    return k;
+}
+
+json_t *
+canon_tables_new(void)
+{
+    return json_object();
+}
+
+static bool
+fail(char *why, size_t whylen, const char *fmt, const char *name)
+{
+    snprintf(why, whylen, fmt, name);
+    return false;
+}
+
+/* Applies the patch p ({"name": ..., member: {"drop": [...], "put": [...]}, ...}) to tables. */
+static bool
+apply_patch(json_t *tables, const json_t *p, char *why, size_t whylen)
+{
+    const char *name = json_string_value(json_object_get(p, "name"));
+    json_t *t = name ? json_object_get(tables, name) : NULL;
+    size_t i, k;
+    json_t *e;
+
+    if (!name)
+        return fail(why, whylen, "a patch has no table name%s", "");
+    if (!t)
+        return fail(why, whylen, "a patch names table \"%s\", which the schema before it has not",
+                    name);
+    if (json_object_get(p, "primary_key") &&
+        json_object_set(t, "primary_key", json_object_get(p, "primary_key")) != 0)
+        return fail(why, whylen, "out of memory%s", "");
+    for (i = 0; i < NARRAYS; i++) {
+        const json_t *m = json_object_get(p, table_arrays[i]);
+        json_t *by = json_object_get(t, table_arrays[i]);
+        if (!m)
+            continue;
+        if (!json_is_array(json_object_get(m, "drop")) || !json_is_array(json_object_get(m, "put")))
+            return fail(why, whylen,
+                        "the patch of table \"%s\" has a member without "
+                        "\"drop\" and \"put\" arrays",
+                        name);
+        json_array_foreach(json_object_get(m, "drop"), k, e)
+        {
+            char *key = elem_key(e);
+            bool gone = key && json_object_del(by, key) == 0;
+            free(key);
+            if (!gone)
+                return fail(why, whylen,
+                            "the patch of table \"%s\" drops an element that the "
+                            "table has not",
+                            name);
+        }
+        if (!put_elems(by, json_object_get(m, "put")))
+            return fail(why, whylen, "out of memory%s", "");
+    }
+    return true;
+}
+
+bool
+canon_delta_apply(json_t *tables, const json_t *delta, char *why, size_t whylen)
+{
+    const json_t *changed = json_object_get(delta, "changed"), *t;
+    const json_t *patched = json_object_get(delta, "patched");
+    const json_t *removed = json_object_get(delta, "removed");
+    size_t i;
+
+    if (!json_is_array(changed) || !json_is_array(patched) || !json_is_array(removed))
+        return fail(why, whylen, "no \"changed\", \"patched\" and \"removed\" arrays%s", "");
+    json_array_foreach(removed, i, t) if (json_is_string(t))
+        json_object_del(tables, json_string_value(t));
+    json_array_foreach(changed, i, t)
+    {
+        const char *name = json_string_value(json_object_get(t, "name"));
+        json_t *k;
+        if (!name)
+            return fail(why, whylen, "a changed table has no name%s", "");
+        if (!(k = keyed_table(t)) || json_object_set_new(tables, name, k) != 0)
+            return fail(why, whylen, "out of memory%s", "");
+    }
+    json_array_foreach(patched, i, t) if (!apply_patch(tables, t, why, whylen)) return false;
+    return true;
+}
+
+json_t *
+canon_tables_schema(json_t *tables)
+{
+    json_t *schema = json_object(), *list = json_array(), *t;
+    const char *name;
+
+    if (!schema || !list || json_object_set_new(schema, "tables", list) != 0) {
+        json_decref(schema);
+        return NULL;
+    }
+    json_object_foreach(tables, name, t)
+    {
+        json_t *plain = json_copy(t);
+        size_t i;
+        if (!plain || json_array_append_new(list, plain) != 0) {
+            json_decref(schema);
+            return NULL;
+        }
+        for (i = 0; i < NARRAYS; i++) {
+            json_t *arr = json_array(), *e;
+            const char *key;
+            json_object_foreach(json_object_get(t, table_arrays[i]), key, e)
+                json_array_append(arr, e);
+            json_object_set_new(plain, table_arrays[i], arr);
+        }
+    }
+    canon_sort(schema);
+    return schema;
+}
+
 /* --- differences ----------------------------------------------------------- */
 
 struct differ {

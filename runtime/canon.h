@@ -125,6 +125,22 @@ size_t canon_diff_items(const json_t *expected, const json_t *live,
 size_t canon_diff(const json_t *expected, const json_t *live,
                   void (*report)(void *arg, const char *text), void *arg);
 
+/*
+ * Building the schema at a version from a bundle's schema deltas
+ * (docs/bundle-format.md): start with canon_tables_new(), apply each step's
+ * delta in order with canon_delta_apply(), and get the schema with
+ * canon_tables_schema(). In between, a table's arrays are kept as objects by
+ * each element's name (an unnamed one by its compact text), so that a patch
+ * costs what it changes, not the width of the table.
+ */
+json_t *canon_tables_new(void);
+
+/* Applies one delta; false, with the reason in why, when it is not a delta that fits. */
+bool canon_delta_apply(json_t *tables, const json_t *delta, char *why, size_t whylen);
+
+/* The schema ({"tables": [...]}, sorted) that tables holds; a new reference, or NULL (memory). */
+json_t *canon_tables_schema(json_t *tables);
+
 /* The serialisation used in files and comparisons: sorted keys, two-space indent. */
 char *canon_dump(const json_t *schema);
 

@@ -1217,7 +1217,7 @@ format_version_refused(struct reader *r, unsigned v)
     if (v < MANIFEST_FORMAT_VERSION)
         bad(r,
             "version %u of the format is older than this uprun reads (version %d, whose "
-            "schema files are deltas); rebuild the bundle with this release's upc, or use the "
+            "schema files patch the tables they change); rebuild the bundle with this release's upc, or use the "
             "uprun of the bundle's release",
             v, MANIFEST_FORMAT_VERSION);
     else

@@ -22,8 +22,9 @@
 #include "runtime/rt_error.h"
 
 #define MANIFEST_FORMAT "upgrade-plan-bundle"
-/* 2: each step's schema file holds what the step changes (a delta), not the whole schema */
-#define MANIFEST_FORMAT_VERSION 2
+/* 2: each step's schema file holds what the step changes (a delta), not the whole schema;
+ * 3: and a table it changes under the same name as a patch (what differs), not whole */
+#define MANIFEST_FORMAT_VERSION 3
 #define MANIFEST_FILE "manifest.json"
 #define MANIFEST_SIG_FILE "manifest.json.minisig"
 #define MANIFEST_MAX_BYTES ((size_t)256 << 20) /* read bound for the envelope */

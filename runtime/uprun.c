@@ -103,6 +103,7 @@ struct uprun {
     bool fault_count;
     /* the running step, for progress events */
     struct timespec step_started;
+    double progress_shown; /* the elapsed time of the last progress event of the step; 0: none */
     struct uprun_event progress;
     char progress_msg[256];
     bool path_may_retry; /* --atomic: a lock timeout of a step is retried for the whole path */
@@ -189,6 +190,9 @@ on_progress(void *arg)
     u->progress.elapsed = seconds_since(&u->step_started);
     if (u->progress.elapsed < 1)
         return; /* a step that runs for less than a second is not "long" */
+    if (u->progress_shown > 0 && u->progress.elapsed - u->progress_shown < 1)
+        return; /* a line a second: the drivers report more often, or at any time */
+    u->progress_shown = u->progress.elapsed;
     snprintf(u->progress_msg, sizeof u->progress_msg,
              "step %u (%zu of %zu, %s -> %s) running for %.0f s", u->progress.step,
              u->progress.position, u->progress.count, vname(u->progress.from),
@@ -530,7 +534,8 @@ expected_schema(uprun *u, const char *version, json_t **out, struct rt_error *er
 {
     const struct manifest *m = &u->bundle->manifest;
     const char **chain = NULL;
-    json_t *tables = json_object(), *schema = NULL, *list;
+    json_t *tables = canon_tables_new(), *schema = NULL;
+    char why[512];
     size_t depth = 0, i;
     const char *w;
     int rc = UPRUN_OK;
@@ -551,9 +556,9 @@ expected_schema(uprun *u, const char *version, json_t **out, struct rt_error *er
         const struct mf_dialect_step *d =
             manifest_step_dialect(manifest_step_to(m, chain[i]), u->dialect);
         unsigned char *data;
-        size_t len, k;
+        size_t len;
         json_error_t jerr;
-        json_t *delta, *changed, *removed, *t;
+        json_t *delta;
         if (!d) {
             rt_fail(err, "the bundle has no expected schema of version %s for %s", chain[i],
                     u->dialect);
@@ -566,36 +571,21 @@ expected_schema(uprun *u, const char *version, json_t **out, struct rt_error *er
         }
         delta = json_loadb((const char *)data, len, 0, &jerr);
         free(data);
-        changed = json_object_get(delta, "changed");
-        removed = json_object_get(delta, "removed");
-        if (!json_is_array(changed) || !json_is_array(removed)) {
-            rt_fail(err, "the bundle's schema file %s is not a schema delta (%s)", d->schema.path,
-                    delta ? "no \"changed\" and \"removed\" arrays" : jerr.text);
+        if (!delta || !canon_delta_apply(tables, delta, why, sizeof why)) {
+            rt_fail(err, "the bundle's schema file %s is not a schema delta that fits (%s)",
+                    d->schema.path, delta ? why : jerr.text);
             json_decref(delta);
             rc = UPRUN_BUNDLE_REFUSED;
             break;
         }
-        json_array_foreach(removed, k, t) if (json_is_string(t))
-            json_object_del(tables, json_string_value(t));
-        json_array_foreach(changed, k, t) if (json_is_string(json_object_get(t, "name")))
-            json_object_set(tables, json_string_value(json_object_get(t, "name")), t);
         json_decref(delta);
     }
     if (rc == UPRUN_OK) {
-        const char *name;
-        json_t *t;
-        schema = json_object();
-        list = json_array();
-        if (!schema || !list) {
-            json_decref(schema);
-            json_decref(list);
+        if (!(schema = canon_tables_schema(tables))) {
             rc = UPRUN_USAGE;
             rt_fail(err, "out of memory");
             goto done;
         }
-        json_object_foreach(tables, name, t) json_array_append(list, t);
-        json_object_set_new(schema, "tables", list);
-        canon_sort(schema);
         *out = schema;
     }
 done:
@@ -1344,6 +1334,7 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     u->step_started = t0;
+    u->progress_shown = 0;
     history_now(started);
     step_event(u, &ev, UPRUN_EV_STEP_BEGIN, ps, pos, count);
     ev.message = ps->down ? "rolling back a step" : "applying a step";
@@ -1528,6 +1519,7 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
                     failure_reset(&f);
                     clock_gettime(CLOCK_MONOTONIC, &t0);
                     u->step_started = t0;
+                    u->progress_shown = 0;
                     history_now(started);
                     state = STEP_PENDING;
                     break;

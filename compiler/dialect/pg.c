@@ -434,7 +434,7 @@ lower_op(struct lower_out *lo, const struct ir_op *op, bool down)
         return;
     case IR_ADD_COLUMN:
     case IR_DROP_COLUMN:
-        ct = snap_find_col(to, op->col);
+        ct = ir_op_col_in(op, to);
         if (!ct) {
             /* dropping: PostgreSQL drops the column's constraints and indexes with it */
             lower_begin(lo, op);
@@ -483,7 +483,7 @@ lower_op(struct lower_out *lo, const struct ir_op *op, bool down)
         if (op->key->kind == KEY_PRIMARY) {
             /* PostgreSQL keeps the key columns not null; the model may not */
             for (i = 0; i < to->ncols; i++) {
-                cf = snap_find_col(from, to->cols[i].id);
+                cf = snap_find_col_near(from, to->cols[i].id, i);
                 if (cf && cf->not_null && !to->cols[i].not_null)
                     alter_column(lo, op, to->name, cf, &to->cols[i]);
             }

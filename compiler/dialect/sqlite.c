@@ -300,11 +300,10 @@ needs_rebuild(const struct ir_op *op, const struct snap_table *from, const struc
     switch (op->kind) {
     case IR_ADD_COLUMN:
     case IR_DROP_COLUMN:
-        if ((c = snap_find_col(
-                 to,
-                 op->col))) { /* adding: ALTER TABLE ADD COLUMN takes no key, no identity, no NOT NULL without a
-             * default, no REFERENCES with a default other than NULL, and no default that is an
-             * expression */
+        /* adding: ALTER TABLE ADD COLUMN takes no key, no identity, no NOT NULL without a
+         * default, no REFERENCES with a default other than NULL, and no default that is an
+         * expression */
+        if ((c = ir_op_col_in(op, to))) {
             if (c->identity ||
                 (c->not_null && !c->dflt && !(op->kind == IR_ADD_COLUMN && op->fill)) ||
                 adds_with_values(op, c))
@@ -398,7 +397,7 @@ rebuild(struct lower_out *lo, struct ir_op *const *run, size_t n, const struct s
     {
         struct strbuf into = STRBUF_INIT, sel = STRBUF_INIT;
         for (i = 0; i < to->ncols; i++) {
-            const struct snap_col *cf = snap_find_col(from, to->cols[i].id);
+            const struct snap_col *cf = snap_find_col_near(from, to->cols[i].id, i);
             const struct sm_value *fill = cf ? NULL : fill_of(run, n, to->cols[i].id);
             if (!cf && !fill)
                 continue; /* a new column: its default, or null */
@@ -481,7 +480,7 @@ native(struct lower_out *lo, const struct ir_op *op, bool down, const struct sna
         return;
     case IR_ADD_COLUMN:
     case IR_DROP_COLUMN:
-        if ((ct = snap_find_col(to, op->col))) {
+        if ((ct = ir_op_col_in(op, to))) {
             lower_begin(lo, op);
             strbuf_puts(b, "ALTER TABLE ");
             sql_quote_ident(b, to->name);

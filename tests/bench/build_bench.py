@@ -10,8 +10,10 @@ and peak memory, then the growth between consecutive sizes (10x the plan
 should cost at most about 10x).
 
 Wide inputs, each at two sizes 10x apart: one table of N columns (checked),
-N tables in one version (built), and N errors with --error-limit=0 (checked),
-one a line and all on one line.
+N tables in one version (built), N statements that each add a column to one
+table in one version (built), one table that gains a column in each of N/10
+versions (built: time and bundle size), and N errors with --error-limit=0
+(checked), one a line and all on one line.
 
 Not a test: nothing is asserted; the figures are for people. Peak memory is
 the maximum resident set size that getrusage reports for the child.
@@ -63,6 +65,21 @@ def many_tables(n):
     body = ''.join(f'  create table T{i} (Id int identity primary key, Name string(40));\n'
                    for i in range(n))
     return f'plan "many" {{ dialects postgres, sqlite; }}\nversion "1.0" {{\n{body}}}\n'
+
+
+def one_table_grows(n):
+    """One table that gains a column in each of n versions: the bundle's deltas patch it."""
+    out = ['plan "grows" { dialects postgres, sqlite; }\n',
+           'version "1.0" {\n  create table T (Id int identity primary key);\n}\n']
+    out += [f'version "1.{i}" {{\n  alter table T add column C{i} int;\n}}\n' for i in range(1, n)]
+    return ''.join(out)
+
+
+def one_table_many_alters(n):
+    """One version that adds n columns to one table, a statement each."""
+    body = ''.join(f'  alter table T add column C{i} int;\n' for i in range(1, n))
+    return ('plan "alters" { dialects postgres, sqlite; }\n'
+            f'version "1.0" {{\n  create table T (Id int identity primary key);\n{body}}}\n')
 
 
 def many_errors(n, one_line=False):
@@ -152,25 +169,33 @@ def main():
             return
         print('\nWide inputs (time s / peak MB, and growth for 10x the input):')
         cases = [
-            ('one table of N columns: upc check', wide_table, lambda p: [a.upc, 'check', p], (0,)),
+            ('one table of N columns: upc check', wide_table, lambda p: [a.upc, 'check', p], (0,), 1),
             ('N tables in one version: upc build', many_tables,
-             lambda p: [a.upc, 'build', p, '-o', p + '.bundle', '-q'], (0,)),
+             lambda p: [a.upc, 'build', p, '-o', p + '.bundle', '-q'], (0,), 1),
+            ('N add columns to one table in one version: upc build', one_table_many_alters,
+             lambda p: [a.upc, 'build', p, '-o', p + '.bundle', '-q'], (0,), 1),
+            ('one table, a column more in each of N/10 versions: upc build', one_table_grows,
+             lambda p: [a.upc, 'build', p, '-o', p + '.bundle', '-q'], (0,), 10),
             ('N errors, --error-limit=0: upc check', many_errors,
-             lambda p: [a.upc, 'check', '--error-limit=0', p], (1,)),
+             lambda p: [a.upc, 'check', '--error-limit=0', p], (1,), 1),
             ('N errors on one line: upc check', many_errors_one_line,
-             lambda p: [a.upc, 'check', '--error-limit=0', p], (1,)),
+             lambda p: [a.upc, 'check', '--error-limit=0', p], (1,), 1),
         ]
         sizes = [int(s) for s in a.wide.split(',')]
-        for title, gen, cmd, ok in cases:
-            res = []
+        for title, gen, cmd, ok, div in cases:
+            res, cells = [], []
             for n in sizes:
                 p = os.path.join(tmp, f'wide-{gen.__name__}-{n}.upg')
-                open(p, 'w').write(gen(n))
-                res.append(run(cmd(p), ok))
+                open(p, 'w').write(gen(n // div))
+                t, m = run(cmd(p), ok)
+                res.append((t, m))
+                cell = f'N={n // div}: {t:.2f} s / {m:.0f} MB'
+                if os.path.isdir(p + '.bundle'):
+                    cell += f' / bundle {tree_size(p + ".bundle")[1] / 1e6:.1f} MB'
+                cells.append(cell)
                 shutil.rmtree(p + '.bundle', ignore_errors=True)
-            cells = '  '.join(f'N={n}: {t:.2f} s / {m:.0f} MB' for n, (t, m) in zip(sizes, res))
             growth = ratio(res[0][0], res[-1][0]) if len(res) > 1 else ''
-            print(f'  {title:<40} {cells}  time growth {growth.strip()}')
+            print(f'  {title:<62} {"  ".join(cells)}  time growth {growth.strip()}')
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -10,6 +10,9 @@ sub-command, each in a temporary folder of its own:
   tamper        tests/run/tamper_test on a fresh signed bundle
   cli           uprun verify-bundle's exit statuses and messages
   schema        every manifest validates against docs/manifest.schema.json
+  deltas        the schema files read as docs/bundle-format.md says (by this script, not by
+                uprun) give upc schema --at V for every version and dialect of every test plan
+                and of plans/; a table that gains a column each version is patched, not repeated
 """
 import argparse
 import filecmp
@@ -183,6 +186,86 @@ with tempfile.TemporaryDirectory() as tmp:
         bad = {"format": "upgrade-plan-bundle", "format_version": 1}
         expect("the schema rejects an incomplete manifest",
                any(True for _ in jsonschema.Draft7Validator(schema).iter_errors(bad)))
+    elif a.check == "deltas":
+        ARRAYS = ("checks", "columns", "foreign_keys", "indexes", "unique")
+
+        def key(e):
+            if isinstance(e, str):
+                return e
+            if isinstance(e.get("name"), str):
+                return e["name"]
+            return json.dumps(e, sort_keys=True)
+
+        def apply(tables, d):
+            for n in d["removed"]:
+                tables.pop(n, None)
+            for t in d["changed"]:
+                tables[t["name"]] = {k: ({key(e): e for e in v} if k in ARRAYS else v) for k, v in t.items()}
+            for p in d["patched"]:
+                t = tables[p["name"]]
+                for k, v in p.items():
+                    if k == "primary_key":
+                        t[k] = v
+                    elif k in ARRAYS:
+                        for e in v["drop"]:
+                            del t[k][key(e)]
+                        for e in v["put"]:
+                            t[k][key(e)] = e
+
+        def plain(tables):
+            out = []
+            for name in sorted(tables):
+                t = tables[name]
+                out.append({k: (sorted(v.values(), key=lambda e: (key(e), json.dumps(e, sort_keys=True)))
+                                if k in ARRAYS else v) for k, v in t.items()})
+            return out
+
+        def norm(schema):
+            return plain({t["name"]: {k: ({key(e): e for e in v} if k in ARRAYS else v) for k, v in t.items()}
+                          for t in schema["tables"]})
+
+        os.makedirs(os.path.join(tmp, "plans"))
+        grow = os.path.join(tmp, "plans", "grow.upg")
+        with open(grow, "w") as f:
+            f.write('plan "grow" { dialects postgres, sqlite; }\n'
+                    'version "1.0" { create table T (Id int identity primary key); }\n')
+            for i in range(1, 40):
+                f.write(f'version "1.{i}" {{ alter table T add column C{i} int; }}\n')
+        emit = os.path.join(a.root, "tests", "emit")
+        plans = [plan, os.path.join(a.root, "plans", "kratos.upg"), grow] + \
+            [os.path.join(emit, f) for f in sorted(os.listdir(emit)) if f.endswith(".upg")]
+        for p in plans:
+            out = os.path.join(tmp, os.path.basename(p))
+            r = run([upc, "build", p, "-o", out])
+            if r.returncode != 0:
+                expect(f"build {p}", False, r)
+                continue
+            m = json.load(open(os.path.join(out, "manifest.json")))
+            bad = []
+            for dialect in m["dialects"]:
+                tables, by_to = {}, {s["to"]: s for s in m["steps"]}
+                for v in m["versions"]:
+                    chain, w = [], v["name"]
+                    while w:
+                        chain.append(by_to[w])
+                        w = by_to[w]["from"]
+                    tables = {}
+                    for st in reversed(chain):
+                        with open(os.path.join(out, st["dialects"][dialect]["schema"]["path"])) as f:
+                            apply(tables, json.load(f))
+                    r = run([upc, "schema", p, "--dialect", dialect, "--at", v["name"], "-q"])
+                    if r.returncode != 0 or plain(tables) != norm(json.loads(r.stdout)):
+                        bad.append(f"{dialect} {v['name']}")
+            expect(f"{os.path.basename(p)}: the deltas give upc schema --at for every version "
+                   f"({len(m['versions'])} x {len(m['dialects'])}){': ' + ', '.join(bad[:5]) if bad else ''}",
+                   not bad, None)
+            if p == grow:
+                last = m["steps"][-1]["dialects"]["postgres"]["schema"]["path"]
+                d = json.load(open(os.path.join(out, last)))
+                expect("a column added to a table of 40 columns is a patch of that column",
+                       d["changed"] == [] and len(d["patched"]) == 1 and
+                       [c["name"] for c in d["patched"][0]["columns"]["put"]] == ["C39"] and
+                       d["patched"][0]["columns"]["drop"] == [], None)
     else:
         sys.exit(f"unknown check {a.check}")
 

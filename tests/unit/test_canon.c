@@ -4,7 +4,8 @@
  * SQLite defaults read back as values only when they are constants (issue
  * 10: a default expression was cut at its first "::", so that
  * 'free'::text || '-trial'::text read as "free"), and the differences
- * between two schemas named field by field.
+ * between two schemas named field by field; the schema at a version built
+ * from a bundle's deltas and patches, and patches that do not fit refused.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +225,90 @@ test_canon_diff_unnamed_foreign_keys(void **state)
     json_decref(l);
 }
 
+/* The schema that a list of deltas (JSON texts) builds, as canon_dump text (malloc'd). */
+static char *
+apply_all(const char *const *deltas, size_t n, char *why, size_t whylen)
+{
+    json_t *tables = canon_tables_new(), *schema;
+    char *text = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        json_t *d = json_loads(deltas[i], 0, NULL);
+        assert_non_null(d);
+        bool ok = canon_delta_apply(tables, d, why, whylen);
+        json_decref(d);
+        if (!ok) {
+            json_decref(tables);
+            return NULL;
+        }
+    }
+    schema = canon_tables_schema(tables);
+    text = json_dumps(schema, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(schema);
+    json_decref(tables);
+    return text;
+}
+
+#define T_WHOLE                                                                                       \
+    "{\"checks\":[\"CK_A\"],\"columns\":[{\"name\":\"A\",\"type\":\"int\"},{\"name\":\"B\",\"type\":" \
+    "\"int\"}],\"foreign_keys\":[{\"columns\":[\"B\"],\"name\":null,\"ref_table\":\"U\"}],"           \
+    "\"indexes\":[{\"columns\":[\"A\"],\"name\":\"IX_A\"}],\"name\":\"T\",\"primary_key\":null,"      \
+    "\"unique\":[]}"
+
+static void
+test_canon_delta_patches_build_the_schema(void **state)
+{
+    (void)state;
+    char why[256];
+    const char *deltas[] = {
+        "{\"changed\":[" T_WHOLE ",{\"checks\":[],\"columns\":[],\"foreign_keys\":[],"
+        "\"indexes\":[],\"name\":\"Old\",\"primary_key\":null,\"unique\":[]}],\"patched\":[],"
+        "\"removed\":[]}",
+        /* a column replaced and one added, one dropped; the unnamed foreign key dropped by its
+         * whole object; the primary key set; a check dropped; a table removed */
+        "{\"changed\":[],\"patched\":[{\"name\":\"T\",\"checks\":{\"drop\":[\"CK_A\"],\"put\":[]},"
+        "\"columns\":{\"drop\":[\"B\"],\"put\":[{\"name\":\"A\",\"type\":\"bigint\"},"
+        "{\"name\":\"C\",\"type\":\"text\"}]},\"foreign_keys\":{\"drop\":[{\"columns\":[\"B\"],"
+        "\"name\":null,\"ref_table\":\"U\"}],\"put\":[]},\"primary_key\":{\"columns\":[\"A\"],"
+        "\"name\":null}}],\"removed\":[\"Old\"]}",
+    };
+    char *got = apply_all(deltas, 2, why, sizeof why);
+
+    assert_non_null(got);
+    assert_string_equal(
+        got, "{\"tables\":[{\"checks\":[],\"columns\":[{\"name\":\"A\",\"type\":\"bigint\"},"
+             "{\"name\":\"C\",\"type\":\"text\"}],\"foreign_keys\":[],\"indexes\":[{\"columns\":"
+             "[\"A\"],\"name\":\"IX_A\"}],\"name\":\"T\",\"primary_key\":{\"columns\":[\"A\"],"
+             "\"name\":null},\"unique\":[]}]}");
+    free(got);
+}
+
+static void
+test_canon_delta_refuses_what_does_not_fit(void **state)
+{
+    (void)state;
+    char why[256];
+    const char *unknown_table[] = {
+        "{\"changed\":[],\"patched\":[{\"name\":\"Nope\",\"columns\":{\"drop\":[],\"put\":[]}}],"
+        "\"removed\":[]}"};
+    const char *missing_elem[] = {
+        "{\"changed\":[" T_WHOLE "],\"patched\":[],\"removed\":[]}",
+        "{\"changed\":[],\"patched\":[{\"name\":\"T\",\"indexes\":{\"drop\":[\"IX_Z\"],\"put\":[]}}],"
+        "\"removed\":[]}"};
+    const char *no_arrays[] = {"{\"changed\":[],\"removed\":[]}"};
+    const char *bad_member[] = {"{\"changed\":[" T_WHOLE
+                                "],\"patched\":[{\"name\":\"T\",\"columns\":[]}],\"removed\":[]}"};
+
+    assert_null(apply_all(unknown_table, 1, why, sizeof why));
+    assert_non_null(strstr(why, "table \"Nope\""));
+    assert_null(apply_all(missing_elem, 2, why, sizeof why));
+    assert_non_null(strstr(why, "drops an element that the table has not"));
+    assert_null(apply_all(no_arrays, 1, why, sizeof why));
+    assert_non_null(strstr(why, "\"patched\""));
+    assert_null(apply_all(bad_member, 1, why, sizeof why));
+    assert_non_null(strstr(why, "\"drop\" and \"put\""));
+}
+
 int
 main(void)
 {
@@ -234,6 +319,8 @@ main(void)
         cmocka_unit_test(test_canon_diff_names_the_field),
         cmocka_unit_test(test_canon_diff_missing_and_unexpected),
         cmocka_unit_test(test_canon_diff_unnamed_foreign_keys),
+        cmocka_unit_test(test_canon_delta_patches_build_the_schema),
+        cmocka_unit_test(test_canon_delta_refuses_what_does_not_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
