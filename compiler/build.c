@@ -249,6 +249,26 @@ put_file(const struct step_writer *w, const struct dialect *d, const char *name,
     return rc;
 }
 
+/* The manifest's copy of a lowering's units (struct step_unit -> struct mf_unit), or NULL. */
+static struct mf_unit *
+copy_units(const struct step_sql *s, size_t *n)
+{
+    struct mf_unit *u;
+
+    *n = s->nunits;
+    if (!s->nunits)
+        return NULL;
+    u = xcalloc(s->nunits, sizeof *u);
+    for (size_t i = 0; i < s->nunits; i++) {
+        u[i].statement = (unsigned)s->units[i].statement;
+        u[i].pre = xstrdup(s->units[i].pre);
+        u[i].post = xstrdup(s->units[i].post);
+        u[i].fix_when = s->units[i].fix_when ? xstrdup(s->units[i].fix_when) : NULL;
+        u[i].fix = s->units[i].fix ? xstrdup(s->units[i].fix) : NULL;
+    }
+    return u;
+}
+
 /* compile_lower()'s writer: one step's files for one dialect, and their manifest entry. */
 static int
 write_step(void *arg, const struct lowered_step *s)
@@ -262,7 +282,10 @@ write_step(void *arg, const struct lowered_step *s)
     int rc;
 
     md->dialect = xstrdup(name);
-    md->transactional = true;
+    md->up_units = copy_units(&s->up_info, &md->nup_units);
+    if (s->has_down)
+        md->down_units = copy_units(&s->down_info, &md->ndown_units);
+    md->transactional = !md->nup_units && !md->ndown_units;
     md->up_statements = (unsigned)s->up_info.nstatements;
     md->foreign_keys_off = s->up_info.fk_off || s->down_info.fk_off;
     md->down_lossy = s->down_info.lossy;

@@ -544,6 +544,7 @@ stmt_create_index(struct checker *ck, const struct ast_stmt *s)
     schema_add_index(&ck->schema, ix);
     op = rec(ck, IR_CREATE_INDEX, t, before, false);
     op->index = snap_find_index(op->after, ix->name);
+    op->concurrently = s->concurrently;
 }
 
 static void
@@ -565,6 +566,7 @@ stmt_drop_index(struct checker *ck, const struct ast_stmt *s)
     schema_mark_gone(&ck->schema, gone(ck, "index", ix->name, NULL, s->span));
     op = rec(ck, IR_DROP_INDEX, ix->table, before, false);
     op->index = snap_find_index(before, ix->name);
+    op->concurrently = s->concurrently;
 }
 
 static bool
@@ -672,6 +674,43 @@ transaction_control(const char *t, size_t n)
     return NULL;
 }
 
+/*
+ * Whether a statement of author SQL is one that PostgreSQL refuses inside a
+ * transaction because of CONCURRENTLY (CREATE INDEX, DROP INDEX, REINDEX,
+ * ALTER TABLE ... DETACH PARTITION): the word among its first ones, before
+ * any parenthesis. REFRESH MATERIALIZED VIEW CONCURRENTLY runs in one.
+ */
+static const char *
+concurrent_statement(const char *t, size_t n)
+{
+    static const char *const first[] = {"CREATE", "DROP", "REINDEX", "ALTER"};
+    size_t i = 0, words = 0;
+    bool starts = false;
+
+    while (i < n && t[i] != '(' && t[i] != '\'' && t[i] != '"' && words < 24) {
+        size_t len = 0;
+        while (i < n && !((t[i] | 0x20) >= 'a' && (t[i] | 0x20) <= 'z') && t[i] != '(' &&
+               t[i] != '\'' && t[i] != '"')
+            i++;
+        while (i + len < n && (((t[i + len] | 0x20) >= 'a' && (t[i + len] | 0x20) <= 'z') ||
+                               t[i + len] == '_' || (t[i + len] >= '0' && t[i + len] <= '9')))
+            len++;
+        if (!len)
+            break;
+        if (words++ == 0) {
+            for (size_t k = 0; k < sizeof first / sizeof *first; k++)
+                starts =
+                    starts || (strlen(first[k]) == len && strncasecmp(t + i, first[k], len) == 0);
+            if (!starts)
+                return NULL;
+        } else if (len == 12 && strncasecmp(t + i, "CONCURRENTLY", 12) == 0) {
+            return "a statement with CONCURRENTLY";
+        }
+        i += len;
+    }
+    return NULL;
+}
+
 /* E0604: transaction control in an up or down of a sql block. */
 static void
 sql_item_transaction(struct checker *ck, const struct ast_sql_item *it)
@@ -685,6 +724,18 @@ sql_item_transaction(struct checker *ck, const struct ast_sql_item *it)
     n = sql_split(text, strlen(text), &st);
     for (i = 0; i < n; i++) {
         const char *what = transaction_control(text + st[i].start, st[i].end - st[i].start);
+        if (!what && (what = concurrent_statement(text + st[i].start, st[i].end - st[i].start))) {
+            diag_error(ck->diag, it->text.span, "E0604",
+                       "the sql block's %s runs %s, which cannot run inside the transaction of "
+                       "its step",
+                       it->kind == AST_SQL_UP ? "up" : "down", what);
+            diag_note(ck->diag, "PostgreSQL refuses CONCURRENTLY inside a transaction block, and "
+                                "uprun runs a sql block inside the step's transaction.");
+            diag_help(ck->diag, "For an index, write the statement of the language: create "
+                                "index ... concurrently (or drop index ... concurrently) runs as "
+                                "a unit of its own, outside the transaction, and resumes.");
+            break;
+        }
         if (!what)
             continue;
         diag_error(ck->diag, it->text.span, "E0604",

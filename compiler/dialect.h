@@ -72,7 +72,9 @@ struct dialect {
     const char *(*default_text)(const struct sm_value *v);
 
     /* --- what the catalogue keeps (the canonical schema of runtime/canon.h) --- */
-    bool keeps_key_names; /* primary and foreign keys have names */
+    bool keeps_key_names;  /* primary and foreign keys have names */
+    bool concurrent_units; /* an index built or dropped concurrently runs outside the step's
+                              transaction, a unit of its own (lower.h, struct step_unit) */
     bool unique_constraints_are_indexes;
     bool reports_checks;
 

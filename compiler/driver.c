@@ -171,6 +171,8 @@ compile_lower(const struct compilation *c, struct plan_version *const *versions,
             rc = emit(arg, &s);
             strbuf_free(&s.up);
             strbuf_free(&s.down);
+            step_sql_free(&s.up_info);
+            step_sql_free(&s.down_info);
         }
     }
     return rc;

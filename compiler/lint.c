@@ -35,17 +35,15 @@ allowed(const struct ir_stmt *st, enum lint_id l)
     return false;
 }
 
-void
-lint_report(struct lint_report *r, enum lint_id l, const char *why, const char *fmt, ...)
+static void
+report(struct lint_report *r, enum lint_id l, const char *why, const char *help, const char *fmt,
+       va_list ap)
 {
     struct plan_finding *f = ARENA_NEW(r->arena, struct plan_finding);
     struct sm_list *list = &r->ver->findings;
     struct strbuf msg = STRBUF_INIT;
-    va_list ap;
 
-    va_start(ap, fmt);
     strbuf_vprintf(&msg, fmt, ap);
-    va_end(ap);
     /* the bundle and the guide tell operators about every finding, allowed or not */
     f->lint = lint_name(l);
     f->dialect = r->dialect;
@@ -65,9 +63,34 @@ lint_report(struct lint_report *r, enum lint_id l, const char *why, const char *
     } else if (diag_warning(r->diag, r->stmt->span, lint_code(l), "%s", strbuf_str(&msg))) {
         if (why)
             diag_note(r->diag, "%s", why);
-        diag_help(r->diag, "If this is intended, add \"allow %s\" to the statement.", lint_name(l));
+        if (help)
+            diag_help(r->diag, "%s", help);
+        else
+            diag_help(r->diag, "If this is intended, add \"allow %s\" to the statement.",
+                      lint_name(l));
     }
     strbuf_free(&msg);
+}
+
+void
+lint_report(struct lint_report *r, enum lint_id l, const char *why, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    report(r, l, why, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void
+lint_report_help(struct lint_report *r, enum lint_id l, const char *why, const char *help,
+                 const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    report(r, l, why, help, fmt, ap);
+    va_end(ap);
 }
 
 /* The lints of every dialect: deleting data, and conversions that can fail. */

@@ -52,6 +52,9 @@ struct lint_report;
  */
 void lint_report(struct lint_report *r, enum lint_id l, const char *why, const char *fmt, ...)
     PRINTF(4, 5);
+/* The same with the help line given (else: add "allow NAME" to the statement). */
+void lint_report_help(struct lint_report *r, enum lint_id l, const char *why, const char *help,
+                      const char *fmt, ...) PRINTF(5, 6);
 
 /* The lint pass over every checked version. Returns the number of errors it reported (-Werror). */
 int pass_lint(struct plan *p, struct arena *a, struct diag_sink *d);

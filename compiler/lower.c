@@ -183,6 +183,38 @@ lower_end(struct lower_out *lo)
 }
 
 void
+lower_unit(struct lower_out *lo, const char *pre, const char *post, const char *fix_when,
+           const char *fix)
+{
+    struct step_sql *s = lo->out;
+    struct step_unit *u;
+
+    assert(s->nstatements > 0 && (!fix_when) == (!fix));
+    s->units = xrealloc(s->units, (s->nunits + 1) * sizeof *s->units);
+    u = &s->units[s->nunits++];
+    u->statement = s->nstatements;
+    u->pre = xstrdup(pre);
+    u->post = xstrdup(post);
+    u->fix_when = fix_when ? xstrdup(fix_when) : NULL;
+    u->fix = fix ? xstrdup(fix) : NULL;
+}
+
+void
+step_sql_free(struct step_sql *s)
+{
+    for (size_t i = 0; i < s->nunits; i++) {
+        free(s->units[i].pre);
+        free(s->units[i].post);
+        free(s->units[i].fix_when);
+        free(s->units[i].fix);
+    }
+    free(s->units);
+    s->units = NULL;
+    s->nunits = 0;
+    strbuf_free(&s->body);
+}
+
+void
 lower_rename(struct lower_out *lo, const struct ir_op *op, const char *table, const char *column,
              const char *to)
 {
@@ -278,6 +310,64 @@ lower_step(const struct lower_ctx *ctx, const struct plan_version *v, bool down,
     free(seq);
 }
 
+/* Where the text of a statement that starts at start begins: the comment lines above it. */
+static size_t
+chunk_start(const char *body, size_t start)
+{
+    size_t p = start;
+
+    while (p && body[p - 1] != '\n')
+        p--;
+    for (;;) {
+        size_t q = p;
+        if (!q)
+            break;
+        q--; /* the newline that ends the line above */
+        while (q && body[q - 1] != '\n')
+            q--;
+        if (strncmp(body + q, "--", 2) != 0)
+            break;
+        p = q;
+    }
+    return p;
+}
+
+/*
+ * upc sql's frame: BEGIN and COMMIT around the statements of each
+ * transactional unit, nothing around a unit of its own (struct step_unit).
+ */
+static void
+frame_units(struct strbuf *out, const struct step_sql *s)
+{
+    const char *body = strbuf_str(&s->body);
+    struct sql_stmt *st = NULL;
+    size_t n = s->nunits ? sql_split(body, s->body.len, &st) : 0, pos = 0, next = 1;
+
+    for (size_t u = 0; u < s->nunits && s->units[u].statement <= n; u++) {
+        size_t k = s->units[u].statement, cut = chunk_start(body, st[k - 1].start), end, e;
+        if (k > next) { /* the statements before it, in a transaction */
+            for (e = cut; e > pos && body[e - 1] == '\n'; e--)
+                ;
+            strbuf_puts(out, "BEGIN;\n\n");
+            strbuf_append(out, body + pos, e - pos);
+            strbuf_puts(out, "\n\nCOMMIT;\n\n");
+        }
+        end = k < n ? chunk_start(body, st[k].start) : s->body.len;
+        for (e = end; e > cut && body[e - 1] == '\n'; e--)
+            ;
+        strbuf_append(out, body + cut, e - cut);
+        strbuf_puts(out, k < n ? "\n\n" : "\n");
+        pos = end;
+        next = k + 1;
+    }
+    if (next <= (s->nunits ? n : s->nstatements)) {
+        strbuf_puts(out, "BEGIN;\n\n");
+        strbuf_append(out, body + pos, s->body.len - pos);
+        strbuf_puts(out, "\nCOMMIT;\n");
+    }
+    free(st);
+}
+
 bool
 step_script(const struct lower_ctx *ctx, const struct plan_version *v, size_t index, bool down,
             enum step_frame frame, struct strbuf *out, struct step_sql *s)
@@ -306,9 +396,7 @@ step_script(const struct lower_ctx *ctx, const struct plan_version *v, size_t in
     } else if (s->nstatements) {
         if (s->before_tx)
             strbuf_printf(out, "%s\n", s->before_tx);
-        strbuf_puts(out, "BEGIN;\n\n");
-        strbuf_append(out, strbuf_str(&s->body), s->body.len);
-        strbuf_puts(out, "\nCOMMIT;\n");
+        frame_units(out, s);
         if (s->after_tx)
             strbuf_printf(out, "%s\n", s->after_tx);
     }

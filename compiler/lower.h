@@ -30,9 +30,26 @@
 #include "core/source.h"
 #include "core/strbuf.h"
 
+/*
+ * A statement that runs outside the step's transaction, a unit of its own
+ * (docs/bundle-format.md): PostgreSQL's CREATE INDEX CONCURRENTLY. The
+ * checks are catalogue queries of one row and one boolean column that the
+ * runtime evaluates to resume without running anything twice: post (the
+ * statement's effect is there), fix_when (a failed attempt left something
+ * that fix, a statement, removes first) and pre (the statement can run).
+ */
+struct step_unit {
+    size_t statement; /* its number in the step's file, from 1 */
+    char *pre, *post;
+    char *fix_when, *fix; /* both or neither */
+};
+
 struct step_sql {
     struct strbuf body; /* the statements */
     size_t nstatements;
+    struct step_unit *units; /* the statements that are units of their own, in order; the others
+                                run in transactions between them (step_sql_free) */
+    size_t nunits;
     bool fk_off;       /* SQLite: run with PRAGMA foreign_keys=OFF around the transaction */
     bool rebuilds;     /* SQLite: the step rebuilds at least one table */
     bool lossy;        /* the down-step restores the structure but not the data of a drop */
@@ -91,6 +108,12 @@ struct lower_out {
 void lower_begin(struct lower_out *lo, const struct ir_op *op);
 /* Ends a statement with ";\n" and counts it. */
 void lower_end(struct lower_out *lo);
+/* Makes the statement just ended a unit of its own, outside a transaction, with its checks
+ * (struct step_unit; copied; fix_when and fix may be NULL). */
+void lower_unit(struct lower_out *lo, const char *pre, const char *post, const char *fix_when,
+                const char *fix);
+/* Frees what lower_step() allocated besides the body (which step_script() frees). */
+void step_sql_free(struct step_sql *s);
 /* CREATE [UNIQUE] INDEX "name" ON "table" ("col", ...), a statement of its own. */
 void lower_create_index(struct lower_out *lo, const struct ir_op *op, const char *table,
                         const char *name, bool unique, const char *const *cols, size_t ncols);

@@ -300,6 +300,8 @@ dump_stmt(struct strbuf *out, const struct ast_stmt *s)
         strbuf_printf(out, "%s", s->unique ? " unique" : "");
         dump_idents(out, "cols", &s->cols);
     }
+    if ((s->kind == STMT_CREATE_INDEX || s->kind == STMT_DROP_INDEX) && s->concurrently)
+        strbuf_puts(out, " concurrently");
     if (s->kind == STMT_NOTICE)
         strbuf_printf(out, " level=%s text=\"%s\"", s->level == NOTICE_WARNING ? "warning" : "info",
                       s->text.text);

@@ -166,6 +166,7 @@ struct ast_stmt {
     struct ast_tcons *tcons;   /* add constraint */
     ast_ident_list cols;       /* create index */
     bool unique;               /* create unique index */
+    bool concurrently;         /* create index, drop index: ... concurrently */
     enum ast_notice_level level;
     bool level_given;
     struct ast_string text; /* notice, breaking */

@@ -126,6 +126,7 @@ no_ident(void)
     struct ast_fk_actions actions;
     struct ast_type_decl type_decl;
     struct ast_legacy legacy;
+    bool flag;
 }
 
 /* Punctuation and literals. */
@@ -141,7 +142,7 @@ no_ident(void)
  * token carries its text and span, because most may also be names. */
 %token <ident> ACTION "action" ADD "add" ALLOW "allow" ALTER "alter" AS "as" BIGINT "bigint"
 %token <ident> BOOL "bool" BREAKING "breaking" BYTES "bytes" CASCADE "cascade" CHECK "check"
-%token <ident> COLUMN "column" CONSTRAINT "constraint" CREATE "create" DATE "date"
+%token <ident> COLUMN "column" CONCURRENTLY "concurrently" CONSTRAINT "constraint" CREATE "create" DATE "date"
 %token <ident> DECIMAL "decimal" DEFAULT "default" DELETE "delete" DESCRIPTION "description"
 %token <ident> DIALECTS "dialects" DOUBLE "double" DOWN "down" DROP "drop" FALSE "false"
 %token <ident> FILL "fill" FOREIGN "foreign" FROM "from" IDENTITY "identity" INDEX "index"
@@ -165,6 +166,7 @@ no_ident(void)
 %type <tcons> table_constraint
 %type <action> fk_action
 %type <actions> opt_fk_actions
+%type <flag> opt_concurrently
 %type <type_decl> type_decl
 %type <plan_item> legacy_tables legacy_items
 %type <legacy> legacy_item
@@ -324,15 +326,25 @@ ddl:
     | ALTER TABLE name alter_action {
             $$ = $4; $$->table = $3; $$->span = @$;
         }
-    | CREATE INDEX name ON name LPAREN name_list RPAREN {
+    | CREATE INDEX name ON name LPAREN name_list RPAREN opt_concurrently {
             $$ = ast_stmt_new(A, STMT_CREATE_INDEX, @$);
-            $$->name = $3; $$->table = $5; $$->cols = $7;
+            $$->name = $3; $$->table = $5; $$->cols = $7; $$->concurrently = $9;
         }
-    | CREATE UNIQUE INDEX name ON name LPAREN name_list RPAREN {
+    | CREATE UNIQUE INDEX name ON name LPAREN name_list RPAREN opt_concurrently {
             $$ = ast_stmt_new(A, STMT_CREATE_INDEX, @$);
             $$->unique = true; $$->name = $4; $$->table = $6; $$->cols = $8;
+            $$->concurrently = $10;
         }
-    | DROP INDEX name     { $$ = ast_stmt_new(A, STMT_DROP_INDEX, @$); $$->name = $3; }
+    | DROP INDEX name opt_concurrently {
+            $$ = ast_stmt_new(A, STMT_DROP_INDEX, @$); $$->name = $3; $$->concurrently = $4;
+        }
+    ;
+
+/* create index ... concurrently: built (or dropped) without blocking writes, outside the
+ * step's transaction where the dialect needs that */
+opt_concurrently:
+      %empty              { $$ = false; }
+    | CONCURRENTLY        { $$ = true; }
     ;
 
 create_table:
@@ -570,7 +582,7 @@ name:
 
 unreserved_keyword:
       ACTION | ADD | ALLOW | ALTER | BREAKING | CASCADE | COLUMN | CONSTRAINT | CREATE | DEFAULT
-    | DELETE | DESCRIPTION | DIALECTS | DOWN | DROP | FROM | IDENTITY | INDEX | INFO
+    | DELETE | DESCRIPTION | DIALECTS | DOWN | DROP | FROM | IDENTITY | INDEX | INFO | CONCURRENTLY
     | IRREVERSIBLE | KEY | NO | NOTICE | ON | PLAN | REFERENCES | RENAME | RESTRICT | SET | SQL
     | TABLE | TITLE | TO | TYPE | UP | VERSION | WARNING | AS | FILL | MERGES | TYPES | UPDATE
     | LEGACY

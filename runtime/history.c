@@ -270,6 +270,160 @@ history_insert(struct db *db, const struct history_entry *h, struct rt_error *er
     return rc;
 }
 
+int
+units_ensure(struct db *db, struct rt_error *err)
+{
+    return db_exec(db,
+                   "CREATE TABLE IF NOT EXISTS " UPG_UNITS_TABLE " (\n"
+                   "    plan text NOT NULL,\n"
+                   "    step integer NOT NULL,\n"
+                   "    direction text NOT NULL,\n"
+                   "    base bigint NOT NULL,\n"
+                   "    unit integer NOT NULL,\n"
+                   "    units integer NOT NULL,\n"
+                   "    file_sha256 text NOT NULL,\n"
+                   "    how text NOT NULL,\n"
+                   "    finished_at text NOT NULL,\n"
+                   "    applied_by text NOT NULL\n"
+                   ")",
+                   err);
+}
+
+int
+history_base(struct db *db, const char *plan, long long *base, struct rt_error *err)
+{
+    const char *p[1] = {plan};
+    struct db_rows *r = NULL;
+    char q[256];
+
+    *base = 0;
+    if (db_query(db,
+                 sql_for(db,
+                         "SELECT max(id) FROM " HISTORY_TABLE
+                         " WHERE plan = ?1 AND status IN ('applied', 'reverted', 'baselined')",
+                         q, sizeof q),
+                 p, 1, &r, err))
+        return -1;
+    if (r->nrows > 0 && db_cell(r, 0, 0))
+        *base = strtoll(db_cell(r, 0, 0), NULL, 10);
+    db_rows_free(r);
+    return 0;
+}
+
+/* Whether the journal of units is there (the first step in units creates it). */
+static int
+units_table_exists(struct db *db, bool *there, struct rt_error *err)
+{
+    const char *p[1] = {UPG_UNITS_TABLE};
+    struct db_rows *r = NULL;
+
+    if (db_query(db, db_driver_of(db)->table_exists, p, 1, &r, err))
+        return -1;
+    *there = r->nrows > 0;
+    db_rows_free(r);
+    return 0;
+}
+
+int
+units_done(struct db *db, const char *plan, int step, const char *direction, long long base,
+           const char *file_sha256, unsigned *done, struct rt_error *err)
+{
+    char n[16], b[24], q[512];
+    const char *p[5] = {plan, n, direction, b, file_sha256};
+    struct db_rows *r = NULL;
+    bool there;
+
+    *done = 0;
+    if (units_table_exists(db, &there, err))
+        return -1;
+    if (!there)
+        return 0;
+    snprintf(n, sizeof n, "%d", step);
+    snprintf(b, sizeof b, "%lld", base);
+    if (db_query(db,
+                 sql_for(db,
+                         "SELECT max(unit) FROM " UPG_UNITS_TABLE " WHERE plan = ?1 AND step = ?2 "
+                         "AND direction = ?3 AND base = ?4 AND file_sha256 = ?5",
+                         q, sizeof q),
+                 p, 5, &r, err))
+        return -1;
+    if (r->nrows > 0 && db_cell(r, 0, 0))
+        *done = (unsigned)strtoul(db_cell(r, 0, 0), NULL, 10);
+    db_rows_free(r);
+    return 0;
+}
+
+int
+units_in_progress(struct db *db, const char *plan, long long base, bool *found, int *step,
+                  char direction[8], unsigned *done, unsigned *units, char file_sha256[65],
+                  struct rt_error *err)
+{
+    char b[24], q[512];
+    const char *p[2] = {plan, b};
+    struct db_rows *r = NULL;
+    bool there;
+
+    *found = false;
+    if (units_table_exists(db, &there, err))
+        return -1;
+    if (!there)
+        return 0;
+    snprintf(b, sizeof b, "%lld", base);
+    if (db_query(
+            db,
+            sql_for(
+                db,
+                "SELECT step, direction, max(unit), max(units), file_sha256 FROM " UPG_UNITS_TABLE
+                " WHERE plan = ?1 AND base = ?2 GROUP BY step, direction, file_sha256 "
+                "ORDER BY max(finished_at) DESC",
+                q, sizeof q),
+            p, 2, &r, err))
+        return -1;
+    if (r->nrows > 0 && db_cell(r, 0, 0) && db_cell(r, 0, 1) && db_cell(r, 0, 4)) {
+        *found = true;
+        *step = atoi(db_cell(r, 0, 0));
+        snprintf(direction, 8, "%s", db_cell(r, 0, 1));
+        *done = db_cell(r, 0, 2) ? (unsigned)strtoul(db_cell(r, 0, 2), NULL, 10) : 0;
+        *units = db_cell(r, 0, 3) ? (unsigned)strtoul(db_cell(r, 0, 3), NULL, 10) : 0;
+        snprintf(file_sha256, 65, "%s", db_cell(r, 0, 4));
+    }
+    db_rows_free(r);
+    return 0;
+}
+
+int
+units_insert(struct db *db, const struct unit_entry *e, struct rt_error *err)
+{
+    char step[16], base[24], unit[16], units[16], q[512];
+    const char *p[10];
+    struct db_rows *none = NULL;
+    int rc;
+
+    snprintf(step, sizeof step, "%d", e->step);
+    snprintf(base, sizeof base, "%lld", e->base);
+    snprintf(unit, sizeof unit, "%u", e->unit);
+    snprintf(units, sizeof units, "%u", e->units);
+    p[0] = e->plan;
+    p[1] = step;
+    p[2] = e->direction;
+    p[3] = base;
+    p[4] = unit;
+    p[5] = units;
+    p[6] = e->file_sha256;
+    p[7] = e->how;
+    p[8] = e->finished_at;
+    p[9] = e->applied_by;
+    rc = db_query(db,
+                  sql_for(db,
+                          "INSERT INTO " UPG_UNITS_TABLE " (plan, step, direction, base, unit, "
+                          "units, file_sha256, how, finished_at, applied_by) VALUES (?1, ?2, ?3, "
+                          "?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                          q, sizeof q),
+                  p, 10, &none, err);
+    db_rows_free(none);
+    return rc;
+}
+
 void
 history_now(char out[32])
 {

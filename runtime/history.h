@@ -104,6 +104,41 @@ struct history_entry {
 
 int history_insert(struct db *db, const struct history_entry *row, struct rt_error *err);
 
+/*
+ * The journal of units (upgrade_plan_units): a step that runs in units
+ * (manifest.h, struct mf_unit) records each unit it finishes, with the
+ * history row the step started from (its base, history_base()). The units of
+ * a step in progress are the rows of its plan, step, direction, file and
+ * base; when the step is done its history row is the newer base, and the old
+ * rows no longer count.
+ */
+int units_ensure(struct db *db, struct rt_error *err);
+/* The id of the plan's newest row that is not a failure (0: none), the base of a step. */
+int history_base(struct db *db, const char *plan, long long *base, struct rt_error *err);
+/* The highest unit journaled for the step at base (0: none yet); false *exists: no journal. */
+int units_done(struct db *db, const char *plan, int step, const char *direction, long long base,
+               const char *file_sha256, unsigned *done, struct rt_error *err);
+
+/* The step of the plan with units journaled at base, if any: *found, its step, direction ("up",
+ * "down"), units done and in all, and file (sha256, 64 hex digits). */
+int units_in_progress(struct db *db, const char *plan, long long base, bool *found, int *step,
+                      char direction[8], unsigned *done, unsigned *units, char file_sha256[65],
+                      struct rt_error *err);
+
+struct unit_entry {
+    const char *plan;
+    int step;
+    const char *direction;
+    long long base;
+    unsigned unit, units;
+    const char *file_sha256;
+    const char *how; /* "ran", "found done" (its postcheck held), "fixed and ran" */
+    const char *finished_at;
+    const char *applied_by;
+};
+
+int units_insert(struct db *db, const struct unit_entry *e, struct rt_error *err);
+
 /* "2026-11-22T03:45:12.123Z" for now, into out[32]. */
 void history_now(char out[32]);
 /* user@host of this process, into out. */

@@ -377,12 +377,19 @@ json_status(const struct uprun_status *st)
                                (json_int_t)h->duration_ms, "applied_by", str_or_null(h->applied_by),
                                "message", str_or_null(h->message)));
     }
-    return json_pack("{s:s, s:o, s:s, s:s, s:b, s:b, s:o, s:o, s:s, s:o, s:o}", "plan", st->plan,
-                     "title", str_or_null(st->title), "database", st->database, "dialect",
-                     st->dialect, "exists", st->exists, "has_history", st->has_history,
-                     "current_version", str_or_null(st->current), "targets", targets,
-                     "last_version", st->last, "way",
-                     st->way_exists ? way : (json_decref(way), json_null()), "history", history);
+    return json_pack(
+        "{s:s, s:o, s:s, s:s, s:b, s:b, s:o, s:o, s:s, s:o, s:o, s:o}", "plan", st->plan, "title",
+        str_or_null(st->title), "database", st->database, "dialect", st->dialect, "exists",
+        st->exists, "has_history", st->has_history, "current_version", str_or_null(st->current),
+        "targets", targets, "last_version", st->last, "way",
+        st->way_exists ? way : (json_decref(way), json_null()), "in_progress",
+        st->in_progress
+            ? json_pack("{s:i, s:o, s:o, s:i, s:i}", "step", (json_int_t)st->in_progress->step,
+                        "from", str_or_null(st->in_progress->from), "to",
+                        str_or_null(st->in_progress->to), "units_done", (json_int_t)st->units_done,
+                        "units", (json_int_t)st->units)
+            : json_null(),
+        "history", history);
 }
 
 static void
@@ -396,11 +403,12 @@ json_event(const struct uprun_event *ev)
         [UPRUN_EV_PROGRESS] = "progress", [UPRUN_EV_SQL] = "sql",
         [UPRUN_EV_STATUS] = "status",     [UPRUN_EV_DRIFT] = "drift",
         [UPRUN_EV_RETRY] = "retry",       [UPRUN_EV_CARRIED] = "carried",
+        [UPRUN_EV_UNIT] = "unit",
     };
     static const char *const states[] = {
         [UPRUN_EV_STEP_BEGIN] = "begin",     [UPRUN_EV_STEP_DONE] = "done",
         [UPRUN_EV_STEP_SKIPPED] = "skipped", [UPRUN_EV_STEP_FAILED] = "failed",
-        [UPRUN_EV_CARRIED] = NULL,
+        [UPRUN_EV_CARRIED] = NULL,           [UPRUN_EV_UNIT] = "done",
     };
     json_t *o = json_object();
 
@@ -444,13 +452,26 @@ json_event(const struct uprun_event *ev)
         json_object_set_new(o, "version_now", str_or_null(ev->at));
         json_object_set_new(o, "interrupted", json_boolean(ev->interrupted));
         json_object_set_new(o, "outcome",
-                            json_string(ev->outcome == UPRUN_PARTIAL   ? "partial"
-                                        : ev->outcome == UPRUN_UNKNOWN ? "unknown"
-                                                                       : "rolled_back"));
+                            json_string(ev->outcome == UPRUN_PARTIAL       ? "partial"
+                                        : ev->outcome == UPRUN_UNKNOWN     ? "unknown"
+                                        : ev->outcome == UPRUN_IN_PROGRESS ? "in_progress"
+                                                                           : "rolled_back"));
+        if (ev->units) {
+            json_object_set_new(o, "unit", json_integer(ev->unit));
+            json_object_set_new(o, "units", json_integer(ev->units));
+        }
         json_object_set_new(o, "code", json_integer(ev->code));
         json_object_set_new(o, "sqlstate", json_string(ev->db_error ? ev->db_error->sqlstate : ""));
         json_object_set_new(o, "detail", json_string(ev->db_error ? ev->db_error->detail : ""));
         json_object_set_new(o, "hint", json_string(ev->db_error ? ev->db_error->hint : ""));
+    }
+    if (ev->kind == UPRUN_EV_UNIT) {
+        json_object_set_new(o, "unit", json_integer(ev->unit));
+        json_object_set_new(o, "units", json_integer(ev->units));
+        json_object_set_new(o, "first_statement", json_integer((json_int_t)ev->statement));
+        json_object_set_new(o, "last_statement", json_integer((json_int_t)ev->statements));
+        json_object_set_new(o, "origin", str_or_null(ev->origin));
+        json_object_set_new(o, "how", json_string(ev->how ? ev->how : ""));
     }
     if (ev->kind == UPRUN_EV_SQL) {
         json_object_set_new(o, "file", json_string(ev->file ? ev->file : ""));
@@ -573,8 +594,14 @@ human_status(const struct uprun_status *st)
                h->direction, vname(h->from), vname(h->to), h->status, h->duration_ms, h->applied_by,
                h->message ? "  " : "", h->message ? h->message : "");
     }
-    printf(
-        "uprun: no step is half done: every step runs in one transaction with its history row\n");
+    if (st->in_progress)
+        printf("uprun: step %u (%s -> %s) is in progress: %u of %u units done; uprun apply "
+               "resumes it\n",
+               st->in_progress->step, vname(st->in_progress->from), vname(st->in_progress->to),
+               st->units_done, st->units);
+    else
+        printf("uprun: no step is half done: a step runs in one transaction with its history "
+               "row, or in units that uprun journals and resumes\n");
 }
 
 static void
@@ -622,6 +649,14 @@ human_event(struct cli *c, const struct uprun_event *ev)
                                                         : "applied",
                    ev->elapsed);
         break;
+    case UPRUN_EV_UNIT:
+        if (!c->quiet)
+            printf("    unit %u of %u of step %u: statement%s %zu%s%.0zu%s%s done (%s)\n", ev->unit,
+                   ev->units, ev->step, ev->statement == ev->statements ? "" : "s", ev->statement,
+                   ev->statement == ev->statements ? "" : " to ",
+                   ev->statement == ev->statements ? (size_t)0 : ev->statements,
+                   ev->origin ? ", from " : "", ev->origin ? ev->origin : "", ev->how);
+        break;
     case UPRUN_EV_STEP_SKIPPED:
         if (!c->quiet)
             printf("  step %u (%zu of %zu): %s -> %s: %s\n", ev->step, ev->position, ev->count,
@@ -656,6 +691,12 @@ human_event(struct cli *c, const struct uprun_event *ev)
                     "uprun: step %u may be partly committed and is not recorded: the database may "
                     "be between versions %s and %s\n",
                     ev->step, vname(ev->from), vname(ev->to));
+        else if (ev->outcome == UPRUN_IN_PROGRESS)
+            fprintf(stderr,
+                    "uprun: step %u is in progress: %u of %u units are done; the database is "
+                    "between versions %s and %s until uprun apply finishes it\n",
+                    ev->step, ev->unit ? ev->unit - 1 : 0, ev->units, vname(ev->from),
+                    vname(ev->to));
         else if (ev->outcome == UPRUN_UNKNOWN)
             fprintf(stderr,
                     "uprun: whether step %u committed is unknown: the connection was lost at "

@@ -239,6 +239,30 @@ jw_bool(struct jw *w, bool v)
 }
 
 /* Members are written in the sorted order of their keys. */
+/* "key": [{"fix": ..., "fix_when": ..., "post": ..., "pre": ..., "statement": N}, ...] */
+static void
+units_json(struct jw *w, const char *key, const struct mf_unit *u, size_t n)
+{
+    jw_key(w, key);
+    jw_open(w, '[');
+    for (size_t i = 0; i < n; i++) {
+        jw_item(w);
+        jw_open(w, '{');
+        jw_key(w, "fix");
+        jw_str_or_null(w, u[i].fix);
+        jw_key(w, "fix_when");
+        jw_str_or_null(w, u[i].fix_when);
+        jw_key(w, "post");
+        jw_string(w, u[i].post);
+        jw_key(w, "pre");
+        jw_string(w, u[i].pre);
+        jw_key(w, "statement");
+        jw_uint(w, u[i].statement);
+        jw_close(w, '}');
+    }
+    jw_close(w, ']');
+}
+
 static void
 file_json(struct jw *w, const struct mf_file *f)
 {
@@ -299,6 +323,8 @@ step_json(struct jw *w, const struct mf_step *s)
         jw_bool(w, d->down_lossy);
         jw_key(w, "down_statements");
         jw_uint(w, d->down_statements);
+        if (d->ndown_units)
+            units_json(w, "down_units", d->down_units, d->ndown_units);
         jw_key(w, "foreign_keys_off");
         jw_bool(w, d->foreign_keys_off);
         jw_key(w, "irreversible");
@@ -311,6 +337,8 @@ step_json(struct jw *w, const struct mf_step *s)
         file_json(w, &d->up);
         jw_key(w, "up_statements");
         jw_uint(w, d->up_statements);
+        if (d->nup_units)
+            units_json(w, "up_units", d->up_units, d->nup_units);
         jw_close(w, '}');
     }
     jw_close(w, '}');
@@ -633,6 +661,69 @@ read_file_entry(struct reader *r, const json_t *j, struct mf_file *f, const char
     f->size = get_uint(r, json_object_get(j, "size"), (1ULL << 40));
 }
 
+/* A step's units (absent: none), each checked: statements in order within the file. */
+static void
+read_units(struct reader *r, const json_t *j, const char *base, const char *key,
+           unsigned nstatements, struct mf_unit **out, size_t *n)
+{
+    size_t i, count;
+    unsigned last = 0;
+    json_t *x;
+
+    *out = NULL;
+    *n = 0;
+    if (!j || r->failed)
+        return;
+    at(r, "%s.%s", base, key);
+    if (!json_is_array(j) || json_array_size(j) == 0) {
+        bad(r, "expected an array of units (left out when there are none)");
+        return;
+    }
+    count = json_array_size(j);
+    if (!(*out = calloc(count, sizeof **out))) {
+        bad(r, "out of memory");
+        return;
+    }
+    *n = count;
+    json_array_foreach(j, i, x)
+    {
+        struct mf_unit *u = &(*out)[i];
+        at(r, "%s.%s[%zu]", base, key, i);
+        if (!json_is_object(x)) {
+            bad(r, "expected an object");
+            return;
+        }
+        at(r, "%s.%s[%zu].statement", base, key, i);
+        u->statement = (unsigned)get_uint(r, json_object_get(x, "statement"), 100000000u);
+        if (!r->failed && (u->statement <= last || u->statement > nstatements))
+            bad(r, "expected a statement of the file (1 to %u), after the unit before",
+                nstatements);
+        last = u->statement;
+        at(r, "%s.%s[%zu].pre", base, key, i);
+        u->pre = dup_str(r, json_object_get(x, "pre"), false);
+        at(r, "%s.%s[%zu].post", base, key, i);
+        u->post = dup_str(r, json_object_get(x, "post"), false);
+        at(r, "%s.%s[%zu].fix_when", base, key, i);
+        u->fix_when = dup_str(r, json_object_get(x, "fix_when"), true);
+        at(r, "%s.%s[%zu].fix", base, key, i);
+        u->fix = dup_str(r, json_object_get(x, "fix"), true);
+        if (!r->failed && (!u->fix_when) != (!u->fix))
+            bad(r, "a unit has a fix exactly when it has a fix_when");
+    }
+}
+
+static void
+free_units(struct mf_unit *u, size_t n)
+{
+    for (size_t i = 0; i < n && u; i++) {
+        free(u[i].pre);
+        free(u[i].post);
+        free(u[i].fix_when);
+        free(u[i].fix);
+    }
+    free(u);
+}
+
 static void
 read_step(struct reader *r, json_t *j, struct mf_step *s, size_t i, const struct manifest *m)
 {
@@ -748,6 +839,14 @@ read_step(struct reader *r, json_t *j, struct mf_step *s, size_t i, const struct
             at(r, "%s", base);
             bad(r, "a step has a down file exactly when it is not irreversible");
         }
+        read_units(r, json_object_get(x, "up_units"), base, "up_units", d->up_statements,
+                   &d->up_units, &d->nup_units);
+        read_units(r, json_object_get(x, "down_units"), base, "down_units", d->down_statements,
+                   &d->down_units, &d->ndown_units);
+        if (!r->failed && d->transactional && (d->nup_units || d->ndown_units)) {
+            at(r, "%s.transactional", base);
+            bad(r, "a step with units of their own is not transactional");
+        }
     }
 }
 
@@ -816,6 +915,8 @@ manifest_free(struct manifest *m)
             free_file(&d->down);
             free_file(&d->schema);
             free(d->irreversible);
+            free_units(d->up_units, d->nup_units);
+            free_units(d->down_units, d->ndown_units);
         }
         free(s->dialects);
     }

@@ -35,6 +35,16 @@ struct mf_file {
     uint64_t size;
 };
 
+/* A statement of a step's file that runs as a unit of its own, outside a transaction, with the
+ * catalogue queries (one row, one boolean) that let a run resume it (docs/bundle-format.md). */
+struct mf_unit {
+    unsigned statement; /* its number in the file, from 1 */
+    char *pre;          /* the statement can run */
+    char *post;         /* its effect is there: it ran */
+    char *fix_when;     /* an earlier attempt left something fix removes first; or NULL */
+    char *fix;          /* a statement; NULL exactly when fix_when is */
+};
+
 struct mf_dialect_step {
     char *dialect; /* "postgres", "sqlite" */
     struct mf_file up;
@@ -47,6 +57,9 @@ struct mf_dialect_step {
     char *irreversible;    /* no down-step: the reason ("" when none was given), or NULL */
     struct mf_file schema; /* what the step changes in the expected schema (a delta, see
                                  docs/bundle-format.md) */
+    struct mf_unit *up_units, *down_units; /* in statement order; none: the direction runs in
+                                              one transaction */
+    size_t nup_units, ndown_units;
 };
 
 struct mf_notice {

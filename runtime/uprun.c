@@ -120,6 +120,8 @@ struct path_step {
     const char *from;            /* the version before (NULL: empty) */
     const char *to;              /* the version after (NULL: empty) */
     const struct mf_file *entry; /* its SQL file (NULL: an irreversible step, going down) */
+    const struct mf_unit *units; /* the statements of entry that are units of their own */
+    size_t nunits;               /* 0: the step runs in one transaction */
     /* the SQL of entry while the step runs (run_step() reads it, checked, and frees it) */
     unsigned char *sql;
     size_t sql_size;
@@ -709,6 +711,8 @@ find_path(uprun *u, const char *from, const char *to, struct path_step **out)
         ps->from = down ? ps->step->to : ps->step->from;
         ps->to = down ? ps->step->from : ps->step->to;
         ps->entry = down ? (ps->ds->has_down ? &ps->ds->down : NULL) : &ps->ds->up;
+        ps->units = down ? ps->ds->down_units : ps->ds->up_units;
+        ps->nunits = down ? ps->ds->ndown_units : ps->ds->nup_units;
     }
     free(steps);
     return n;
@@ -976,9 +980,11 @@ failure_reset(struct failure *f)
     memset(f, 0, sizeof *f);
 }
 
-/* Runs the statements of a step's file one by one; on failure fills f. */
+/* Runs statements first to last (from 1; at most the file's) of a step's file one by one; on
+ * failure fills f. */
 static int
-run_statements(uprun *u, const struct path_step *ps, struct failure *f, struct rt_error *err)
+run_range(uprun *u, const struct path_step *ps, size_t first, size_t last, struct failure *f,
+          struct rt_error *err)
 {
     const char *text = (const char *)ps->sql;
     struct sql_stmt *st = NULL;
@@ -986,7 +992,7 @@ run_statements(uprun *u, const struct path_step *ps, struct failure *f, struct r
     int rc = 0;
 
     f->nstmts = n;
-    for (i = 0; i < n; i++) {
+    for (i = first ? first - 1 : 0; i < n && i < last; i++) {
         char *one;
         if (u->interrupted) {
             rc = rt_fail(err, "interrupted before statement %zu of %zu", i + 1, n);
@@ -1020,6 +1026,13 @@ run_statements(uprun *u, const struct path_step *ps, struct failure *f, struct r
     }
     free(st);
     return rc;
+}
+
+/* Runs every statement of a step's file; on failure fills f. */
+static int
+run_statements(uprun *u, const struct path_step *ps, struct failure *f, struct rt_error *err)
+{
+    return run_range(u, ps, 1, SIZE_MAX, f, err);
 }
 
 static void
@@ -1279,6 +1292,384 @@ rebuild_note(struct rt_error *err, const char *origin)
     err->hint[len + keep] = '\0';
 }
 
+/* The failure event of a step: where it failed (f), what the database said (dbe). */
+static void
+failed_event(uprun *u, struct uprun_event *ev, const struct path_step *ps, size_t pos, size_t count,
+             const struct failure *f, const struct rt_error *dbe, const struct timespec *t0,
+             const struct rt_error *err)
+{
+    step_event(u, ev, UPRUN_EV_STEP_FAILED, ps, pos, count);
+    ev->message = err->message;
+    ev->file = ps->entry->path;
+    ev->line = f->line;
+    ev->statement = f->stmt;
+    ev->statements = f->nstmts;
+    ev->sql = f->sql;
+    ev->sql_position = f->position;
+    ev->origin = f->origin[0] ? f->origin : NULL;
+    ev->db_error = f->sql ? &f->db : dbe;
+    ev->elapsed = seconds_since(t0);
+}
+
+/* --- steps that run in units ----------------------------------------------- */
+
+/*
+ * A step whose file has statements that run outside a transaction
+ * (manifest.h, struct mf_unit) runs as a list of units: each of those
+ * statements is a unit of its own, and the statements between them are
+ * transactional units. Every unit done is journaled (history.h, units_*); the
+ * last one writes the step's history row. A run that finds units of the step
+ * journaled at the database's base resumes after them, and a unit of its own
+ * is never run twice: its postcheck says whether it already ran, its fix
+ * removes what an interrupted attempt left (an INVALID index), its precheck
+ * says whether it can run; when neither check holds uprun stops and changes
+ * nothing.
+ */
+struct unit_span {
+    size_t first, last;         /* its statements (from 1) */
+    const struct mf_unit *self; /* a unit of its own; NULL: a transactional unit */
+};
+
+/* The units of ps, into *out (malloc'd); their number. */
+static size_t
+step_units(const struct path_step *ps, struct unit_span **out)
+{
+    size_t n = ps->down ? ps->ds->down_statements : ps->ds->up_statements, k = 0, next = 1;
+    struct unit_span *us = calloc(2 * ps->nunits + 2, sizeof *us);
+
+    *out = us;
+    if (!us)
+        return 0;
+    for (size_t i = 0; i < ps->nunits; i++) {
+        size_t at = ps->units[i].statement;
+        if (at > next)
+            us[k++] = (struct unit_span){next, at - 1, NULL};
+        us[k++] = (struct unit_span){at, at, &ps->units[i]};
+        next = at + 1;
+    }
+    if (next <= n)
+        us[k++] = (struct unit_span){next, n, NULL};
+    return k;
+}
+
+/* Whether a check (a query of one row, one boolean) holds; -1 with err when it cannot be asked. */
+static int
+check_holds(uprun *u, const char *sql, bool *holds, struct rt_error *err)
+{
+    struct db_rows *r = NULL;
+    const char *v;
+
+    *holds = false;
+    if (db_query(u->db, sql, NULL, 0, &r, err))
+        return -1;
+    v = r->nrows > 0 ? db_cell(r, 0, 0) : NULL;
+    *holds = v && (strcmp(v, "t") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+    db_rows_free(r);
+    return 0;
+}
+
+/* The plan line of statement k of ps's file ("plan.upg:12:3"), into buf; "" when none. */
+static const char *
+statement_origin(const struct path_step *ps, size_t k, char *buf, size_t size)
+{
+    struct sql_stmt *st = NULL;
+    size_t n = sql_split((const char *)ps->sql, ps->sql_size, &st);
+
+    buf[0] = '\0';
+    if (k >= 1 && k <= n)
+        sql_origin_before((const char *)ps->sql, st[k - 1].start, buf, size);
+    free(st);
+    return buf;
+}
+
+static int
+journal_unit(uprun *u, const struct path_step *ps, long long base, unsigned unit, unsigned units,
+             const char *how, struct rt_error *err)
+{
+    struct unit_entry e;
+    char finished[32];
+
+    history_now(finished);
+    e.plan = u->bundle->manifest.plan_name;
+    e.step = (int)ps->step->index;
+    e.direction = ps->down ? "down" : "up";
+    e.base = base;
+    e.unit = unit;
+    e.units = units;
+    e.file_sha256 = ps->entry->sha256;
+    e.how = how;
+    e.finished_at = finished;
+    e.applied_by = u->whoami;
+    return units_insert(u->db, &e, err);
+}
+
+static void
+unit_done_event(uprun *u, const struct path_step *ps, size_t pos, size_t count,
+                const struct unit_span *us, unsigned unit, unsigned units, const char *how)
+{
+    struct uprun_event ev;
+    char origin[256], msg[512];
+
+    step_event(u, &ev, UPRUN_EV_UNIT, ps, pos, count);
+    ev.unit = unit;
+    ev.units = units;
+    ev.how = how;
+    ev.statement = us->first;
+    ev.statements = us->last;
+    ev.origin = statement_origin(ps, us->first, origin, sizeof origin)[0] ? origin : NULL;
+    snprintf(msg, sizeof msg, "step %u (%s -> %s): unit %u of %u done (%s%s)", ps->step->index,
+             vname(ps->from), vname(ps->to), unit, units, us->self ? "outside a transaction, " : "",
+             how);
+    ev.message = msg;
+    emit(u, &ev);
+}
+
+/*
+ * Inside a transaction of a unit: still this plan's database, still at the
+ * step's start? 0, or the code to stop with (err set, the transaction rolled
+ * back).
+ */
+static int
+unit_guard(uprun *u, const struct path_step *ps, struct rt_error *err)
+{
+    struct rt_error ignored;
+    char *now = NULL;
+    bool any;
+    int rc;
+
+    if ((rc = plan_alone(u, err)) != UPRUN_OK) {
+        db_exec(u->db, "ROLLBACK", &ignored);
+        return rc;
+    }
+    if (history_current(u->db, &now, &any, err)) {
+        db_exec(u->db, "ROLLBACK", &ignored);
+        return UPRUN_STEP_FAILED;
+    }
+    if (!same_version(now, ps->from)) {
+        rt_fail(err,
+                "the database moved to version %s meanwhile; step %u (%s -> %s) no longer "
+                "applies",
+                vname(now), ps->step->index, vname(ps->from), vname(ps->to));
+        snprintf(err->hint, sizeof err->hint, "Run uprun status, then start again.");
+        free(now);
+        db_exec(u->db, "ROLLBACK", &ignored);
+        return UPRUN_DB_REFUSED;
+    }
+    free(now);
+    return 0;
+}
+
+/* The step's history row, in a transaction of its own (after a last unit of its own). */
+static int
+record_alone(uprun *u, const struct path_step *ps, const char *started, const struct timespec *t0,
+             struct rt_error *err)
+{
+    struct rt_error ignored;
+    int rc;
+
+    if (exec_counted(u, db_driver_of(u->db)->begin_write, err))
+        return UPRUN_STEP_FAILED;
+    if ((rc = unit_guard(u, ps, err)))
+        return rc;
+    if (record(u, ps, started, t0, ps->down ? "reverted" : "applied", NULL, err)) {
+        db_exec(u->db, "ROLLBACK", &ignored);
+        return UPRUN_STEP_FAILED;
+    }
+    fault_point(u);
+    if (exec_counted(u, "COMMIT", err))
+        return UPRUN_STEP_FAILED;
+    return 0;
+}
+
+static int
+run_units(uprun *u, struct path_step *path, size_t idx, size_t count, const char *started,
+          const struct timespec *t0, struct rt_error *err)
+{
+    struct path_step *ps = &path[idx];
+    const struct db_driver *drv = db_driver_of(u->db);
+    size_t pos = idx + 1;
+    struct unit_span *us = NULL;
+    size_t nu = step_units(ps, &us);
+    struct failure f;
+    struct uprun_event ev;
+    struct rt_error ignored, dbe;
+    long long base = 0;
+    unsigned done = 0, k = 0;
+    bool in_tx = false, stop = false;
+    int code = UPRUN_STEP_FAILED, rc;
+
+    memset(&f, 0, sizeof f);
+    if (!us || nu == 0) {
+        free(us);
+        rt_fail(err, "out of memory");
+        return UPRUN_USAGE;
+    }
+    if (units_ensure(u->db, err) ||
+        history_base(u->db, u->bundle->manifest.plan_name, &base, err) ||
+        units_done(u->db, u->bundle->manifest.plan_name, (int)ps->step->index,
+                   ps->down ? "down" : "up", base, ps->entry->sha256, &done, err))
+        goto failed;
+    if (done > nu)
+        done = (unsigned)nu;
+    if (done)
+        info(u, "step %u (%s -> %s): %u of %zu units were done by an earlier run; resuming at %s",
+             ps->step->index, vname(ps->from), vname(ps->to), done, nu,
+             done < nu ? "the next" : "its history row");
+    for (k = done + 1; k <= nu; k++) {
+        const struct unit_span *x = &us[k - 1];
+        const char *how = "ran";
+        bool holds;
+        if (u->interrupted) {
+            rt_fail(err, "interrupted before unit %u of %zu", k, nu);
+            code = UPRUN_INTERRUPTED;
+            goto failed;
+        }
+        if (!x->self) {
+            /* a transactional unit: its statements and its journal row (the last unit: the
+             * step's history row) commit together */
+            if (exec_counted(u, drv->begin_write, err))
+                goto failed;
+            in_tx = true;
+            if (db_set_timeouts(u->db, lock_ms(u), statement_ms(u), true, err))
+                goto failed;
+            if ((rc = unit_guard(u, ps, err))) {
+                in_tx = false;
+                code = rc;
+                goto failed;
+            }
+            if (run_range(u, ps, x->first, x->last, &f, err))
+                goto failed;
+            if (!drv->in_transaction(u->db)) {
+                in_tx = false;
+                rt_fail(err, "the SQL of unit %u of step %u ended the transaction uprun runs it in",
+                        k, ps->step->index);
+                goto failed;
+            }
+            if (k == nu ? record(u, ps, started, t0, ps->down ? "reverted" : "applied", NULL, err)
+                        : journal_unit(u, ps, base, k, (unsigned)nu, how, err))
+                goto failed;
+            fault_point(u);
+            in_tx = false;
+            if (exec_counted(u, "COMMIT", err))
+                goto failed;
+        } else {
+            /* a unit of its own: never in a transaction, never run twice */
+            if (check_holds(u, x->self->post, &holds, err))
+                goto failed;
+            if (holds) {
+                how = "found done";
+            } else {
+                bool fixed = false;
+                if (x->self->fix_when) {
+                    if (check_holds(u, x->self->fix_when, &holds, err))
+                        goto failed;
+                    if (holds) {
+                        info(u,
+                             "step %u, unit %u of %zu: an earlier attempt left something "
+                             "behind (an invalid index); removing it first",
+                             ps->step->index, k, nu);
+                        if (exec_counted(u, x->self->fix, err))
+                            goto failed;
+                        fault_point(u);
+                        fixed = true;
+                    }
+                }
+                if (check_holds(u, x->self->pre, &holds, err))
+                    goto failed;
+                if (!holds) {
+                    char origin[256];
+                    statement_origin(ps, x->first, origin, sizeof origin);
+                    rt_fail(err,
+                            "step %u (%s -> %s), unit %u of %zu (statement %zu of %s%s%s): "
+                            "neither its postcheck (it ran) nor its precheck (it can run) holds, "
+                            "so uprun cannot tell whether to run it",
+                            ps->step->index, vname(ps->from), vname(ps->to), k, nu, x->first,
+                            ps->entry->path, origin[0] ? ", " : "", origin);
+                    snprintf(err->hint, sizeof err->hint,
+                             "The database is not as the plan expects at this point (changed by "
+                             "hand?). Compare it with uprun verify, make it what the plan "
+                             "expects before or after this statement, then run uprun apply "
+                             "again. Nothing was changed by this run%s.",
+                             fixed ? " but the removal of the invalid index" : "");
+                    code = UPRUN_DRIFT;
+                    stop = true;
+                    goto failed;
+                }
+                if (run_range(u, ps, x->first, x->last, &f, err))
+                    goto failed;
+                if (check_holds(u, x->self->post, &holds, err))
+                    goto failed;
+                if (!holds) {
+                    rt_fail(err,
+                            "unit %u of step %u ran, but its postcheck does not hold: the "
+                            "database did not do what the statement says",
+                            k, ps->step->index);
+                    goto failed;
+                }
+                how = fixed ? "fixed and ran" : "ran";
+            }
+            if (journal_unit(u, ps, base, k, (unsigned)nu, how, err))
+                goto failed;
+            fault_point(u);
+            if (k == nu && (rc = record_alone(u, ps, started, t0, err))) {
+                code = rc;
+                goto failed;
+            }
+        }
+        unit_done_event(u, ps, pos, count, x, k, (unsigned)nu, how);
+    }
+    if (done == nu && (rc = record_alone(u, ps, started, t0, err))) {
+        code = rc;
+        goto failed;
+    }
+    step_event(u, &ev, UPRUN_EV_STEP_DONE, ps, pos, count);
+    ev.elapsed = seconds_since(t0);
+    ev.units = (unsigned)nu;
+    ev.message = ps->down ? "step rolled back" : "step applied";
+    emit(u, &ev);
+    failure_reset(&f);
+    free(us);
+    return UPRUN_OK;
+
+failed:
+    dbe = *err;
+    if (in_tx)
+        db_exec(u->db, "ROLLBACK", &ignored);
+    if (u->interrupted)
+        code = UPRUN_INTERRUPTED;
+    else if (db_error_is_busy(err) && code == UPRUN_STEP_FAILED)
+        code = UPRUN_LOCKED;
+    if (!stop && u->db && db_exec(u->db, drv->begin_write, &ignored) == 0) {
+        char msg[RT_ERROR_MSG_MAX + 64];
+        snprintf(msg, sizeof msg, "unit %u of %zu: %s", k, nu, err->message);
+        if (record(u, ps, started, t0, "failed", msg, &ignored) == 0)
+            db_exec(u->db, "COMMIT", &ignored);
+        else
+            db_exec(u->db, "ROLLBACK", &ignored);
+    }
+    if (!stop) {
+        char hint[RT_ERROR_MSG_MAX];
+        snprintf(hint, sizeof hint,
+                 "%u of %zu units of step %u are done and journaled. %s then run the same "
+                 "command again: it resumes at unit %u, and a unit outside a transaction that "
+                 "was interrupted is finished or cleaned up first.",
+                 k ? k - 1 : 0, nu, ps->step->index,
+                 code == UPRUN_INTERRUPTED ? "When you are ready," : "Fix the cause,", k ? k : 1);
+        snprintf(err->hint, sizeof err->hint, "%s", hint);
+    }
+    failed_event(u, &ev, ps, pos, count, &f, &dbe, t0, err);
+    ev.at = ps->from;
+    ev.interrupted = code == UPRUN_INTERRUPTED;
+    ev.outcome = k > 1 || (k == 1 && us[0].self) ? UPRUN_IN_PROGRESS : UPRUN_ROLLED_BACK;
+    ev.unit = k;
+    ev.units = (unsigned)nu;
+    ev.code = code;
+    emit(u, &ev);
+    failure_reset(&f);
+    free(us);
+    return code;
+}
+
 /*
  * One step, as a state machine (see the file comment). In atomic mode the
  * caller owns the transaction: no BEGIN, COMMIT or pragma here, and the
@@ -1341,6 +1732,10 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
     emit(u, &ev);
     step_event(u, &u->progress, UPRUN_EV_PROGRESS, ps, pos, count);
     db_set_progress(u->db, on_progress, u);
+    if (ps->nunits && !atomic) {
+        code = run_units(u, path, idx, count, started, &t0, err);
+        goto out;
+    }
     for (;;) {
         switch (state) {
         case STEP_PENDING:
@@ -1554,19 +1949,9 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
             rebuild_note(err, f.origin);
             if (atomic && busy && u->path_may_retry)
                 goto out; /* the caller tries the whole path again, and says so */
-            step_event(u, &ev, UPRUN_EV_STEP_FAILED, ps, pos, count);
-            ev.message = err->message;
+            failed_event(u, &ev, ps, pos, count, &f, &dbe, &t0, err);
             ev.atomic = atomic;
             ev.at = atomic ? path[0].from : ps->from;
-            ev.file = ps->entry->path;
-            ev.line = f.line;
-            ev.statement = f.stmt;
-            ev.statements = f.nstmts;
-            ev.sql = f.sql;
-            ev.sql_position = f.position;
-            ev.origin = f.origin[0] ? f.origin : NULL;
-            ev.db_error = f.sql ? &f.db : &dbe;
-            ev.elapsed = seconds_since(&t0);
             ev.interrupted = code == UPRUN_INTERRUPTED;
             ev.outcome = outcome;
             ev.code = code;
@@ -1743,6 +2128,115 @@ compare_current(uprun *u, char **at, size_t *ndiff, struct rt_error *err)
     return rc;
 }
 
+/* A step that runs in units and is in progress at the database's base (history.h). */
+struct progress {
+    bool found;
+    const struct mf_step *step; /* NULL: a step the bundle does not have */
+    bool down;
+    unsigned stepno, done, units;
+    bool same_file; /* journaled with the file this bundle has for it */
+    struct uprun_step_ref ref;
+};
+
+static int
+step_progress(uprun *u, struct progress *pg, struct rt_error *err)
+{
+    const struct manifest *m = &u->bundle->manifest;
+    char dir[8], sha[65];
+    long long base;
+    bool exists;
+    int step = 0;
+
+    memset(pg, 0, sizeof *pg);
+    if (!u->db || u->missing)
+        return 0;
+    if (history_exists(u->db, &exists, err))
+        return -1;
+    if (!exists)
+        return 0;
+    if (history_base(u->db, m->plan_name, &base, err) ||
+        units_in_progress(u->db, m->plan_name, base, &pg->found, &step, dir, &pg->done, &pg->units,
+                          sha, err))
+        return -1;
+    if (!pg->found)
+        return 0;
+    pg->stepno = (unsigned)step;
+    pg->down = strcmp(dir, "down") == 0;
+    for (size_t i = 0; i < m->nsteps; i++)
+        if (m->steps[i].index == pg->stepno)
+            pg->step = &m->steps[i];
+    if (pg->step) {
+        const struct mf_dialect_step *d = manifest_step_dialect(pg->step, u->dialect);
+        const struct mf_file *f = d ? (pg->down ? (d->has_down ? &d->down : NULL) : &d->up) : NULL;
+        pg->same_file = f && strcmp(f->sha256, sha) == 0;
+        pg->ref.from = pg->down ? pg->step->to : pg->step->from;
+        pg->ref.to = pg->down ? pg->step->from : pg->step->to;
+    }
+    pg->ref.step = pg->stepno;
+    return 0;
+}
+
+/*
+ * Before a path runs: a step in progress must be the path's first, with the
+ * same file; then it is resumed (and the drift check, which would see the
+ * database between versions, is skipped). *resume says so.
+ */
+static int
+check_progress(uprun *u, const struct path_step *path, size_t n, bool *resume, struct rt_error *err)
+{
+    struct progress pg;
+
+    *resume = false;
+    if (step_progress(u, &pg, err))
+        return UPRUN_USAGE;
+    if (!pg.found)
+        return UPRUN_OK;
+    if (n && path[0].step == pg.step && path[0].down == pg.down && pg.same_file) {
+        *resume = true;
+        info(u,
+             "step %u (%s -> %s) is in progress: %u of %u units done; resuming it (the "
+             "schema check before a run is skipped: the database is between versions)",
+             pg.stepno, vname(path[0].from), vname(path[0].to), pg.done, pg.units);
+        return UPRUN_OK;
+    }
+    if (pg.step && !pg.same_file)
+        rt_fail(err,
+                "step %u is in progress (%u of %u units done), but with another bundle's "
+                "SQL for it than this one's",
+                pg.stepno, pg.done, pg.units);
+    else
+        rt_fail(err,
+                "step %u (%s -> %s, %s) is in progress: %u of %u units done, and this run "
+                "does not start with it",
+                pg.stepno, pg.step ? vname(pg.ref.from) : "?", pg.step ? vname(pg.ref.to) : "?",
+                pg.down ? "down" : "up", pg.done, pg.units);
+    snprintf(err->hint, sizeof err->hint,
+             "Finish it first with the bundle that started it: uprun %s --to %s. Nothing was "
+             "changed.",
+             pg.down ? "rollback" : "apply", pg.step ? vname(pg.ref.to) : "VERSION");
+    return UPRUN_PATH_REFUSED;
+}
+
+/* --atomic runs the whole path in one transaction: no step of it may run in units. */
+static int
+check_atomic(const struct path_step *path, size_t n, bool atomic, struct rt_error *err)
+{
+    for (size_t i = 0; atomic && i < n; i++) {
+        if (!path[i].nunits)
+            continue;
+        rt_fail(err,
+                "--atomic cannot include step %u (%s -> %s): statement %u of it runs outside "
+                "a transaction (a unit of its own)",
+                path[i].step->index, vname(path[i].from), vname(path[i].to),
+                path[i].units[0].statement);
+        snprintf(err->hint, sizeof err->hint,
+                 "Run without --atomic: each step then commits on its own, and a step in units "
+                 "resumes where it stopped. Nothing was changed.");
+        return UPRUN_USAGE;
+    }
+    return UPRUN_OK;
+}
+
 /*
  * Before the first step: the live schema must be the one the plan expects
  * at the recorded version, or the command refuses (UPRUN_DRIFT) unless
@@ -1791,6 +2285,7 @@ uprun_status(uprun *u, struct rt_error *err)
     struct path_step *waypath = NULL;
     struct uprun_status st;
     struct uprun_event ev;
+    struct progress pg;
     char *current = NULL, *database = NULL, msg[512];
     bool has_history, exists = false, *after = NULL;
     size_t n = 0, i, ntargets = 0;
@@ -1851,6 +2346,15 @@ uprun_status(uprun *u, struct rt_error *err)
             (unsigned)rows[i].step, rows[i].from_version, rows[i].to_version,  rows[i].direction,
             rows[i].status,         rows[i].started_at,   rows[i].finished_at, rows[i].duration_ms,
             rows[i].applied_by,     rows[i].message};
+    if (step_progress(u, &pg, err)) {
+        rc = UPRUN_USAGE;
+        goto done;
+    }
+    if (pg.found) {
+        st.in_progress = &pg.ref;
+        st.units_done = pg.done;
+        st.units = pg.units;
+    }
     database = secret_redact(u->cfg.db_url);
     st.plan = m->plan_name;
     st.title = m->plan_title;
@@ -2138,7 +2642,7 @@ uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
     struct path_step *path = NULL;
     char *current = NULL, buf[256];
     const char *to;
-    bool has_history, missing = false;
+    bool has_history, missing = false, resume = false;
     size_t n = 0, i, k;
     int rc;
 
@@ -2153,7 +2657,9 @@ uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
         info(u, "the database is %s already: nothing to do", where(buf, sizeof buf, current));
         goto done;
     }
-    if ((rc = preflight(u, o->allow_drift, "uprun apply", err)))
+    if ((rc = check_atomic(path, n, o->atomic, err)) ||
+        (rc = check_progress(u, path, n, &resume, err)) ||
+        (!resume && (rc = preflight(u, o->allow_drift, "uprun apply", err))))
         goto done;
     info(u, "upgrading %s from %s to %s: %zu step%s", u->bundle->manifest.plan_name, vname(current),
          vname(to), n, n == 1 ? "" : "s");
@@ -2177,14 +2683,6 @@ uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
                  "Read it, then acknowledge it with --ack ID (or --ack-all); nothing was changed.");
         rc = UPRUN_ACK_MISSING;
         goto done;
-    }
-    for (i = 0; i < n; i++) {
-        if (!path[i].ds->transactional) {
-            rt_fail(err, "step %u is not transactional, which this uprun cannot run safely",
-                    path[i].step->index);
-            rc = UPRUN_USAGE;
-            goto done;
-        }
     }
     if (o->backup && u->pending) {
         info(u, "nothing to back up: the database is new (--backup %s not written)", o->backup);
@@ -2221,7 +2719,7 @@ uprun_rollback(uprun *u, const struct uprun_rollback_opts *o, struct rt_error *e
     struct path_step *path = NULL;
     char *current = NULL, buf[256];
     const char *to;
-    bool has_history;
+    bool has_history, resume = false;
     size_t n = 0;
     int rc;
 
@@ -2237,7 +2735,9 @@ uprun_rollback(uprun *u, const struct uprun_rollback_opts *o, struct rt_error *e
         goto done;
     }
     if ((rc = check_down_path(path, n, o->allow_data_loss, err)) ||
-        (rc = preflight(u, o->allow_drift, "uprun rollback", err)))
+        (rc = check_atomic(path, n, o->atomic, err)) ||
+        (rc = check_progress(u, path, n, &resume, err)) ||
+        (!resume && (rc = preflight(u, o->allow_drift, "uprun rollback", err))))
         goto done;
     info(u, "rolling %s back from %s to %s: %zu step%s", u->bundle->manifest.plan_name,
          vname(current), vname(to), n, n == 1 ? "" : "s");

@@ -71,6 +71,8 @@ enum uprun_event_kind {
                               is tried again after wait seconds: attempt of attempts */
     UPRUN_EV_CARRIED, /* an object the plan does not know was carried over a SQLite table
                               rebuild (re-created after it): table, object, name */
+    UPRUN_EV_UNIT,    /* a unit of a step that runs in units is done: unit of units, statement,
+                         origin, how */
 };
 
 /* A step of a path, for status. */
@@ -114,6 +116,10 @@ struct uprun_status {
     bool way_exists; /* false: no step leads from current to last (a line that ends) */
     const struct uprun_step_ref *way;
     size_t nway;
+    /* a step that runs in units and is in progress: some of its units are done (journaled),
+     * the others not; uprun apply resumes it. NULL: none */
+    const struct uprun_step_ref *in_progress;
+    unsigned units_done, units;
     const struct uprun_history_entry *history; /* oldest first */
     size_t nhistory;
 };
@@ -154,6 +160,8 @@ struct uprun_event {
                               committed, unrecorded */
         UPRUN_UNKNOWN,     /* the connection was lost at COMMIT and could not be made again:
                               the history row (status) will say whether it committed */
+        UPRUN_IN_PROGRESS, /* a step that runs in units stopped after unit - 1 of units:
+                              those are done and journaled, uprun apply resumes at unit */
     } outcome;
     int code; /* a failed step: the outcome it leads to (enum uprun_code) */
     /* drift (and carried objects: table, object, name) */
@@ -165,6 +173,9 @@ struct uprun_event {
     const char *field;    /* "differs": the member that differs ("not_null", "default", ...) */
     const char *expected; /* JSON text of the expected value (the object when missing), or NULL */
     const char *found;    /* JSON text of the live value (the object when unexpected), or NULL */
+    /* a unit (and a failed step that runs in units: the unit that failed) */
+    unsigned unit, units;
+    const char *how; /* a unit done: "ran", "found done" (its postcheck held), "fixed and ran" */
     /* a retry */
     unsigned attempt;  /* the try about to start, 2 or more */
     unsigned attempts; /* how many tries there are in all */

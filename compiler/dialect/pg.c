@@ -255,11 +255,16 @@ pg_costs(const struct ir_op *op, struct lint_report *r)
             op->after->name);
         return;
     case IR_CREATE_INDEX:
-        lint_report(
+        if (op->concurrently)
+            return; /* SHARE UPDATE EXCLUSIVE: reads and writes go on while it is built */
+        lint_report_help(
             r, LINT_TABLE_LOCK,
             op->index->unique
                 ? "Writes wait until the index is built; the step fails if rows repeat a value."
                 : "Writes wait until the index is built.",
+            "Build it without blocking writes: add \"concurrently\" after its columns (on "
+            "PostgreSQL it then runs outside the step's transaction, a unit of its own); or, if "
+            "this is intended, add \"allow table_lock\" to the statement.",
             "creating index \"%s\" blocks writes to table \"%s\" on PostgreSQL", op->index->name,
             op->after->name);
         return;
@@ -269,6 +274,110 @@ pg_costs(const struct ir_op *op, struct lint_report *r)
 }
 
 /* --- lowering ------------------------------------------------------------------ */
+
+/*
+ * The catalogue queries of a concurrent index unit (lower.h, struct
+ * step_unit), each one row of one boolean. The index is looked for in the
+ * session's current schema, where the unqualified statements create it.
+ */
+
+/* FROM pg_index i, its class c in the current schema called name (a literal). */
+static void
+index_from(struct strbuf *b, const char *name)
+{
+    strbuf_puts(b, "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n "
+                   "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname = ");
+    sql_quote_string_std(b, name);
+}
+
+/* The index is there, valid, on table with these columns in this order, unique or not. */
+static void
+index_done_query(struct strbuf *b, const char *table, const struct snap_index *ix)
+{
+    strbuf_puts(b, "SELECT EXISTS (SELECT 1 ");
+    index_from(b, ix->name);
+    strbuf_puts(b, " AND i.indisvalid AND i.indrelid = (SELECT t.oid FROM pg_class t WHERE "
+                   "t.relnamespace = n.oid AND t.relname = ");
+    sql_quote_string_std(b, table);
+    strbuf_printf(b,
+                  ") AND i.indisunique = %s AND i.indexprs IS NULL AND i.indpred IS NULL AND "
+                  "(SELECT array_agg(a.attname::text ORDER BY k.ord) FROM "
+                  "unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute "
+                  "a ON a.attrelid = i.indrelid AND a.attnum = k.attnum) = ARRAY[",
+                  ix->unique ? "true" : "false");
+    for (size_t k = 0; k < ix->ncols; k++) {
+        if (k)
+            strbuf_puts(b, ", ");
+        sql_quote_string_std(b, ix->cols[k]);
+    }
+    strbuf_puts(b, "]::text[])");
+}
+
+/* No relation of the current schema is called name. */
+static void
+name_free_query(struct strbuf *b, const char *name)
+{
+    strbuf_puts(b, "SELECT NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                   "c.relnamespace WHERE n.nspname = current_schema() AND c.relname = ");
+    sql_quote_string_std(b, name);
+    strbuf_putc(b, ')');
+}
+
+/*
+ * CREATE [UNIQUE] INDEX CONCURRENTLY, or DROP INDEX CONCURRENTLY: writes are
+ * not blocked, and PostgreSQL refuses both inside a transaction, so each is a
+ * unit of its own. A create that failed or was interrupted leaves an INVALID
+ * index of the name: the unit's fix drops it before the statement runs again.
+ */
+static void
+concurrent_index(struct lower_out *lo, const struct ir_op *op, const struct snap_table *to,
+                 const struct snap_table *from)
+{
+    const struct snap_index *ix = op->index;
+    struct strbuf *b = &lo->out->body;
+    struct strbuf pre = STRBUF_INIT, post = STRBUF_INIT, when = STRBUF_INIT, fix = STRBUF_INIT;
+    bool create = snap_find_index(to, ix->name) != NULL;
+
+    lower_begin(lo, op);
+    lower_comment(lo, "a unit of its own, outside a transaction (PostgreSQL refuses CONCURRENTLY "
+                      "inside one)");
+    if (create) {
+        strbuf_printf(b, "CREATE %sINDEX CONCURRENTLY ", ix->unique ? "UNIQUE " : "");
+        lo->d->quote_ident(b, ix->name);
+        strbuf_puts(b, " ON ");
+        lo->d->quote_ident(b, to->name);
+        strbuf_putc(b, ' ');
+        sql_col_list(b, lo->d, ix->cols, ix->ncols);
+    } else {
+        strbuf_puts(b, "DROP INDEX CONCURRENTLY ");
+        lo->d->quote_ident(b, ix->name);
+    }
+    lower_end(lo);
+    if (create) {
+        index_done_query(&post, to->name, ix);
+        name_free_query(&pre, ix->name);
+        strbuf_puts(&when, "SELECT EXISTS (SELECT 1 ");
+        index_from(&when, ix->name);
+        strbuf_puts(&when, " AND NOT i.indisvalid)");
+        strbuf_puts(&fix, "DROP INDEX CONCURRENTLY IF EXISTS ");
+        lo->d->quote_ident(&fix, ix->name);
+        lower_unit(lo, strbuf_str(&pre), strbuf_str(&post), strbuf_str(&when), strbuf_str(&fix));
+    } else {
+        /* an interrupted drop leaves the index there (perhaps marked invalid): it runs again */
+        strbuf_puts(&pre, "SELECT EXISTS (SELECT 1 ");
+        index_from(&pre, ix->name);
+        strbuf_puts(&pre, " AND i.indrelid = (SELECT t.oid FROM pg_class t WHERE t.relnamespace = "
+                          "n.oid AND t.relname = ");
+        sql_quote_string_std(&pre, from->name);
+        strbuf_puts(&pre, "))");
+        name_free_query(&post, ix->name);
+        lower_unit(lo, strbuf_str(&pre), strbuf_str(&post), NULL, NULL);
+    }
+    strbuf_free(&pre);
+    strbuf_free(&post);
+    strbuf_free(&when);
+    strbuf_free(&fix);
+}
 
 /* "name" type [GENERATED BY DEFAULT AS IDENTITY] [NOT NULL] [DEFAULT v] */
 static void
@@ -491,7 +600,10 @@ lower_op(struct lower_out *lo, const struct ir_op *op, bool down)
         return;
     case IR_CREATE_INDEX:
     case IR_DROP_INDEX:
-        lower_index_op(lo, op, to);
+        if (op->concurrently)
+            concurrent_index(lo, op, to, from);
+        else
+            lower_index_op(lo, op, to);
         return;
     case IR_SQL:
         lower_sql_op(lo, op, down);
@@ -514,7 +626,13 @@ pg_lower(struct lower_out *lo, struct ir_op *const *ops, size_t n, bool down)
 static void
 pg_script_header(struct strbuf *out, const struct step_sql *s)
 {
-    (void)s;
+    if (s->nunits) {
+        strbuf_puts(out, "-- Runs in units: each statement marked \"a unit of its own\" outside a "
+                         "transaction,\n-- the others in transactions between them. uprun does "
+                         "it and resumes it; upc sql\n-- prints it with BEGIN and COMMIT where "
+                         "they go.\n");
+        return;
+    }
     strbuf_puts(out, "-- Runs in one transaction: uprun does it, or psql -1 -v ON_ERROR_STOP=1 -f "
                      "FILE.\n");
 }
@@ -534,6 +652,7 @@ const struct dialect dialect_postgres = {
     .quote_ident = sql_quote_ident,
     .default_text = pg_default_text,
     .keeps_key_names = true,
+    .concurrent_units = true,
     .unique_constraints_are_indexes = false,
     .reports_checks = true,
     .costs = pg_costs,

@@ -33,6 +33,7 @@
 #include "runtime/canon.h"
 #include "runtime/db.h"
 #include "runtime/introspect.h"
+#include "runtime/sqlsplit.h"
 
 enum { SEED_ROWS = 3 };
 
@@ -85,6 +86,36 @@ run_step(struct tester *t, const struct plan_version *v, bool down)
         goto done;
     if (s.fk_off && db_exec(t->db, "PRAGMA foreign_keys = OFF", &err))
         goto fail;
+    if (s.nunits) {
+        /* in units, as uprun runs them: each unit of its own alone, the statements between
+         * them in transactions */
+        const char *body = strbuf_str(&s.body);
+        struct sql_stmt *st = NULL;
+        size_t n = sql_split(body, s.body.len, &st), u = 0, i;
+        bool in_tx = false;
+        for (i = 0; i < n && rc == 0; i++) {
+            bool alone = u < s.nunits && s.units[u].statement == i + 1;
+            char *one = strndup(body + st[i].start, st[i].end - st[i].start);
+            if ((alone && in_tx) || (!alone && !in_tx)) {
+                rc = db_exec(t->db, in_tx ? "COMMIT" : "BEGIN", &err);
+                in_tx = !in_tx;
+            }
+            if (rc == 0)
+                rc = db_exec(t->db, one, &err);
+            u += alone;
+            free(one);
+        }
+        if (rc == 0 && in_tx)
+            rc = db_exec(t->db, "COMMIT", &err);
+        free(st);
+        if (rc) {
+            struct rt_error ignored;
+            db_exec(t->db, "ROLLBACK", &ignored);
+            rc = 0;
+            goto fail;
+        }
+        goto pragma_on;
+    }
     if (db_exec(t->db, "BEGIN", &err))
         goto fail;
     if (db_exec(t->db, strbuf_str(&s.body), &err)) {
@@ -94,6 +125,7 @@ run_step(struct tester *t, const struct plan_version *v, bool down)
     }
     if (db_exec(t->db, "COMMIT", &err))
         goto fail;
+pragma_on:
     if (s.fk_off && db_exec(t->db, "PRAGMA foreign_keys = ON", &err))
         goto fail;
     goto done;
@@ -111,7 +143,7 @@ fail:
     }
     rc = -1;
 done:
-    strbuf_free(&s.body);
+    step_sql_free(&s);
     return rc;
 }
 
@@ -589,7 +621,7 @@ walk(struct tester *t, struct plan_version **path, size_t n)
         size_t ntr;
         struct table_rows *before;
         lower_step(&t->lctx, v, true, &probe);
-        strbuf_free(&probe.body);
+        step_sql_free(&probe);
         if (probe.irreversible) {
             printf("  --  down %s -> %s is irreversible: the walk down stops here\n", v->name,
                    vname(v->parent));

@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""Steps that run in units (issue 12): create index ... concurrently, on a real database.
+
+On PostgreSQL the step of the plan below is four units: a transaction (add column C), CREATE INDEX
+CONCURRENTLY, CREATE UNIQUE INDEX CONCURRENTLY (each a unit of its own, outside a transaction),
+a transaction (add column D) with the step's history row. On SQLite the same step is one
+transaction with plain indexes.
+
+  crash     uprun killed (an injected _exit) after every statement and journal row, up and down,
+            then run again: it resumes and ends as an uninterrupted run does: the same schema
+            (verify), every row, one history row per step, no INVALID index
+  kill      (PostgreSQL) uprun killed with SIGKILL at random moments while the indexes of a table
+            of 200,000 rows are built, many rounds, then run again: the same end state, no
+            INVALID index, every row
+  invalid   (PostgreSQL) a unique index that fails on duplicate rows leaves an INVALID index;
+            status says "1 of 4 units done" (text and --json), the failure says in_progress; once
+            the rows are fixed, apply drops the invalid index first and finishes the step
+  neither   (PostgreSQL) a table made by hand with the index's name after unit 1: neither the
+            unit's precheck nor its postcheck holds, so uprun stops (exit 7), names the unit and
+            the plan line, and changes nothing; once the table is gone, apply finishes
+  refusals  (PostgreSQL) --atomic and a rollback while a step is in progress are refused, nothing
+            changed; upc sql's output (BEGIN and COMMIT around the transactional units only)
+            runs in psql
+
+usage: units_test.py --upc UPC --uprun UPRUN --dialect D [--rounds N] CHECK"""
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dbkit import Checks, Databases, run, signed_bundle  # noqa: E402
+import uprun_events  # noqa: E402
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--upc", required=True)
+ap.add_argument("--uprun", required=True)
+ap.add_argument("--root", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+ap.add_argument("--dialect", required=True, choices=["sqlite", "postgres"])
+ap.add_argument("--rounds", type=int, default=int(os.environ.get("UPG_RACE_ROUNDS", "30")) // 3)
+ap.add_argument("check")
+a = ap.parse_args()
+ck = Checks(f"units {a.check} ({a.dialect})")
+PG = a.dialect == "postgres"
+UPC, UPRUN = os.path.abspath(a.upc), os.path.abspath(a.uprun)
+
+PLAN = '''plan "conc" { dialects postgres, sqlite; }
+version "1.0" {
+  create table T (Id int identity primary key, A string(40), B int);
+}
+version "1.1" {
+  alter table T add column C int;
+  create index IX_T_A on T (A) concurrently;
+  create unique index UX_T_B on T (B) concurrently;
+  alter table T add column D int;
+}
+'''
+
+
+def uprun(bundle, pub, url, *args, env=None):
+    r = run([UPRUN, "--bundle", bundle, "--pubkey", pub, "--db", url, *args], env=env)
+    if "--json" in args:  # every --json line against docs/events.schema.json
+        bad = uprun_events.problems(a.root, r.stdout)
+        ck.expect(f"--json output of {' '.join(args)} fits docs/events.schema.json" +
+                  (": " + "; ".join(bad[:3]) if bad else ""), not bad, r if bad else None)
+    return r
+
+
+def invalid_indexes(db, url):
+    if not PG:
+        return 0
+    return int(db.sql(url, "SELECT count(*) FROM pg_index WHERE NOT indisvalid")[0][0])
+
+
+def applied_rows(db, url, direction):
+    return int(db.sql(url, "SELECT count(*) FROM upgrade_plan_history WHERE step = 2 AND "
+                           f"direction = '{direction}' AND status IN ('applied', 'reverted')")[0][0])
+
+
+def fresh(db, bundle, pub, rows):
+    url = db.new()
+    r = uprun(bundle, pub, url, "apply", "--to", "1.0")
+    assert r.returncode == 0, r.stderr
+    db.sql(url, f'INSERT INTO "T" ("A", "B") SELECT \'a\' || g, g FROM generate_series(1, {rows}) g'
+           if PG else
+           f'WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {rows}) '
+           f'INSERT INTO "T" ("A", "B") SELECT \'a\' || x, x FROM g')
+    return url
+
+
+def in_progress(bundle, pub, url):
+    """status --json's in_progress member (None: no step in progress)."""
+    r = uprun(bundle, pub, url, "--json", "status")
+    st = [json.loads(x) for x in r.stdout.splitlines() if '"event":"status"' in x]
+    return st[0]["in_progress"] if st else None
+
+
+def stopped_after(db, bundle, pub, done, rows):
+    """A database at 1.0 whose apply of step 2 was killed with exactly `done` units journaled:
+    the first crash point (an injected _exit) that leaves it so."""
+    for k in range(1, 100):
+        url = fresh(db, bundle, pub, rows)
+        r = uprun(bundle, pub, url, "apply", env={"UPG_FAULT_EXIT_AFTER": str(k)})
+        p = in_progress(bundle, pub, url)
+        if r.returncode == 99 and p and p["units_done"] == done:
+            return url
+    sys.exit(f"no crash point leaves {done} units done")
+
+
+def end_state_ok(db, bundle, pub, url, version, rows, what):
+    r = uprun(bundle, pub, url, "verify")
+    ok = r.returncode == 0 and f"matches version {version}" in r.stdout
+    count = int(db.sql(url, 'SELECT count(*) FROM "T"')[0][0])
+    ok = ok and count == rows and invalid_indexes(db, url) == 0
+    return ck.expect(f"{what}: verify matches {version}, {rows} rows kept, no INVALID index", ok, r)
+
+
+def main(tmp):
+    db = Databases(a.dialect, tmp)
+    plan = os.path.join(tmp, "conc.upg")
+    with open(plan, "w") as f:
+        f.write(PLAN)
+    bundle, pub = signed_bundle(UPC, plan, tmp)
+    m = json.load(open(os.path.join(bundle, "manifest.json")))
+    d = m["steps"][1]["dialects"][a.dialect]
+    if PG:
+        ck.expect("the manifest lists the two concurrent indexes as units of their own, up and down",
+                  [x["statement"] for x in d.get("up_units", [])] == [2, 3] and
+                  [x["statement"] for x in d.get("down_units", [])] == [2, 3] and
+                  not d["transactional"] and d["up_units"][0]["fix"].startswith("DROP INDEX CONCURRENTLY"))
+    else:
+        ck.expect("on SQLite the step is one transaction with plain indexes",
+                  "up_units" not in d and d["transactional"] and "CONCURRENTLY" not in
+                  open(os.path.join(bundle, d["up"]["path"])).read())
+
+    if a.check == "crash":
+        for direction in ("up", "down"):
+            k, crashes, bad = 1, 0, []
+            while k < 200:
+                url = fresh(db, bundle, pub, 500)
+                if direction == "down":
+                    r = uprun(bundle, pub, url, "apply")
+                    assert r.returncode == 0, r.stderr
+                args = ["apply"] if direction == "up" else ["rollback", "--to", "1.0"]
+                r = uprun(bundle, pub, url, *args, env={"UPG_FAULT_EXIT_AFTER": str(k)})
+                if r.returncode == 0:
+                    break
+                crashes += 1
+                if r.returncode != 99:
+                    bad.append(f"k={k}: exit {r.returncode}: {r.stderr[-300:]}")
+                    break
+                r = uprun(bundle, pub, url, *args)
+                version = "1.1" if direction == "up" else "1.0"
+                v = uprun(bundle, pub, url, "verify")
+                rows = int(db.sql(url, 'SELECT count(*) FROM "T"')[0][0])
+                if (r.returncode != 0 or v.returncode != 0 or f"matches version {version}" not in v.stdout
+                        or rows != 500 or invalid_indexes(db, url) != 0
+                        or applied_rows(db, url, direction) != 1):
+                    bad.append(f"k={k}: resume exit {r.returncode}, verify {v.returncode}, rows {rows}, "
+                               f"invalid {invalid_indexes(db, url)}: {r.stderr[-400:]} {v.stdout[-300:]}")
+                k += 1
+            ck.expect(f"{direction}: killed after each of {crashes} statements and journal rows, then "
+                      "resumed: the same schema, every row, one history row, no INVALID index"
+                      + ("" if not bad else ": " + "; ".join(bad[:3])),
+                      crashes >= (3 if PG else 1) and not bad)
+
+    elif a.check == "kill":
+        rows, bad, killed = 200000, [], 0
+        url = fresh(db, bundle, pub, rows)
+        t0 = time.monotonic()
+        r = uprun(bundle, pub, url, "apply")
+        took = time.monotonic() - t0  # an uninterrupted run: the kills fall inside one
+        ck.expect(f"an uninterrupted apply takes {took:.2f} s", r.returncode == 0, r)
+        for i in range(a.rounds):
+            url = fresh(db, bundle, pub, rows)
+            p = subprocess.Popen([UPRUN, "--bundle", bundle, "--pubkey", pub, "--db", url, "apply"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(random.uniform(0.0, took))
+            if p.poll() is None:
+                p.send_signal(signal.SIGKILL)
+                killed += 1
+            p.wait()
+            # the server ends the dead client's backend (client_connection_check_interval)
+            for _ in range(100):
+                if db.sql(url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'uprun'")[0][0] == "0":
+                    break
+                time.sleep(0.1)
+            r = uprun(bundle, pub, url, "apply")
+            if r.returncode != 0:
+                bad.append(f"round {i}: resume exit {r.returncode}: {r.stderr[-400:]}")
+                continue
+            v = uprun(bundle, pub, url, "verify")
+            n = int(db.sql(url, 'SELECT count(*) FROM "T"')[0][0])
+            if v.returncode != 0 or n != rows or invalid_indexes(db, url) or applied_rows(db, url, "up") != 1:
+                bad.append(f"round {i}: verify {v.returncode}, rows {n}, invalid {invalid_indexes(db, url)}")
+        ck.expect(f"{a.rounds} rounds, {killed} killed mid-step with SIGKILL, each resumed: verify matches, "
+                  f"{rows} rows, no INVALID index" + ("" if not bad else ": " + "; ".join(bad[:3])),
+                  not bad and killed > 0)
+
+    elif a.check == "invalid":
+        url = fresh(db, bundle, pub, 300)
+        db.sql(url, 'UPDATE "T" SET "B" = 1 WHERE "Id" <= 2')
+        r = uprun(bundle, pub, url, "apply")
+        ck.expect("a unique index over duplicate rows fails the step (exit 1), which is in progress and "
+                  "resumes at unit 3", r.returncode == 1 and "resumes at unit 3" in r.stderr and
+                  "step 2 is in progress: 2 of 4 units are done" in r.stderr, r)
+        ck.expect("and leaves the INVALID index PostgreSQL makes", invalid_indexes(db, url) == 1)
+        r = uprun(bundle, pub, url, "status")
+        ck.expect("status: step 2 in progress, 2 of 4 units done",
+                  r.returncode == 0 and "step 2 (1.0 -> 1.1) is in progress: 2 of 4 units done" in r.stdout, r)
+        r = uprun(bundle, pub, url, "--json", "status")
+        st = [json.loads(x) for x in r.stdout.splitlines() if '"status"' in x and '"event":"status"' in x]
+        ck.expect("status --json: in_progress with units_done and units",
+                  st and st[0]["in_progress"] == {"step": 2, "from": "1.0", "to": "1.1", "units_done": 2,
+                                                  "units": 4}, r)
+        r = uprun(bundle, pub, url, "--json", "apply")
+        ev = [json.loads(x) for x in r.stdout.splitlines()]
+        failed = [e for e in ev if e.get("event") == "step" and e.get("state") == "failed"]
+        ck.expect("--json: the failure's outcome is in_progress, unit 3 of 4, from the plan line",
+                  failed and failed[0]["outcome"] == "in_progress" and failed[0]["unit"] == 3 and
+                  failed[0]["units"] == 4 and failed[0]["origin"] == "conc.upg:8:3", r)
+        db.sql(url, 'UPDATE "T" SET "B" = "Id" + 1000000 WHERE "Id" <= 2')
+        r = uprun(bundle, pub, url, "--json", "apply")
+        ev = [json.loads(x) for x in r.stdout.splitlines()]
+        units = [e for e in ev if e.get("event") == "unit"]
+        ck.expect("once the rows are fixed, apply resumes at unit 3: drops the invalid index, builds it, "
+                  "then unit 4", r.returncode == 0 and [(e["unit"], e["how"]) for e in units] ==
+                  [(3, "fixed and ran"), (4, "ran")], r)
+        end_state_ok(db, bundle, pub, url, "1.1", 300, "after the fix")
+
+    elif a.check == "neither":
+        url = stopped_after(db, bundle, pub, 1, 100)
+        # whether the killed run had built the index or not: someone drops it and takes the name
+        db.sql(url, 'DROP INDEX IF EXISTS "IX_T_A"; CREATE TABLE "IX_T_A" (x int)')
+        r = uprun(bundle, pub, url, "apply")
+        ck.expect("a table with the index's name: neither check holds, exit 7, unit and plan line named",
+                  r.returncode == 7 and "unit 2 of 4" in r.stderr and "conc.upg:7:3" in r.stderr and
+                  "neither its postcheck" in r.stderr and "Nothing was changed" in r.stderr, r)
+        ck.expect("and nothing was changed: no index, the table there, no unit more journaled",
+                  db.sql(url, "SELECT count(*) FROM pg_indexes WHERE indexname IN ('IX_T_A', 'UX_T_B')")[0][0] == "0"
+                  and db.sql(url, "SELECT max(unit) FROM upgrade_plan_units")[0][0] == "1")
+        db.sql(url, 'DROP TABLE "IX_T_A"')
+        r = uprun(bundle, pub, url, "apply")
+        ck.expect("once the table is gone, apply finishes the step", r.returncode == 0, r)
+        end_state_ok(db, bundle, pub, url, "1.1", 100, "after the repair")
+
+    elif a.check == "refusals":
+        url = fresh(db, bundle, pub, 50)
+        r = uprun(bundle, pub, url, "apply", "--atomic")
+        ck.expect("--atomic over a step in units: refused (exit 2), nothing changed",
+                  r.returncode == 2 and "--atomic cannot include step 2" in r.stderr and
+                  applied_rows(db, url, "up") == 0, r)
+        url = stopped_after(db, bundle, pub, 1, 50)
+        r = uprun(bundle, pub, url, "rollback", "--to", "empty")
+        ck.expect("a rollback while step 2 is in progress: refused, says to finish it first",
+                  r.returncode != 0 and "is in progress" in r.stderr and "uprun apply --to 1.1" in r.stderr, r)
+        r = uprun(bundle, pub, url, "apply")
+        ck.expect("apply finishes it", r.returncode == 0, r)
+        end_state_ok(db, bundle, pub, url, "1.1", 50, "finished")
+        r = uprun(bundle, pub, url, "rollback", "--to", "1.0")
+        ck.expect("and the step rolls back in units", r.returncode == 0 and "unit 4 of 4" in r.stdout, r)
+        end_state_ok(db, bundle, pub, url, "1.0", 50, "rolled back")
+        url = db.new()
+        s = run([UPC, "sql", plan, "--dialect", "postgres", "--to", "1.1"])
+        p = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-f", "-"], input=s.stdout,
+                           capture_output=True, text=True)
+        ck.expect("upc sql's script (COMMIT before each concurrent index, BEGIN after) runs in psql",
+                  s.returncode == 0 and p.returncode == 0 and s.stdout.count("BEGIN;") == 3 and
+                  db.sql(url, "SELECT count(*) FROM pg_indexes WHERE indexname IN ('IX_T_A', 'UX_T_B')")[0][0] == "2",
+                  p)
+    else:
+        sys.exit(f"unknown check {a.check}")
+
+
+with tempfile.TemporaryDirectory(prefix="upg-units-") as tmp:
+    main(tmp)
+ck.finish()
