@@ -386,6 +386,8 @@ stmt_nullability(struct checker *ck, const struct ast_stmt *s, bool set)
     now = *c;
     now.not_null = set;
     alter_column(ck, t, c, &now);
+    if (s->online && ck->ir_stmt->op)
+        ck->ir_stmt->op->online = true;
 }
 
 static void
@@ -463,6 +465,16 @@ stmt_add_constraint(struct checker *ck, const struct ast_stmt *s)
     }
     op = rec(ck, IR_ADD_KEY, t, before, false);
     op->key = snap_find_key(op->after, k->name);
+    if (s->online && (k->kind == KEY_PRIMARY || k->kind == KEY_UNIQUE)) {
+        diag_error(ck->diag, s->span, "E0605", "\"online\" cannot add a %s without blocking writes",
+                   k->kind == KEY_PRIMARY ? "primary key" : "unique constraint");
+        diag_note(ck->diag, "PostgreSQL builds the index of a primary key or unique constraint "
+                            "under a lock that blocks writes; only foreign keys and checks can be "
+                            "added as NOT VALID and validated afterwards.");
+        diag_help(ck->diag, "Build a unique index instead, without blocking writes: create "
+                            "unique index ... concurrently; or remove \"online\".");
+    }
+    op->online = s->online;
 }
 
 static void

@@ -870,7 +870,7 @@ step_section(struct strbuf *out, const struct plan *p, const struct plan_version
         const char *titles[DIALECT_COUNT];
         size_t nt = 0;
         for (i = 0; v->ir && i < v->ir->nops; i++)
-            concurrent = concurrent || v->ir->ops[i]->concurrently;
+            concurrent = concurrent || v->ir->ops[i]->concurrently || v->ir->ops[i]->online;
         for (size_t d = 0; concurrent && d < DIALECT_COUNT; d++)
             if (((dialects >> d) & 1u) && dialect_get((enum dialect_id)d)->concurrent_units)
                 titles[nt++] = dialect_get((enum dialect_id)d)->title;
@@ -878,11 +878,12 @@ step_section(struct strbuf *out, const struct plan *p, const struct plan_version
             strbuf_puts(out, "```\n\nOn ");
             for (size_t k = 0; k < nt; k++)
                 strbuf_printf(out, "%s%s", k ? (k + 1 == nt ? " and " : ", ") : "", titles[k]);
-            strbuf_puts(out,
-                        " it runs in units: each index built or dropped concurrently is a unit of "
-                        "its own, outside a transaction, and the statements between them run in "
-                        "transactions. If it stops half way, `uprun status` says how many units "
-                        "are done, and the same `uprun apply` resumes it: no unit runs twice.");
+            strbuf_puts(
+                out,
+                " it runs in units: each index built or dropped concurrently, and each "
+                "constraint validated online, is a unit of its own, outside a "
+                "transaction, and the statements between them run in transactions. If it stops half way, `uprun status` says how many units "
+                "are done, and the same `uprun apply` resumes it: no unit runs twice.");
             size_t nd = 0;
             for (size_t d = 0; d < DIALECT_COUNT; d++)
                 nd += (dialects >> d) & 1u;

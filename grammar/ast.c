@@ -302,6 +302,8 @@ dump_stmt(struct strbuf *out, const struct ast_stmt *s)
     }
     if ((s->kind == STMT_CREATE_INDEX || s->kind == STMT_DROP_INDEX) && s->concurrently)
         strbuf_puts(out, " concurrently");
+    if (s->online)
+        strbuf_puts(out, " online");
     if (s->kind == STMT_NOTICE)
         strbuf_printf(out, " level=%s text=\"%s\"", s->level == NOTICE_WARNING ? "warning" : "info",
                       s->text.text);

@@ -167,6 +167,7 @@ struct ast_stmt {
     ast_ident_list cols;       /* create index */
     bool unique;               /* create unique index */
     bool concurrently;         /* create index, drop index: ... concurrently */
+    bool online;               /* add constraint, set not null: ... online */
     enum ast_notice_level level;
     bool level_given;
     struct ast_string text; /* notice, breaking */

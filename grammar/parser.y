@@ -148,6 +148,7 @@ no_ident(void)
 %token <ident> FILL "fill" FOREIGN "foreign" FROM "from" IDENTITY "identity" INDEX "index"
 %token <ident> INFO "info" INT "int" INTERVAL "interval" IRREVERSIBLE "irreversible" JSON "json"
 %token <ident> KEY "key" LEGACY "legacy" MERGES "merges" NO "no" NOT "not" NOTICE "notice" NULL "null" ON "on"
+%token <ident> ONLINE "online"
 %token <ident> PLAN "plan" PRIMARY "primary" REFERENCES "references" RENAME "rename"
 %token <ident> RESTRICT "restrict" SET "set" SQL "sql" STRING "string" TABLE "table" TEXT "text"
 %token <ident> TIMESTAMP "timestamp" TITLE "title" TO "to" TRUE "true" TYPE "type" TYPES "types"
@@ -449,6 +450,9 @@ alter_action:
         }
     | ADD COLUMN column_def       { $$ = ast_stmt_new(A, STMT_ADD_COLUMN, @$); $$->column = $3; }
     | ADD table_constraint        { $$ = ast_stmt_new(A, STMT_ADD_CONSTRAINT, @$); $$->tcons = $2; }
+    | ADD table_constraint ONLINE {
+            $$ = ast_stmt_new(A, STMT_ADD_CONSTRAINT, @$); $$->tcons = $2; $$->online = true;
+        }
     | DROP COLUMN name            { $$ = ast_stmt_new(A, STMT_DROP_COLUMN, @$); $$->name = $3; }
     | DROP PRIMARY KEY            { $$ = ast_stmt_new(A, STMT_DROP_PRIMARY_KEY, @$); }
     | DROP CONSTRAINT name        { $$ = ast_stmt_new(A, STMT_DROP_CONSTRAINT, @$); $$->name = $3; }
@@ -457,6 +461,9 @@ alter_action:
             $$->type = ARENA_NEW(A, struct ast_type); *$$->type = $5;
         }
     | ALTER COLUMN name SET NOT NULL  { $$ = ast_stmt_new(A, STMT_SET_NOT_NULL, @$); $$->name = $3; }
+    | ALTER COLUMN name SET NOT NULL ONLINE {
+            $$ = ast_stmt_new(A, STMT_SET_NOT_NULL, @$); $$->name = $3; $$->online = true;
+        }
     | ALTER COLUMN name DROP NOT NULL { $$ = ast_stmt_new(A, STMT_DROP_NOT_NULL, @$); $$->name = $3; }
     | ALTER COLUMN name SET DEFAULT default_value {
             $$ = ast_stmt_new(A, STMT_SET_DEFAULT, @$); $$->name = $3; $$->dflt = $6;
@@ -583,7 +590,7 @@ name:
 unreserved_keyword:
       ACTION | ADD | ALLOW | ALTER | BREAKING | CASCADE | COLUMN | CONSTRAINT | CREATE | DEFAULT
     | DELETE | DESCRIPTION | DIALECTS | DOWN | DROP | FROM | IDENTITY | INDEX | INFO | CONCURRENTLY
-    | IRREVERSIBLE | KEY | NO | NOTICE | ON | PLAN | REFERENCES | RENAME | RESTRICT | SET | SQL
+    | IRREVERSIBLE | KEY | NO | NOTICE | ON | ONLINE | PLAN | REFERENCES | RENAME | RESTRICT | SET | SQL
     | TABLE | TITLE | TO | TYPE | UP | VERSION | WARNING | AS | FILL | MERGES | TYPES | UPDATE
     | LEGACY
     ;

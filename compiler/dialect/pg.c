@@ -19,6 +19,7 @@
 
 #include "compiler/lint.h"
 #include "compiler/lower.h"
+#include "runtime/names.h"
 
 /* --- types, values, names ---------------------------------------------------- */
 
@@ -238,19 +239,30 @@ pg_costs(const struct ir_op *op, struct lint_report *r)
                         "changing column \"%s\" from %s to %s rewrites table \"%s\" on PostgreSQL",
                         a->name, type_str(&b->type, t1, sizeof t1),
                         type_str(&a->type, t2, sizeof t2), op->after->name);
-        if (!b->not_null && a->not_null)
-            lint_report(r, LINT_TABLE_LOCK,
-                        "The step fails, and is rolled back, if a row holds null.",
-                        "set not null scans table \"%s\" under an exclusive lock on PostgreSQL",
-                        op->after->name);
+        if (!b->not_null && a->not_null && !op->online)
+            lint_report_help(r, LINT_TABLE_LOCK,
+                             "The step fails, and is rolled back, if a row holds null.",
+                             "Scan without blocking writes: add \"online\" (a check validated "
+                             "first, outside the step's transaction); or, if this is intended, "
+                             "add \"allow table_lock\" to the statement.",
+                             "set not null scans table \"%s\" under an exclusive lock on "
+                             "PostgreSQL",
+                             op->after->name);
         return;
     case IR_ADD_KEY:
-        lint_report(
+        if (op->online)
+            return; /* NOT VALID, then VALIDATE under SHARE UPDATE EXCLUSIVE: writes go on */
+        lint_report_help(
             r, LINT_TABLE_LOCK,
             op->key->kind == KEY_FOREIGN
                 ? "Every row is checked against the referenced table while writes wait."
                 : "Writes wait while every row is checked; the step fails if a row violates "
                   "it.",
+            op->key->kind == KEY_FOREIGN || op->key->kind == KEY_CHECK
+                ? "Check the rows without blocking writes: add \"online\" after the constraint "
+                  "(NOT VALID, then validated outside the step's transaction); or, if this is "
+                  "intended, add \"allow table_lock\" to the statement."
+                : NULL,
             "%s locks and scans table \"%s\" on PostgreSQL", adding[op->key->kind],
             op->after->name);
         return;
@@ -454,6 +466,94 @@ drop_constraint(struct lower_out *lo, const struct ir_op *op, const char *table,
     lower_end(lo);
 }
 
+/* The constraint called name is on table (validated, or only there): a unit's check. */
+static void
+constraint_query(struct strbuf *b, const char *table, const char *name, bool validated)
+{
+    strbuf_puts(b, "SELECT EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_class t ON t.oid = "
+                   "k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = "
+                   "current_schema() AND t.relname = ");
+    sql_quote_string_std(b, table);
+    strbuf_puts(b, " AND k.conname = ");
+    sql_quote_string_std(b, name);
+    strbuf_puts(b, validated ? " AND k.convalidated)" : ")");
+}
+
+/*
+ * ALTER TABLE ... VALIDATE CONSTRAINT name, a unit of its own: it takes only
+ * a SHARE UPDATE EXCLUSIVE lock, so reads and writes go on while it scans,
+ * and it commits by itself. Precheck: the constraint is there (NOT VALID);
+ * postcheck: it is validated.
+ */
+static void
+validate_unit(struct lower_out *lo, const struct ir_op *op, const char *table, const char *name)
+{
+    struct strbuf pre = STRBUF_INIT, post = STRBUF_INIT;
+
+    lower_begin(lo, op);
+    lower_comment(lo, "a unit of its own, outside a transaction: the scan blocks no writes");
+    alter_table(&lo->out->body, table);
+    strbuf_puts(&lo->out->body, " VALIDATE CONSTRAINT ");
+    sql_quote_ident(&lo->out->body, name);
+    lower_end(lo);
+    constraint_query(&pre, table, name, false);
+    constraint_query(&post, table, name, true);
+    lower_unit(lo, strbuf_str(&pre), strbuf_str(&post), NULL, NULL);
+    strbuf_free(&pre);
+    strbuf_free(&post);
+}
+
+/* add constraint ... online: ADD ... NOT VALID in the step's transaction, then its validation. */
+static void
+online_add_constraint(struct lower_out *lo, const struct ir_op *op, const char *table,
+                      const struct snap_key *k)
+{
+    lower_begin(lo, op);
+    alter_table(&lo->out->body, table);
+    strbuf_puts(&lo->out->body, " ADD ");
+    sql_constraint_def(&lo->out->body, &dialect_postgres, k);
+    strbuf_puts(&lo->out->body, " NOT VALID");
+    lower_end(lo);
+    validate_unit(lo, op, table, k->name);
+}
+
+/*
+ * set not null online: a CHECK (c IS NOT NULL) added NOT VALID and validated
+ * without blocking writes, after which SET NOT NULL skips its scan (from
+ * PostgreSQL 12) and the check is dropped, in a short transaction.
+ */
+static void
+online_set_not_null(struct lower_out *lo, const struct ir_op *op, const char *table,
+                    const char *column)
+{
+    struct strbuf *b = &lo->out->body, name = STRBUF_INIT;
+    unsigned long h = 2166136261ul; /* FNV-1a of table and column: a name of at most 63 bytes */
+
+    for (const char *p = table; *p; p++)
+        h = ((h ^ (unsigned char)*p) * 16777619ul) & 0xfffffffful;
+    h = ((h ^ 0x1f) * 16777619ul) & 0xfffffffful;
+    for (const char *p = column; *p; p++)
+        h = ((h ^ (unsigned char)*p) * 16777619ul) & 0xfffffffful;
+    strbuf_printf(&name, "%snn_%08lx", UPG_RESERVED_PREFIX, h);
+    lower_begin(lo, op);
+    alter_table(b, table);
+    strbuf_puts(b, " ADD CONSTRAINT ");
+    sql_quote_ident(b, strbuf_str(&name));
+    strbuf_puts(b, " CHECK (");
+    sql_quote_ident(b, column);
+    strbuf_puts(b, " IS NOT NULL) NOT VALID");
+    lower_end(lo);
+    validate_unit(lo, op, table, strbuf_str(&name));
+    lower_begin(lo, op);
+    alter_table(b, table);
+    strbuf_puts(b, " ALTER COLUMN ");
+    sql_quote_ident(b, column);
+    strbuf_puts(b, " SET NOT NULL");
+    lower_end(lo);
+    drop_constraint(lo, op, table, strbuf_str(&name));
+    strbuf_free(&name);
+}
+
 /* ALTER COLUMN for what differs between the column in `from` and in `to`. */
 static void
 alter_column(struct lower_out *lo, const struct ir_op *op, const char *table,
@@ -580,12 +680,21 @@ lower_op(struct lower_out *lo, const struct ir_op *op, bool down)
                      snap_col_of(to, op->col)->name);
         return;
     case IR_ALTER_COLUMN:
-        alter_column(lo, op, to->name, snap_col_of(from, op->col), snap_col_of(to, op->col));
+        cf = snap_col_of(from, op->col);
+        ct = snap_col_of(to, op->col);
+        if (op->online && !down && !cf->not_null && ct->not_null &&
+            type_equal(&cf->type, &ct->type))
+            online_set_not_null(lo, op, to->name, ct->name);
+        else
+            alter_column(lo, op, to->name, cf, ct);
         return;
     case IR_ADD_KEY:
     case IR_DROP_KEY:
         if (snap_find_key(to, op->key->name)) {
-            add_constraint(lo, op, to->name, op->key);
+            if (op->online && (op->key->kind == KEY_FOREIGN || op->key->kind == KEY_CHECK))
+                online_add_constraint(lo, op, to->name, op->key);
+            else
+                add_constraint(lo, op, to->name, op->key);
             return;
         }
         drop_constraint(lo, op, from->name, op->key->name);

@@ -18,6 +18,10 @@ transaction with plain indexes.
   neither   (PostgreSQL) a table made by hand with the index's name after unit 1: neither the
             unit's precheck nor its postcheck holds, so uprun stops (exit 7), names the unit and
             the plan line, and changes nothing; once the table is gone, apply finishes
+  online    (PostgreSQL) a foreign key, a check and set not null added "online" (NOT VALID, then
+            VALIDATE as a unit of its own): killed after every statement and journal row and
+            resumed, the same end state and no helper check left; a null row stops the validation
+            with the step in progress, and once it is fixed apply finishes
   refusals  (PostgreSQL) --atomic and a rollback while a step is in progress are refused, nothing
             changed; upc sql's output (BEGIN and COMMIT around the transactional units only)
             runs in psql
@@ -58,6 +62,18 @@ version "1.1" {
   create index IX_T_A on T (A) concurrently;
   create unique index UX_T_B on T (B) concurrently;
   alter table T add column D int;
+}
+'''
+
+ONLINE_PLAN = '''plan "online" { dialects postgres, sqlite; }
+version "1.0" {
+  create table C (Id int identity primary key, Name string(40));
+  create table O (Id int identity primary key, CId int, Total int);
+}
+version "1.1" {
+  alter table O add foreign key (CId) references C (Id) online allow sqlite_rebuild;
+  alter table O add check "\\"Total\\" > 0" online allow sqlite_rebuild;
+  alter table C alter column Name set not null online allow sqlite_rebuild;
 }
 '''
 
@@ -273,6 +289,51 @@ def main(tmp):
                   s.returncode == 0 and p.returncode == 0 and s.stdout.count("BEGIN;") == 3 and
                   db.sql(url, "SELECT count(*) FROM pg_indexes WHERE indexname IN ('IX_T_A', 'UX_T_B')")[0][0] == "2",
                   p)
+    elif a.check == "online":
+        oplan = os.path.join(tmp, "online.upg")
+        with open(oplan, "w") as f:
+            f.write(ONLINE_PLAN)
+        ob, opub = signed_bundle(UPC, oplan, tmp, "online")
+
+        def start(null_name=False):
+            url = db.new()
+            r = uprun(ob, opub, url, "apply", "--to", "1.0")
+            assert r.returncode == 0, r.stderr
+            db.sql(url, 'INSERT INTO "C" ("Name") SELECT \'c\' || g FROM generate_series(1, 50) g; '
+                        'INSERT INTO "O" ("CId", "Total") SELECT 1 + g % 50, g FROM generate_series(1, 500) g')
+            if null_name:
+                db.sql(url, 'UPDATE "C" SET "Name" = NULL WHERE "Id" = 7')
+            return url
+
+        def ok_end(url):
+            v = uprun(ob, opub, url, "verify")
+            left = db.sql(url, "SELECT count(*) FROM pg_constraint WHERE conname LIKE '\\_upg\\_%' OR NOT convalidated")[0][0]
+            return (v.returncode == 0 and "matches version 1.1" in v.stdout and left == "0" and
+                    db.sql(url, 'SELECT count(*) FROM "O"')[0][0] == "500")
+
+        k, crashes, bad = 1, 0, []
+        while k < 100:
+            url = start()
+            r = uprun(ob, opub, url, "apply", env={"UPG_FAULT_EXIT_AFTER": str(k)})
+            if r.returncode == 0:
+                break
+            crashes += 1
+            r2 = uprun(ob, opub, url, "apply")
+            if r.returncode != 99 or r2.returncode != 0 or not ok_end(url):
+                bad.append(f"k={k}: exit {r.returncode}, resume {r2.returncode}: {r2.stderr[-300:]}")
+            k += 1
+        ck.expect(f"killed after each of {crashes} statements and journal rows, then resumed: verify "
+                  "matches, every row, every constraint validated, no helper check left"
+                  + ("" if not bad else ": " + "; ".join(bad[:3])), crashes >= 6 and not bad)
+        url = start(null_name=True)
+        r = uprun(ob, opub, url, "apply")
+        ck.expect("a null row: the validation of the not-null check fails, the step is in progress",
+                  r.returncode == 1 and "in progress" in r.stderr and "VALIDATE CONSTRAINT" in r.stderr, r)
+        p = in_progress(ob, opub, url)
+        ck.expect("status: the units before it are done", p is not None and p["units_done"] >= 5, None)
+        db.sql(url, 'UPDATE "C" SET "Name" = \'seven\' WHERE "Id" = 7')
+        r = uprun(ob, opub, url, "apply")
+        ck.expect("once the row is fixed, apply finishes the step", r.returncode == 0 and ok_end(url), r)
     else:
         sys.exit(f"unknown check {a.check}")
 
