@@ -444,12 +444,12 @@ count_files(const struct manifest *m)
 }
 
 int
-bundle_open(const char *dir, const struct sig_pubkey *key, struct bundle **out,
+bundle_open(const char *dir, const struct sig_keyring *keys, struct bundle **out,
             struct rt_error *err)
 {
     struct bundle *b = calloc(1, sizeof *b);
     unsigned char *man = NULL, *sig = NULL;
-    size_t mlen = 0, slen = 0, i, k;
+    size_t mlen = 0, slen = 0, i, k, used = 0;
     char *plan = NULL, *version = NULL;
     int dirfd = -1, rc;
 
@@ -472,10 +472,11 @@ bundle_open(const char *dir, const struct sig_pubkey *key, struct bundle **out,
             rt_fail(err, "the bundle is not signed: \"%s\" is missing", MANIFEST_SIG_FILE);
         goto done;
     }
-    if ((rc = sig_verify(key, man, mlen, (const char *)sig, slen, &b->trusted_comment, err)))
+    if ((rc = sig_verify_ring(keys, man, mlen, (const char *)sig, slen, &b->trusted_comment, &used,
+                              err)))
         goto done;
     sig_sha256_hex(man, mlen, b->manifest_sha256);
-    sig_key_id(key->keynum, b->key_id);
+    sig_key_id(keys->keys[used].keynum, b->key_id);
     /* only now is the manifest read */
     if ((rc = manifest_read((const char *)man, mlen, &b->manifest, err)))
         goto done;

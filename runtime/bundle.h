@@ -54,7 +54,7 @@ struct bundle {
  * (bundle_free). Returns 0; -1 when the bundle is not to be trusted (err
  * says why); -2 when it could not be read at all (err says why).
  */
-int bundle_open(const char *dir, const struct sig_pubkey *key, struct bundle **out,
+int bundle_open(const char *dir, const struct sig_keyring *keys, struct bundle **out,
                 struct rt_error *err);
 
 /*

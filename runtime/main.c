@@ -147,7 +147,8 @@ static const char usage_text[] =
     "\n"
     "Options:\n"
     "  --bundle DIR           the bundle (default: $UPRUN_BUNDLE, or .)\n"
-    "  --pubkey FILE          the release's public key, minisign format (default: $UPRUN_PUBKEY)\n"
+    "  --pubkey FILE          the release's public key, minisign format (default: $UPRUN_PUBKEY);\n"
+    "                         again, or several keys in the file: each is trusted (key rotation)\n"
     "  --db URL               sqlite:path/to.db, or a PostgreSQL connection string\n"
     "                         (postgresql://... or host=... dbname=...; libpq's PG* variables\n"
     "                         apply) (default: $UPRUN_DB)\n"
@@ -222,6 +223,9 @@ static const struct option options[] = {
 
 struct cli {
     const char *bundle, *pubkey, *db;
+    const char *more_pubkeys[SIG_MAX_KEYS]; /* --pubkey given again: more trusted key files */
+    size_t nmore_pubkeys;
+    bool pubkey_given;
     double lock_timeout, db_lock_timeout, statement_timeout;
     unsigned retries;
     bool json, quiet, tty;
@@ -784,20 +788,24 @@ finish(struct cli *c, int rc, const struct rt_error *err)
 static int
 cmd_verify_bundle(struct cli *c)
 {
-    struct sig_pubkey key;
+    struct sig_keyring keys;
     struct rt_error err;
     struct bundle *b = NULL;
     int rc;
 
     rt_error_clear(&err);
+    keys.n = 0;
     if (!c->pubkey) {
         rt_fail(&err, "verify-bundle needs the release's public key");
         snprintf(err.hint, sizeof err.hint, "Give it with --pubkey FILE (or $UPRUN_PUBKEY).");
         return finish(c, UPRUN_USAGE, &err);
     }
-    if (sig_init(&err) || sig_pubkey_load(c->pubkey, &key, &err))
+    if (sig_init(&err) || sig_keyring_add_file(&keys, c->pubkey, &err))
         return finish(c, UPRUN_USAGE, &err);
-    rc = bundle_open(c->bundle, &key, &b, &err);
+    for (size_t i = 0; i < c->nmore_pubkeys; i++)
+        if (sig_keyring_add_file(&keys, c->more_pubkeys[i], &err))
+            return finish(c, UPRUN_USAGE, &err);
+    rc = bundle_open(c->bundle, &keys, &b, &err);
     if (rc)
         return finish(c, rc == -1 ? UPRUN_BUNDLE_REFUSED : UPRUN_USAGE, &err);
     {
@@ -856,6 +864,8 @@ run(struct cli *c)
     memset(&cfg, 0, sizeof cfg);
     cfg.bundle_dir = c->bundle;
     cfg.pubkey_path = c->pubkey;
+    cfg.pubkey_paths = c->more_pubkeys;
+    cfg.npubkey_paths = c->nmore_pubkeys;
     cfg.db_url = c->db;
     cfg.lock_timeout = c->lock_timeout;
     cfg.db_lock_timeout = c->db_lock_timeout;
@@ -964,7 +974,14 @@ set_option(struct cli *c, const char *name, const char *v)
     if (strcmp(name, "--bundle") == 0) {
         c->bundle = v;
     } else if (strcmp(name, "--pubkey") == 0) {
-        c->pubkey = v;
+        if (!c->pubkey_given) { /* the first one replaces $UPRUN_PUBKEY */
+            c->pubkey = v;
+            c->pubkey_given = true;
+        } else if (c->nmore_pubkeys < SIG_MAX_KEYS) {
+            c->more_pubkeys[c->nmore_pubkeys++] = v;
+        } else {
+            return usage_error(c, "--pubkey is given more than 33 times%s", "");
+        }
     } else if (strcmp(name, "--db") == 0) {
         c->db = v;
     } else if (strcmp(name, "--to") == 0) {

@@ -223,6 +223,61 @@ sig_pubkey_load(const char *path, struct sig_pubkey *out, struct rt_error *err)
     return rc;
 }
 
+int
+sig_keyring_add_file(struct sig_keyring *ring, const char *path, struct rt_error *err)
+{
+    size_t len, i = 0, before = ring->n, line = 0;
+    char *text = read_small(path, &len, "public key", err);
+    int rc = 0;
+
+    if (!text)
+        return -1;
+    while (i < len && rc == 0) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t l = nl ? (size_t)(nl - (text + i)) : len - i, start = i, end;
+        const char *p = text + i;
+        line++;
+        i += l + (nl ? 1 : 0);
+        while (l && (p[l - 1] == '\r' || p[l - 1] == ' ' || p[l - 1] == '\t'))
+            l--;
+        if (l == 0 || p[0] == '#')
+            continue;
+        end = start + l;
+        if (l >= sizeof COMMENT_PREFIX - 1 &&
+            memcmp(p, COMMENT_PREFIX, sizeof COMMENT_PREFIX - 1) == 0) {
+            /* a key's comment line: its base64 line follows */
+            const char *nl2 = i < len ? memchr(text + i, '\n', len - i) : NULL;
+            size_t l2 = i < len ? (nl2 ? (size_t)(nl2 - (text + i)) : len - i) : 0;
+            end = i + l2;
+            i += l2 + (nl2 ? 1 : 0);
+            line++;
+        }
+        if (ring->n == SIG_MAX_KEYS) {
+            rc = rt_fail(err, "the public key file \"%s\" holds more than %d keys", path,
+                         SIG_MAX_KEYS);
+            break;
+        }
+        if (sig_pubkey_parse(text + start, end - start, &ring->keys[ring->n], err)) {
+            char what[RT_ERROR_MSG_MAX];
+            snprintf(what, sizeof what, "%s", err->message);
+            rc = rt_fail(err, "the key ending on line %zu of \"%s\": %s", line, path, what);
+            break;
+        }
+        ring->n++;
+    }
+    if (rc == 0 && ring->n == before)
+        rc = rt_fail(err, "the public key file \"%s\" holds no key", path);
+    if (rc) {
+        ring->n = before;
+        snprintf(err->hint, sizeof err->hint,
+                 "The key file \"%s\" should hold minisign public keys, as upc keygen or "
+                 "minisign -G write them (several one after another for a key rotation).",
+                 path);
+    }
+    free(text);
+    return rc;
+}
+
 /* BLAKE2b-256 of "Ed" | keynum | sk: minisign's checksum of a secret key. */
 static void
 seckey_chk(unsigned char chk[32], const unsigned char *keynum, const unsigned char *sk)
@@ -533,4 +588,50 @@ sig_verify(const struct sig_pubkey *key, const unsigned char *msg, size_t len, c
         free(both);
     }
     return 0;
+}
+
+int
+sig_verify_ring(const struct sig_keyring *ring, const unsigned char *msg, size_t len,
+                const char *sigtext, size_t siglen, char **trusted, size_t *used,
+                struct rt_error *err)
+{
+    unsigned char sig[SIGSTRUCT_BYTES];
+    const char *lines[5];
+    size_t lens[5], n, k;
+    bool junk;
+
+    *used = 0;
+    if (trusted)
+        *trusted = NULL;
+    if (ring->n == 1)
+        return sig_verify(&ring->keys[0], msg, len, sigtext, siglen, trusted, err);
+    /* the key the signature names; sig_verify() checks the rest of the format */
+    n = split_lines(sigtext, siglen, lines, lens, 4, &junk);
+    if (n >= 2 && get_b64(sig, sizeof sig, lines[1], lens[1]) == 0) {
+        for (k = 0; k < ring->n; k++) {
+            if (sodium_memcmp(sig + 2, ring->keys[k].keynum, SIG_KEYNUM_BYTES) == 0) {
+                *used = k;
+                return sig_verify(&ring->keys[k], msg, len, sigtext, siglen, trusted, err);
+            }
+        }
+        {
+            char got[17], ids[SIG_MAX_KEYS * 18 + 1] = "";
+            size_t o = 0;
+            sig_key_id(sig + 2, got);
+            for (k = 0; k < ring->n && o + 18 < sizeof ids; k++) {
+                char id[17];
+                sig_key_id(ring->keys[k].keynum, id);
+                o += (size_t)snprintf(ids + o, sizeof ids - o, "%s%s", k ? ", " : "", id);
+            }
+            rt_fail(err,
+                    "the bundle is signed with key %s, which is none of the %zu trusted keys "
+                    "(%s)",
+                    got, ring->n, ids);
+            snprintf(err->hint, sizeof err->hint,
+                     "Add the public key of the release key that signed the bundle (--pubkey "
+                     "again, or a line more in the key file).");
+            return -1;
+        }
+    }
+    return sig_verify(&ring->keys[0], msg, len, sigtext, siglen, trusted, err);
 }

@@ -53,6 +53,23 @@ void sig_key_id(const unsigned char keynum[SIG_KEYNUM_BYTES], char out[17]);
  */
 int sig_keygen(const char *pub_path, const char *key_path, bool force, struct rt_error *err);
 
+/*
+ * The keys a runtime trusts (more than one while a release key is rotated):
+ * a bundle signed by any of them verifies. Fixed size; no allocation.
+ */
+#define SIG_MAX_KEYS 32 /* main.c says 33 --pubkey: the first and 32 more */
+struct sig_keyring {
+    struct sig_pubkey keys[SIG_MAX_KEYS];
+    size_t n;
+};
+
+/*
+ * Adds the keys of a public key file to ring: one key (minisign's two lines,
+ * or a bare base64 key), or several such one after another (a file of keys),
+ * blank lines and #-comments between them allowed. 0, or -1 with err.
+ */
+int sig_keyring_add_file(struct sig_keyring *ring, const char *path, struct rt_error *err);
+
 /* Parses a public key file's text (or a bare base64 key). */
 int sig_pubkey_parse(const char *text, size_t len, struct sig_pubkey *out, struct rt_error *err);
 int sig_pubkey_load(const char *path, struct sig_pubkey *out, struct rt_error *err);
@@ -84,6 +101,10 @@ int sig_sign(const struct sig_seckey *key, const unsigned char *msg, size_t len,
  */
 int sig_verify(const struct sig_pubkey *key, const unsigned char *msg, size_t len,
                const char *sigtext, size_t siglen, char **trusted, struct rt_error *err);
+/* The same with the key of ring that has the signature's key id; *used: its index. */
+int sig_verify_ring(const struct sig_keyring *ring, const unsigned char *msg, size_t len,
+                    const char *sigtext, size_t siglen, char **trusted, size_t *used,
+                    struct rt_error *err);
 
 /* SHA-256 of data as 64 lower-case hex digits into out[65]. */
 void sig_sha256_hex(const unsigned char *data, size_t len, char out[65]);

@@ -317,27 +317,31 @@ exec_counted(uprun *u, const char *sql, struct rt_error *err)
 int
 uprun_open(const struct uprun_config *cfg, uprun **out, struct rt_error *err)
 {
-    struct sig_pubkey key;
+    struct sig_keyring keys;
     uprun *u;
     int rc;
 
     *out = NULL;
     rt_error_clear(err);
-    if (!cfg->pubkey_path) {
+    keys.n = 0;
+    if (!cfg->pubkey_path && !cfg->npubkey_paths) {
         rt_fail(err, "the release's public key is needed to verify the bundle");
         snprintf(err->hint, sizeof err->hint, "Give it with --pubkey FILE.");
         return UPRUN_USAGE;
     }
     if (sig_init(err))
         return UPRUN_USAGE;
-    if (sig_pubkey_load(cfg->pubkey_path, &key, err))
+    if (cfg->pubkey_path && sig_keyring_add_file(&keys, cfg->pubkey_path, err))
         return UPRUN_USAGE;
+    for (size_t i = 0; i < cfg->npubkey_paths; i++)
+        if (sig_keyring_add_file(&keys, cfg->pubkey_paths[i], err))
+            return UPRUN_USAGE;
     if (!(u = calloc(1, sizeof *u))) {
         rt_fail(err, "out of memory");
         return UPRUN_USAGE;
     }
     u->cfg = *cfg;
-    rc = bundle_open(cfg->bundle_dir ? cfg->bundle_dir : ".", &key, &u->bundle, err);
+    rc = bundle_open(cfg->bundle_dir ? cfg->bundle_dir : ".", &keys, &u->bundle, err);
     if (rc) {
         free(u);
         return rc == -1 ? UPRUN_BUNDLE_REFUSED : UPRUN_USAGE;

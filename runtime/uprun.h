@@ -188,7 +188,9 @@ typedef void (*uprun_event_fn)(void *arg, const struct uprun_event *ev);
 
 struct uprun_config {
     const char *bundle_dir;
-    const char *pubkey_path;
+    const char *pubkey_path;         /* the release's public key file (one key, or several) */
+    const char *const *pubkey_paths; /* more key files, trusted too (a key rotation); may be NULL */
+    size_t npubkey_paths;
     const char *db_url;       /* sqlite:path, or a PostgreSQL connection string */
     double lock_timeout;      /* seconds to wait for another runner's lock (PostgreSQL's advisory
                                lock; default 0: fail at once) */

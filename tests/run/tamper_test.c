@@ -35,7 +35,7 @@
 #include "runtime/manifest.h"
 #include "runtime/sig.h"
 
-static struct sig_pubkey pubkey;
+static struct sig_keyring pubkey;
 static struct sig_seckey *seckey;
 static char work[4096];
 static size_t failures, checks;
@@ -259,7 +259,7 @@ main(int argc, char **argv)
     if (stride == 0)
         stride = 1;
     orig = argv[1];
-    if (sig_init(&err) || sig_pubkey_load(argv[2], &pubkey, &err) ||
+    if (sig_init(&err) || sig_keyring_add_file(&pubkey, argv[2], &err) ||
         sig_seckey_load(argv[3], NULL, &seckey, &encrypted, &err)) {
         fprintf(stderr, "tamper_test: %s\n", err.message);
         return 2;

@@ -13,6 +13,8 @@ hostile names, each reproduced on a real database of the dialect.
               file and what the other wrote are never deleted
   baselines   concurrent baselines, many rounds: exactly one is recorded
   pubkey      --pubkey through a symbolic link (as Kubernetes mounts secrets) is accepted
+  rotation    more than one trusted key: --pubkey twice, or a file of keys; a bundle signed by any
+              of them verifies, one signed by none is refused naming the keys
   backup      (SQLite) --backup never follows a symbolic link and keeps the source's permissions
   contention  (SQLite) a database held by another process's exclusive lock: exit 5 with a hint for
               apply, rollback, status and --backup; a read-only folder: what it means, what to do
@@ -257,6 +259,39 @@ with tempfile.TemporaryDirectory(prefix="upg-hard-") as tmp:
         os.symlink("0001-empty-to-1.0.up.sql", link)
         r = run([a.uprun, "--bundle", bundle, "--pubkey", pub, "verify-bundle"])
         ck.expect("a symbolic link inside the bundle is still refused", r.returncode == 3, r)
+
+    elif a.check == "rotation":
+        # issue 15: more than one trusted key, while a release key is rotated
+        bundle, pub = bundle_of("rot", 'plan "rot" { dialects postgres, sqlite; }\n'
+                                'version "1.0" { create table T (Id int primary key); }\n')
+        for k in ("new", "other"):
+            r = run([a.upc, "keygen", "-o", os.path.join(tmp, k)])
+            assert r.returncode == 0, r.stderr
+        new, other = os.path.join(tmp, "new.pub"), os.path.join(tmp, "other.pub")
+        old_text, new_text = open(pub).read(), open(new).read()
+        both = write(os.path.join(tmp, "trusted.pub"),
+                     "# the release keys, newest first\n" + new_text + "\n" + old_text)
+        r = run([a.uprun, "--bundle", bundle, "--pubkey", both, "--json", "verify-bundle"])
+        ev = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+        ck.expect("a file of two keys, with a comment and a blank line: the bundle signed by the second "
+                  "verifies, and the key that signed it is named",
+                  r.returncode == 0 and any(open(pub).read().split("\n")[0].split()[-1] in json.dumps(e)
+                                            for e in ev), r)
+        r = run([a.uprun, "--bundle", bundle, "--pubkey", new, "--pubkey", pub, "--db", dbs.new(), "apply"])
+        ck.expect("--pubkey twice: a bundle signed by the second key applies", r.returncode == 0, r)
+        r = run([a.uprun, "--bundle", bundle, "--pubkey", new, "verify-bundle"])
+        ck.expect("only the new key: refused (exit 3), names both key ids",
+                  r.returncode == 3 and "but the public key given is key" in r.stderr, r)
+        r = run([a.uprun, "--bundle", bundle, "--pubkey", new, "--pubkey", other, "verify-bundle"])
+        ck.expect("two keys, neither the signer: refused (exit 3), 'none of the 2 trusted keys'",
+                  r.returncode == 3 and "none of the 2 trusted keys" in r.stderr, r)
+        bad = write(os.path.join(tmp, "bad.pub"), old_text + "untrusted comment: broken\nnot base64!\n")
+        r = run([a.uprun, "--bundle", bundle, "--pubkey", bad, "verify-bundle"])
+        ck.expect("a key file whose second key is broken: refused (exit 2), its line named",
+                  r.returncode == 2 and "line 4" in r.stderr, r)
+        empty = write(os.path.join(tmp, "empty.pub"), "# nothing here\n\n")
+        r = run([a.uprun, "--bundle", bundle, "--pubkey", empty, "verify-bundle"])
+        ck.expect("a key file with no key: refused (exit 2)", r.returncode == 2 and "holds no key" in r.stderr, r)
 
     elif a.check == "backup":
         if PG:
