@@ -29,6 +29,7 @@
 #include "compiler/lower.h"
 #include "runtime/canon.h"
 #include "runtime/manifest.h"
+#include "runtime/sqlsplit.h"
 
 /*
  * Writes len bytes to name in the folder dirfd (mode 0644), creating the
@@ -323,6 +324,157 @@ trusted_comment(const struct manifest *m)
     return strbuf_detach(&sb);
 }
 
+/* The statements digest (sqlsplit.h) of dir/path; false when it cannot be read. */
+static bool
+file_statements(const char *dir, const char *path, char out[65])
+{
+    char full[4200];
+    FILE *f;
+    char *data = NULL;
+    size_t len = 0, cap = 0, got;
+
+    snprintf(full, sizeof full, "%s/%s", dir, path);
+    if (!(f = fopen(full, "rb")))
+        return false;
+    do {
+        if (len + 65536 > cap)
+            data = xrealloc(data, cap = cap * 2 + 65536);
+        got = fread(data + len, 1, cap - len, f);
+        len += got;
+    } while (got > 0);
+    fclose(f);
+    sql_statements_sha256((const unsigned char *)data, len, out);
+    free(data);
+    return true;
+}
+
+static const struct mf_step *
+step_between(const struct manifest *m, const char *from, const char *to)
+{
+    for (size_t i = 0; i < m->nsteps; i++)
+        if (((!from && !m->steps[i].from) ||
+             (from && m->steps[i].from && strcmp(from, m->steps[i].from) == 0)) &&
+            strcmp(to, m->steps[i].to) == 0)
+            return &m->steps[i];
+    return NULL;
+}
+
+/* What differs between the released step a and this bundle's b, into buf; NULL: nothing. */
+static const char *
+step_difference(const struct build_opts *o, const struct mf_step *a, const struct mf_step *b,
+                const char *dir, char *buf, size_t size)
+{
+    for (size_t k = 0; k < a->ndialects; k++) {
+        const struct mf_dialect_step *da = &a->dialects[k], *db = NULL;
+        char sa[65], sb[65];
+        for (size_t q = 0; q < b->ndialects; q++)
+            if (strcmp(b->dialects[q].dialect, da->dialect) == 0)
+                db = &b->dialects[q];
+        if (!db) {
+            snprintf(buf, size, "its %s scripts are gone", da->dialect);
+            return buf;
+        }
+        if (!file_statements(o->previous_dir, da->up.path, sa) ||
+            !file_statements(dir, db->up.path, sb)) {
+            snprintf(buf, size, "its %s up-step could not be read (%s)", da->dialect, da->up.path);
+            return buf;
+        }
+        if (strcmp(sa, sb) != 0) {
+            snprintf(buf, size, "its %s up-step runs other statements (%s)", da->dialect,
+                     db->up.path);
+            return buf;
+        }
+        if (da->has_down != db->has_down) {
+            snprintf(buf, size, "its %s down-step %s", da->dialect,
+                     da->has_down ? "is gone" : "is new");
+            return buf;
+        }
+        if (da->has_down && (!file_statements(o->previous_dir, da->down.path, sa) ||
+                             !file_statements(dir, db->down.path, sb) || strcmp(sa, sb) != 0)) {
+            snprintf(buf, size, "its %s down-step runs other statements (%s)", da->dialect,
+                     db->down.path);
+            return buf;
+        }
+        if (strcmp(da->schema.sha256, db->schema.sha256) != 0) {
+            snprintf(buf, size, "what it does to the %s schema changed (%s)", da->dialect,
+                     db->schema.path);
+            return buf;
+        }
+    }
+    if (a->nnotices != b->nnotices)
+        return "its notices changed";
+    for (size_t k = 0; k < a->nnotices; k++)
+        if (strcmp(a->notices[k].text, b->notices[k].text) != 0 ||
+            strcmp(a->notices[k].level, b->notices[k].level) != 0)
+            return "its notices changed";
+    if (a->nbreaking != b->nbreaking)
+        return "its breaking changes changed";
+    for (size_t k = 0; k < a->nbreaking; k++)
+        if (strcmp(a->breaking[k].id, b->breaking[k].id) != 0 ||
+            strcmp(a->breaking[k].text, b->breaking[k].text) != 0)
+            return "its breaking changes changed";
+    return NULL;
+}
+
+/*
+ * --previous: every step of the previous release must be in this bundle,
+ * the same: its statements up and down (their digest: comments may differ),
+ * what it does to the expected schema, its notices and breaking changes.
+ * Versions after it are new and free. -1 with err naming the first
+ * difference.
+ */
+/* "plan.upg:12:3: " where version `name` of the plan starts (its first statement), or "". */
+static const char *
+version_at(const struct compilation *c, const char *name, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < c->plan.nversions; i++) {
+        const struct plan_version *v = c->plan.versions[i];
+        const struct source *src;
+        if (strcmp(v->name, name) != 0 || !v->ir || !v->ir->nops)
+            continue;
+        if ((src = source_get(&c->sources, v->ir->ops[0]->span.file)))
+            snprintf(buf, size, "%s:%zu:%zu: ", compilation_file_name(c),
+                     source_line_of(src, v->ir->ops[0]->span.start),
+                     source_col_of(src, v->ir->ops[0]->span.start));
+    }
+    return buf;
+}
+
+static int
+check_previous(const struct compilation *c, const struct build_opts *o, const struct manifest *m,
+               const char *dir, struct rt_error *err)
+{
+    const struct manifest *p = o->previous;
+    char buf[512], at[300];
+
+    for (size_t i = 0; i < p->nsteps; i++) {
+        const struct mf_step *a = &p->steps[i], *b = step_between(m, a->from, a->to);
+        const char *what;
+        if (!b) {
+            rt_fail(err,
+                    "version %s was released (the previous bundle, sequence %llu of channel "
+                    "%s, has the step %s -> %s), and this plan has no such step",
+                    a->to, p->sequence, p->channel, a->from ? a->from : "empty", a->to);
+            goto hint;
+        }
+        if ((what = step_difference(o, a, b, dir, buf, sizeof buf))) {
+            rt_fail(err,
+                    "%sversion %s was released (the previous bundle, sequence %llu of "
+                    "channel %s) and is edited here: the step %s -> %s: %s",
+                    version_at(c, a->to, at, sizeof at), a->to, p->sequence, p->channel,
+                    a->from ? a->from : "empty", a->to, what);
+            goto hint;
+        }
+    }
+    return 0;
+hint:
+    snprintf(err->hint, sizeof err->hint,
+             "Databases at that version already ran what was released: put the released version "
+             "back as it was, and make the change in a new version after it.");
+    return -1;
+}
+
 int
 build_bundle(struct compilation *c, const struct build_opts *o, struct build_result *res,
              struct rt_error *err)
@@ -355,6 +507,9 @@ build_bundle(struct compilation *c, const struct build_opts *o, struct build_res
         }
         m.created = v;
     }
+    m.channel = xstrdup(o->channel ? o->channel : "stable");
+    m.sequence = o->sequence ? o->sequence : 1;
+    m.expires = o->expires;
     m.plan_name = xstrdup(c->plan.name);
     m.plan_title = xstrdup_or_null(c->plan.title);
     m.plan_description = xstrdup_or_null(c->plan.description);
@@ -412,6 +567,10 @@ build_bundle(struct compilation *c, const struct build_opts *o, struct build_res
                 close(w.dirfd[k]);
         if (failed)
             goto done;
+    }
+    if (o->previous && check_previous(c, o, &m, tmp, err)) {
+        res->previous_differs = true;
+        goto done;
     }
     legacy_entries(&c->plan, o->dialects, &m);
     m.files = xcalloc(o->nextra + 1, sizeof *m.files);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <stdio.h>
 #include <termios.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "compiler/guide.h"
 #include "core/util.h"
 #include "runtime/canon.h"
+#include "runtime/manifest.h"
 
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
@@ -41,7 +43,10 @@ struct cli {
     /* upc build, upc keygen */
     const char *output;
     const char *key;
-    unsigned dialect_mask; /* every --dialect given */
+    const char *channel, *expires; /* upc build: the release's channel, its expiry as given */
+    const char *previous;          /* upc build --previous: the last release's bundle */
+    unsigned long long sequence;   /* 0: not given */
+    unsigned dialect_mask;         /* every --dialect given */
     bool bad_dialect;
     bool force;
     unsigned seen; /* the command-specific options given (enum opt bits) */
@@ -59,6 +64,7 @@ enum opt {
     OPT_KEY = 1u << 6,
     OPT_FORCE = 1u << 7,
     OPT_COMPILE = 1u << 8, /* -Werror, -q, -v, --json, --color, --error-limit, --dump */
+    OPT_RELEASE = 1u << 9, /* --channel, --sequence, --expires */
 };
 
 static const char compile_options[] =
@@ -104,8 +110,16 @@ static const struct command commands[] = {
      "      --key=FILE         sign the bundle with this secret key (minisign format; for an\n"
      "                         encrypted key the password comes from UPG_KEY_PASSWORD or the\n"
      "                         terminal)\n"
-     "      --dialect=D        build only these dialects (repeat it; default: all declared)\n",
-     OPT_COMPILE | OPT_OUTPUT | OPT_KEY | OPT_DIALECT},
+     "      --dialect=D        build only these dialects (repeat it; default: all declared)\n"
+     "      --channel=NAME     the release channel (default: stable)\n"
+     "      --sequence=N       the bundle's number on its channel, from 1 (default: 1); uprun\n"
+     "                         refuses a bundle lower than one a database has seen\n"
+     "      --expires=WHEN     when uprun stops accepting it: a duration from the build (90d,\n"
+     "                         12h, 30m, 2w; from SOURCE_DATE_EPOCH when set) or a UTC date\n"
+     "                         (2027-03-01, 2027-03-01T12:00:00Z); default: never\n"
+     "      --previous=DIR     the bundle of the release before: refuse a change to any version\n"
+     "                         it released; its channel, and its sequence + 1, are the defaults\n",
+     OPT_COMPILE | OPT_OUTPUT | OPT_KEY | OPT_DIALECT | OPT_RELEASE},
     {"keygen", "upc keygen -o PREFIX [--force]",
      "Makes a signing key pair: PREFIX.key (secret, unencrypted) and PREFIX.pub (public), in\n"
      "minisign's formats.",
@@ -162,6 +176,8 @@ foreign_option(const struct cli *cli, const struct command *cmd)
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (extra & (1u << i))
             return names[i];
+    if (extra & OPT_RELEASE)
+        return "--channel, --sequence, --expires or --previous";
     return extra & OPT_COMPILE ? "-Werror, -q, -v, --json, --color, --error-limit or --dump" : NULL;
 }
 
@@ -325,6 +341,27 @@ parse_option(struct cli *cli, int *i, int argc, char **argv)
     } else if ((v = option_value(arg, "--key", i, argc, argv, &err))) {
         cli->key = v;
         cli->seen |= OPT_KEY;
+    } else if ((v = option_value(arg, "--channel", i, argc, argv, &err))) {
+        if (!manifest_channel_ok(v))
+            return usage_error("--channel takes 1 to 64 letters, digits, '-', '_' and '.', not "
+                               "\"%s\"",
+                               v);
+        cli->channel = v;
+        cli->seen |= OPT_RELEASE;
+    } else if ((v = option_value(arg, "--sequence", i, argc, argv, &err))) {
+        char *end;
+        errno = 0;
+        cli->sequence = strtoull(v, &end, 10);
+        if (errno || *end || end == v || cli->sequence == 0 || *v == '-' ||
+            cli->sequence >= (1ULL << 62))
+            return usage_error("--sequence takes a number from 1, not \"%s\"", v);
+        cli->seen |= OPT_RELEASE;
+    } else if ((v = option_value(arg, "--expires", i, argc, argv, &err))) {
+        cli->expires = v;
+        cli->seen |= OPT_RELEASE;
+    } else if ((v = option_value(arg, "--previous", i, argc, argv, &err))) {
+        cli->previous = v;
+        cli->seen |= OPT_RELEASE;
     } else if (strcmp(arg, "--force") == 0) {
         cli->force = true;
         cli->seen |= OPT_FORCE;
@@ -723,6 +760,84 @@ guide_baseline(struct plan_version *to)
     return to;
 }
 
+/* Reads DIR/manifest.json of the previous release's bundle (what it released). */
+static int
+load_previous(const char *dir, struct manifest *m, struct rt_error *err)
+{
+    char path[4200], *data = NULL;
+    size_t len = 0, cap = 0, got;
+    FILE *f;
+    int rc;
+
+    snprintf(path, sizeof path, "%s/%s", dir, MANIFEST_FILE);
+    if (!(f = fopen(path, "rb")))
+        return rt_fail(err, "could not read the previous bundle's manifest \"%s\": %s", path,
+                       strerror(errno));
+    do {
+        if (len + 65536 > cap)
+            data = xrealloc(data, cap = cap * 2 + 65536);
+        got = fread(data + len, 1, cap - len, f);
+        len += got;
+    } while (got > 0 && len < MANIFEST_MAX_BYTES);
+    fclose(f);
+    rc = manifest_read(data, len, m, err);
+    free(data);
+    if (rc) {
+        char why[RT_ERROR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err->message);
+        rt_fail(err, "the previous bundle's manifest \"%s\" cannot be read: %s", path, why);
+        snprintf(err->hint, sizeof err->hint,
+                 "Give --previous the folder of the last release's bundle, as upc build of this "
+                 "release wrote it (a bundle of an older format: rebuild it from its plan).");
+    }
+    return rc ? -1 : 0;
+}
+
+/*
+ * --expires: a duration counted from the build (SOURCE_DATE_EPOCH when set,
+ * so that a reproducible build stays reproducible, else now), or a UTC date
+ * or date and time. Seconds since the epoch into *out.
+ */
+static bool
+parse_expiry(const char *v, long long *out)
+{
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    long long base = sde && *sde ? strtoll(sde, NULL, 10) : (long long)time(NULL);
+    int y, mo, d, h = 0, mi = 0, sec = 0, used = 0;
+    char unit, *end;
+    long long n;
+
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (!errno && end != v && n > 0 && n < 100000 && end[0] && !end[1]) {
+        unit = end[0];
+        n *= unit == 's'   ? 1
+             : unit == 'm' ? 60
+             : unit == 'h' ? 3600
+             : unit == 'd' ? 86400
+             : unit == 'w' ? 604800
+                           : 0;
+        if (!n)
+            return false;
+        *out = base + n;
+        return true;
+    }
+    if ((sscanf(v, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && !v[used]) ||
+        (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec, &used) == 6 &&
+         !v[used])) {
+        /* days from the civil date (Howard Hinnant's algorithm): no timegm in C17 */
+        int yy = mo <= 2 ? y - 1 : y, era = (yy >= 0 ? yy : yy - 399) / 400;
+        unsigned yoe = (unsigned)(yy - era * 400);
+        unsigned doy = (unsigned)((153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+        unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970)
+            return false;
+        *out = ((long long)era * 146097 + doe - 719468) * 86400 + h * 3600 + mi * 60 + sec;
+        return true;
+    }
+    return false;
+}
+
 static int
 cmd_build(struct cli *cli, char **plans, int nplans)
 {
@@ -732,11 +847,13 @@ cmd_build(struct cli *cli, char **plans, int nplans)
     struct build_extra extra;
     struct strbuf guide = STRBUF_INIT;
     struct sig_seckey *key = NULL;
+    struct manifest previous;
     struct rt_error err;
     enum dialect_id d;
     size_t k;
     int rc;
 
+    memset(&previous, 0, sizeof previous);
     if (nplans != 1)
         return usage_error("%s takes exactly one plan", "build");
     if (!cli->output)
@@ -760,6 +877,33 @@ cmd_build(struct cli *cli, char **plans, int nplans)
     }
     o.out_dir = cli->output;
     o.dialects = cli->dialect_mask ? cli->dialect_mask : c.plan.dialects;
+    if (cli->previous) {
+        if (load_previous(cli->previous, &previous, &err)) {
+            fprintf(stderr, "upc: error: %s\n", err.message);
+            if (err.hint[0])
+                fprintf(stderr, "upc: hint: %s\n", err.hint);
+            rc = 2;
+            goto done;
+        }
+        o.previous = &previous;
+        o.previous_dir = cli->previous;
+        if (cli->sequence && cli->sequence <= previous.sequence &&
+            (!cli->channel || strcmp(cli->channel, previous.channel) == 0)) {
+            rc = usage_error("--sequence must be above the previous bundle's (%s)", cli->previous);
+            goto done;
+        }
+    }
+    o.channel = cli->channel ? cli->channel : o.previous ? previous.channel : "stable";
+    o.sequence = cli->sequence                                            ? cli->sequence
+                 : o.previous && strcmp(o.channel, previous.channel) == 0 ? previous.sequence + 1
+                                                                          : 1;
+    o.expires = -1;
+    if (cli->expires && !parse_expiry(cli->expires, &o.expires)) {
+        rc = usage_error("--expires takes a duration (90d, 12h, 30m, 2w) or a UTC date "
+                         "(2027-03-01, 2027-03-01T12:00:00Z), not \"%s\"",
+                         cli->expires);
+        goto done;
+    }
     {
         struct guide_opts go = {guide_baseline(plan_last(&c.plan)), plan_last(&c.plan),
                                 compilation_file_name(&c), o.dialects};
@@ -792,9 +936,12 @@ cmd_build(struct cli *cli, char **plans, int nplans)
         }
         o.key = key;
     }
+    memset(&res, 0, sizeof res);
     if (build_bundle(&c, &o, &res, &err)) {
         fprintf(stderr, "upc: error: %s\n", err.message);
-        rc = 2;
+        if (err.hint[0])
+            fprintf(stderr, "upc: hint: %s\n", err.hint);
+        rc = res.previous_differs ? 1 : 2;
         goto done;
     }
     if (!cli->quiet) {
@@ -813,6 +960,7 @@ done:
     sig_seckey_free(key);
     strbuf_free(&guide);
     compilation_free(&c);
+    manifest_free(&previous);
     return rc;
 }
 

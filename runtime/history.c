@@ -37,7 +37,72 @@ sql_for(const struct db *db, const char *tmpl, char *buf, size_t size)
 int
 history_ensure(struct db *db, struct rt_error *err)
 {
-    return db_exec(db, db_driver_of(db)->history_ddl, err);
+    return db_exec(db, db_driver_of(db)->history_ddl, err) || releases_ensure(db, err);
+}
+
+int
+releases_ensure(struct db *db, struct rt_error *err)
+{
+    return db_exec(db,
+                   "CREATE TABLE IF NOT EXISTS " UPG_RELEASES_TABLE " (\n"
+                   "    plan text NOT NULL,\n"
+                   "    channel text NOT NULL,\n"
+                   "    sequence bigint NOT NULL,\n"
+                   "    manifest_sha256 text NOT NULL,\n"
+                   "    first_run_at text NOT NULL\n"
+                   ")",
+                   err);
+}
+
+int
+releases_highest(struct db *db, const char *plan, const char *channel, unsigned long long *highest,
+                 struct rt_error *err)
+{
+    const char *p[2] = {plan, channel}, *t[1] = {UPG_RELEASES_TABLE};
+    struct db_rows *r = NULL;
+    char q[256];
+    bool there;
+
+    *highest = 0;
+    if (db_query(db, db_driver_of(db)->table_exists, t, 1, &r, err))
+        return -1;
+    there = r->nrows > 0;
+    db_rows_free(r);
+    if (!there)
+        return 0;
+    if (db_query(db,
+                 sql_for(db,
+                         "SELECT max(sequence) FROM " UPG_RELEASES_TABLE
+                         " WHERE plan = ?1 AND channel = ?2",
+                         q, sizeof q),
+                 p, 2, &r, err))
+        return -1;
+    if (r->nrows > 0 && db_cell(r, 0, 0))
+        *highest = strtoull(db_cell(r, 0, 0), NULL, 10);
+    db_rows_free(r);
+    return 0;
+}
+
+int
+releases_record(struct db *db, const char *plan, const char *channel, unsigned long long sequence,
+                const char *manifest_sha256, const char *at, struct rt_error *err)
+{
+    char seq[24], q[512];
+    const char *p[5] = {plan, channel, seq, manifest_sha256, at};
+    struct db_rows *none = NULL;
+    int rc;
+
+    snprintf(seq, sizeof seq, "%llu", sequence);
+    rc = db_query(db,
+                  sql_for(db,
+                          "INSERT INTO " UPG_RELEASES_TABLE " (plan, channel, sequence, "
+                          "manifest_sha256, first_run_at) SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT "
+                          "EXISTS (SELECT 1 FROM " UPG_RELEASES_TABLE " WHERE plan = ?1 AND "
+                          "channel = ?2 AND sequence = ?3 AND manifest_sha256 = ?4)",
+                          q, sizeof q),
+                  p, 5, &none, err);
+    db_rows_free(none);
+    return rc;
 }
 
 int

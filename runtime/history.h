@@ -139,6 +139,20 @@ struct unit_entry {
 
 int units_insert(struct db *db, const struct unit_entry *e, struct rt_error *err);
 
+/*
+ * The releases a database has run (upgrade_plan_releases): the plan, the
+ * channel and the sequence of every bundle that wrote a history row, so that
+ * an older bundle, validly signed, cannot be replayed against it.
+ */
+int releases_ensure(struct db *db, struct rt_error *err);
+/* The highest sequence of plan and channel the database has run (0: none, or no table). */
+int releases_highest(struct db *db, const char *plan, const char *channel,
+                     unsigned long long *highest, struct rt_error *err);
+/* Records that this sequence ran (once per plan, channel, sequence and manifest). */
+int releases_record(struct db *db, const char *plan, const char *channel,
+                    unsigned long long sequence, const char *manifest_sha256, const char *at,
+                    struct rt_error *err);
+
 /* "2026-11-22T03:45:12.123Z" for now, into out[32]. */
 void history_now(char out[32]);
 /* user@host of this process, into out. */

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runtime/bundle.h"
@@ -160,6 +161,8 @@ static const char usage_text[] =
     "                         times, after 0.5 s, 1 s, 2 s ... (default 3)\n"
     "  --statement-timeout DURATION\n"
     "                         stop a statement that runs longer (default: no limit)\n"
+    "  --allow-expired        run a bundle past its expiry (an air-gapped emergency; the\n"
+    "                         history records it)\n"
     "  --json                 one JSON object per event on stdout, for CI; the last is the result\n"
     "  -q, --quiet            errors only\n"
     "  -h, --help             show this help (after a command: that command's)\n"
@@ -219,6 +222,7 @@ static const struct option options[] = {
     {"--allow-data-loss", false, CMD_PLAN | CMD_ROLLBACK},
     {"--version", true, CMD_BASELINE}, /* without a command: uprun's version */
     {"--force", false, CMD_BASELINE},
+    {"--allow-expired", false, CMD_ALL},
 };
 
 struct cli {
@@ -235,7 +239,7 @@ struct cli {
     const char *to, *version, *backup;
     const char **acks;
     size_t nacks;
-    bool ack_all, atomic, sql, allow_data_loss, allow_drift, force;
+    bool ack_all, atomic, sql, allow_data_loss, allow_drift, force, allow_expired;
     bool progress_shown;
     bool failure_shown; /* a failed step was reported: the result adds only the hint */
 };
@@ -810,30 +814,56 @@ cmd_verify_bundle(struct cli *c)
         return finish(c, rc == -1 ? UPRUN_BUNDLE_REFUSED : UPRUN_USAGE, &err);
     {
         const struct manifest *m = &b->manifest;
-        char msg[1024];
+        char msg[1280], expiry[96] = "never expires";
         size_t i;
+        if (m->expires >= 0) {
+            time_t t = (time_t)m->expires;
+            struct tm tm;
+            char when[48] = "?";
+            if (gmtime_r(&t, &tm))
+                strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+            snprintf(expiry, sizeof expiry, "%s %s",
+                     (long long)time(NULL) > m->expires ? "expired at" : "expires at", when);
+            if ((long long)time(NULL) > m->expires && !c->allow_expired) {
+                rt_fail(&err,
+                        "the bundle %s: sequence %llu of channel %s of plan %s is no longer "
+                        "run",
+                        expiry, m->sequence, m->channel, m->plan_name);
+                snprintf(err.hint, sizeof err.hint,
+                         "Get the current release (or, in an emergency without one, "
+                         "--allow-expired).");
+                bundle_free(b);
+                return finish(c, UPRUN_BUNDLE_REFUSED, &err);
+            }
+        }
         snprintf(msg, sizeof msg,
                  "bundle %s verified: plan \"%s\"%s%s%s, %zu version%s (%s to %s), %zu step%s, "
-                 "%zu file%s (%zu bytes), signed by key %s",
+                 "%zu file%s (%zu bytes), signed by key %s; channel %s, sequence %llu, %s",
                  c->bundle, m->plan_name, m->plan_title ? " (" : "",
                  m->plan_title ? m->plan_title : "", m->plan_title ? ")" : "", m->nversions,
                  m->nversions == 1 ? "" : "s", m->versions[0].name,
                  m->versions[m->nversions - 1].name, m->nsteps, m->nsteps == 1 ? "" : "s",
-                 b->nfiles, b->nfiles == 1 ? "" : "s", b->bytes, b->key_id);
+                 b->nfiles, b->nfiles == 1 ? "" : "s", b->bytes, b->key_id, m->channel, m->sequence,
+                 expiry);
         if (c->json) {
             json_t *versions = json_array(), *dialects = json_array();
             for (i = 0; i < m->nversions; i++)
                 json_array_append_new(versions, json_string(m->versions[i].name));
             for (i = 0; i < m->ndialects; i++)
                 json_array_append_new(dialects, json_string(m->dialects[i]));
-            print_json(json_pack(
+            json_t *o = json_pack(
                 "{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:i, s:I, s:s, s:s, s:s}", "event",
                 "bundle", "message", msg, "plan", m->plan_name, "title", str_or_null(m->plan_title),
                 "versions", versions, "dialects", dialects, "compiler", str_or_null(m->compiler),
                 "steps", (json_int_t)m->nsteps, "files", (json_int_t)b->nfiles, "bytes",
                 (json_int_t)b->bytes, "key_id", b->key_id, "trusted_comment",
                 b->trusted_comment ? b->trusted_comment : "", "manifest_sha256",
-                b->manifest_sha256));
+                b->manifest_sha256);
+            json_object_set_new(o, "channel", json_string(m->channel));
+            json_object_set_new(o, "sequence", json_integer((json_int_t)m->sequence));
+            json_object_set_new(o, "expires",
+                                m->expires >= 0 ? json_integer(m->expires) : json_null());
+            print_json(o);
         } else if (!c->quiet) {
             printf("uprun: %s\n", msg);
             printf("uprun: trusted comment: %s\n", b->trusted_comment);
@@ -870,6 +900,7 @@ run(struct cli *c)
     cfg.lock_timeout = c->lock_timeout;
     cfg.db_lock_timeout = c->db_lock_timeout;
     cfg.retries = c->retries;
+    cfg.allow_expired = c->allow_expired;
     cfg.statement_timeout = c->statement_timeout;
     cfg.event = on_event;
     cfg.event_arg = c;
@@ -1096,6 +1127,8 @@ main(int argc, char **argv)
                 c.allow_drift = true;
             else if (strcmp(name, "--force") == 0)
                 c.force = true;
+            else if (strcmp(name, "--allow-expired") == 0)
+                c.allow_expired = true;
             continue;
         }
         if (eq) {

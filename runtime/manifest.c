@@ -378,6 +378,18 @@ step_json(struct jw *w, const struct mf_step *s)
     free(sorted);
 }
 
+bool
+manifest_channel_ok(const char *c)
+{
+    size_t n = 0;
+
+    for (; c[n]; n++)
+        if (!((c[n] >= 'a' && c[n] <= 'z') || (c[n] >= 'A' && c[n] <= 'Z') ||
+              (c[n] >= '0' && c[n] <= '9') || c[n] == '-' || c[n] == '_' || c[n] == '.'))
+            return false;
+    return n >= 1 && n <= 64;
+}
+
 int
 manifest_write(const struct manifest *m, char **out, size_t *len, struct rt_error *err)
 {
@@ -386,6 +398,8 @@ manifest_write(const struct manifest *m, char **out, size_t *len, struct rt_erro
 
     *out = NULL;
     jw_open_as(&w, '{', true);
+    jw_key(&w, "channel");
+    jw_string(&w, m->channel ? m->channel : "stable");
     jw_key(&w, "compiler");
     jw_string(&w, m->compiler);
     jw_key(&w, "created");
@@ -400,6 +414,11 @@ manifest_write(const struct manifest *m, char **out, size_t *len, struct rt_erro
         jw_string(&w, m->dialects[i]);
     }
     jw_close(&w, ']');
+    jw_key(&w, "expires");
+    if (m->expires >= 0)
+        jw_uint(&w, (unsigned long long)m->expires);
+    else
+        jw_puts(&w, "null");
     jw_key(&w, "files");
     jw_open_as(&w, '[', true);
     for (i = 0; i < m->nfiles; i++) {
@@ -461,6 +480,8 @@ manifest_write(const struct manifest *m, char **out, size_t *len, struct rt_erro
     jw_key(&w, "title");
     jw_str_or_null(&w, m->plan_title);
     jw_close(&w, '}');
+    jw_key(&w, "sequence");
+    jw_uint(&w, m->sequence);
     jw_key(&w, "steps");
     jw_open_as(&w, '[', true);
     for (i = 0; i < m->nsteps; i++) {
@@ -875,6 +896,7 @@ manifest_free(struct manifest *m)
     free(m->legacy);
 
     free(m->compiler);
+    free(m->channel);
     free(m->plan_name);
     free(m->plan_title);
     free(m->plan_description);
@@ -1442,6 +1464,17 @@ manifest_read(const char *bytes, size_t len, struct manifest *m, struct rt_error
     at(&r, "created");
     j = json_object_get(root, "created");
     m->created = json_is_null(j) ? -1 : (long long)get_uint(&r, j, (1ULL << 62));
+    at(&r, "channel");
+    m->channel = dup_str(&r, json_object_get(root, "channel"), false);
+    if (m->channel && !manifest_channel_ok(m->channel))
+        bad(&r, "a channel is 1 to 64 letters, digits, '-', '_' and '.'");
+    at(&r, "sequence");
+    m->sequence = get_uint(&r, json_object_get(root, "sequence"), (1ULL << 62));
+    if (!r.failed && m->sequence == 0)
+        bad(&r, "a sequence starts at 1");
+    at(&r, "expires");
+    j = json_object_get(root, "expires");
+    m->expires = json_is_null(j) ? -1 : (long long)get_uint(&r, j, (1ULL << 62));
     j = json_object_get(root, "plan");
     at(&r, "plan");
     if (!json_is_object(j)) {

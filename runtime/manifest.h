@@ -23,8 +23,9 @@
 
 #define MANIFEST_FORMAT "upgrade-plan-bundle"
 /* 2: each step's schema file holds what the step changes (a delta), not the whole schema;
- * 3: and a table it changes under the same name as a patch (what differs), not whole */
-#define MANIFEST_FORMAT_VERSION 3
+ * 3: and a table it changes under the same name as a patch (what differs), not whole;
+ * 4: channel, sequence and expires */
+#define MANIFEST_FORMAT_VERSION 4
 #define MANIFEST_FILE "manifest.json"
 #define MANIFEST_SIG_FILE "manifest.json.minisig"
 #define MANIFEST_MAX_BYTES ((size_t)256 << 20) /* read bound for the envelope */
@@ -123,6 +124,12 @@ struct manifest {
     unsigned format_version;
     char *compiler;    /* "upc 0.1.0" */
     long long created; /* SOURCE_DATE_EPOCH of the build, or -1 */
+    /* release safety (signed with the rest): the release channel, the bundle's number on it
+     * (monotonic per plan and channel: uprun refuses one lower than a database has seen), and
+     * when it stops being valid (seconds since the epoch; -1: never) */
+    char *channel;
+    unsigned long long sequence;
+    long long expires;
     char *plan_name;
     char *plan_title; /* may be NULL */
     char *plan_description;
@@ -164,6 +171,9 @@ bool manifest_legacy_accepts(const struct manifest *m, const char *dialect,
 void manifest_free(struct manifest *m);
 
 /* The canonical bytes of m; *out is malloc'd. 0, or -1 with err. */
+/* Whether c can name a release channel: 1 to 64 of [A-Za-z0-9._-]. */
+bool manifest_channel_ok(const char *c);
+
 int manifest_write(const struct manifest *m, char **out, size_t *len, struct rt_error *err);
 
 /*

@@ -9,6 +9,8 @@
 
 /* uprun's history table (history.h). */
 #define UPG_HISTORY_TABLE "upgrade_plan_history"
+/* The releases (channel, sequence) that ran on the database: a bundle may not go back (history.h). */
+#define UPG_RELEASES_TABLE "upgrade_plan_releases"
 /* Its journal of the units of a step in progress (history.h, units_*). */
 #define UPG_UNITS_TABLE "upgrade_plan_units"
 /* The prefix of the tables the lowerings make for a while: a SQLite rebuild's "_upg_new_T", the

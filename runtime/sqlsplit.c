@@ -17,6 +17,8 @@
  */
 #include "runtime/sqlsplit.h"
 
+#include "runtime/sig.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,4 +232,30 @@ sql_origin_before(const char *text, size_t off, char *out, size_t size)
             return;
         i = ls - 1;
     }
+}
+
+void
+sql_statements_sha256(const unsigned char *data, size_t size, char out[65])
+{
+    struct sql_stmt *st = NULL;
+    size_t n, i, len = 0;
+    unsigned char *buf;
+
+    if (!data) {
+        sig_sha256_hex((const unsigned char *)"", 0, out);
+        return;
+    }
+    n = sql_split((const char *)data, size, &st);
+    for (i = 0; i < n; i++)
+        len += st[i].end - st[i].start + 1;
+    buf = malloc(len + 1);
+    len = 0;
+    for (i = 0; buf && i < n; i++) {
+        memcpy(buf + len, data + st[i].start, st[i].end - st[i].start);
+        len += st[i].end - st[i].start;
+        buf[len++] = '\n';
+    }
+    sig_sha256_hex(buf ? buf : (unsigned char *)"", buf ? len : 0, out);
+    free(buf);
+    free(st);
 }

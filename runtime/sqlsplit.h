@@ -30,4 +30,13 @@ size_t sql_line_of(const char *text, size_t off);
  */
 void sql_origin_before(const char *text, size_t off, char *out, size_t size);
 
+/*
+ * The SHA-256 (64 hex digits) of the statements of a script alone, each
+ * followed by a newline: comments and layout between them do not count, so
+ * that a bundle rebuilt by another upc, whose comments differ, has the same
+ * statements digest (the history's sql_sha256, upc build --previous). NULL
+ * data: the digest of no statement.
+ */
+void sql_statements_sha256(const unsigned char *data, size_t size, char out[65]);
+
 #endif

@@ -104,6 +104,7 @@ struct uprun {
     /* the running step, for progress events */
     struct timespec step_started;
     double progress_shown; /* the elapsed time of the last progress event of the step; 0: none */
+    bool expired;          /* the bundle is past its expiry and --allow-expired runs it */
     struct uprun_event progress;
     char progress_msg[256];
     bool path_may_retry; /* --atomic: a lock timeout of a step is retried for the whole path */
@@ -314,6 +315,79 @@ exec_counted(uprun *u, const char *sql, struct rt_error *err)
 
 /* --- opening ------------------------------------------------------------- */
 
+/* "2027-03-01 12:00:00 UTC" for seconds since the epoch, into buf. */
+static const char *
+utc_text(long long t, char *buf, size_t size)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (!gmtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm))
+        snprintf(buf, size, "%lld", t);
+    return buf;
+}
+
+/*
+ * A bundle past the expiry its signed manifest gives is refused before any
+ * database is touched, unless --allow-expired (then every history row it
+ * writes says so).
+ */
+static int
+check_expiry(uprun *u, struct rt_error *err)
+{
+    const struct manifest *m = &u->bundle->manifest;
+    char when[64];
+
+    if (m->expires < 0 || (long long)time(NULL) <= m->expires)
+        return UPRUN_OK;
+    utc_text(m->expires, when, sizeof when);
+    if (!u->cfg.allow_expired) {
+        rt_fail(err,
+                "the bundle expired at %s (sequence %llu of channel %s of plan %s): an old "
+                "bundle is not run",
+                when, m->sequence, m->channel, m->plan_name);
+        snprintf(err->hint, sizeof err->hint,
+                 "Get the current release. In an emergency without one (an air-gapped site), "
+                 "--allow-expired runs it anyway, and the history records that. Nothing was "
+                 "opened.");
+        return UPRUN_BUNDLE_REFUSED;
+    }
+    u->expired = true;
+    info(u,
+         "the bundle expired at %s; running it because of --allow-expired (recorded in the "
+         "history)",
+         when);
+    return UPRUN_OK;
+}
+
+/*
+ * A bundle whose sequence is lower than one the database has run, on the
+ * same plan and channel, is an older release: refused, whatever its
+ * signature (a replay would undo what the newer ones fixed).
+ */
+static int
+check_sequence(uprun *u, struct rt_error *err)
+{
+    const struct manifest *m = &u->bundle->manifest;
+    unsigned long long highest = 0;
+
+    if (!u->db || u->missing)
+        return UPRUN_OK;
+    if (releases_highest(u->db, m->plan_name, m->channel, &highest, err))
+        return UPRUN_USAGE;
+    if (highest <= m->sequence)
+        return UPRUN_OK;
+    rt_fail(err,
+            "this database has run sequence %llu of channel %s of plan %s; this bundle is "
+            "sequence %llu, an older release",
+            highest, m->channel, m->plan_name, m->sequence);
+    snprintf(err->hint, sizeof err->hint,
+             "Use the bundle of the newest release (uprun verify-bundle shows its sequence): a "
+             "bundle never goes back, so that an old one, validly signed, cannot be replayed. "
+             "Nothing was changed.");
+    return UPRUN_DB_REFUSED;
+}
+
 int
 uprun_open(const struct uprun_config *cfg, uprun **out, struct rt_error *err)
 {
@@ -347,6 +421,11 @@ uprun_open(const struct uprun_config *cfg, uprun **out, struct rt_error *err)
         return rc == -1 ? UPRUN_BUNDLE_REFUSED : UPRUN_USAGE;
     }
     history_whoami(u->whoami, sizeof u->whoami);
+    if ((rc = check_expiry(u, err))) {
+        bundle_free(u->bundle);
+        free(u);
+        return rc;
+    }
 #ifdef UPG_FAULT_INJECTION
     if (getenv("UPG_FAULT_EXIT_AFTER"))
         u->fault_after = strtoul(getenv("UPG_FAULT_EXIT_AFTER"), NULL, 10);
@@ -600,38 +679,6 @@ done:
     return rc;
 }
 
-/*
- * The digest of a SQL file's statements alone (sqlsplit.h), each followed by
- * a newline: comments and blank lines between statements do not count, so
- * a file whose origin comments moved has the same digest.
- */
-static void
-sql_digest(const unsigned char *data, size_t size, char out[65])
-{
-    struct sql_stmt *st = NULL;
-    size_t n, i, len = 0;
-    unsigned char *buf;
-
-    if (!data) {
-        sig_sha256_hex((const unsigned char *)"", 0, out);
-        return;
-    }
-    n = sql_split((const char *)data, size, &st);
-
-    for (i = 0; i < n; i++)
-        len += st[i].end - st[i].start + 1;
-    buf = malloc(len + 1);
-    len = 0;
-    for (i = 0; buf && i < n; i++) {
-        memcpy(buf + len, data + st[i].start, st[i].end - st[i].start);
-        len += st[i].end - st[i].start;
-        buf[len++] = '\n';
-    }
-    sig_sha256_hex(buf ? buf : (unsigned char *)"", buf ? len : 0, out);
-    free(buf);
-    free(st);
-}
-
 /* --- versions and paths -------------------------------------------------- */
 
 static bool
@@ -820,7 +867,7 @@ read_state(uprun *u, char **current, bool *has_history, struct rt_error *err)
                 free(sha);
                 return UPRUN_BUNDLE_REFUSED;
             }
-            sql_digest(sql, len, digest);
+            sql_statements_sha256(sql, len, digest);
             free(sql);
             if (strcmp(sha, digest) == 0)
                 break;
@@ -1063,7 +1110,7 @@ record(uprun *u, const struct path_step *ps, const char *started, const struct t
 
     memset(&h, 0, sizeof h);
     history_now(finished);
-    sql_digest(ps->sql, ps->sql_size, digest);
+    sql_statements_sha256(ps->sql, ps->sql_size, digest);
     h.sql_sha256 = digest;
     h.plan = u->bundle->manifest.plan_name;
     h.step = (int)ps->step->index;
@@ -1078,7 +1125,12 @@ record(uprun *u, const struct path_step *ps, const char *started, const struct t
     h.applied_by = u->whoami;
     h.status = status;
     h.message = message;
-    return history_insert(u->db, &h, err);
+    if (!message && u->expired)
+        h.message = "run with an expired bundle (--allow-expired)";
+    if (history_insert(u->db, &h, err))
+        return -1;
+    return releases_record(u->db, h.plan, u->bundle->manifest.channel, u->bundle->manifest.sequence,
+                           h.manifest_sha256, finished, err);
 }
 
 /*
@@ -2655,7 +2707,7 @@ uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
         (rc = resolve_target(u, o->target, &to, err)))
         goto done;
     if ((rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)) ||
-        (rc = path_for(u, current, to, PATH_UP, &path, &n, err)))
+        (rc = check_sequence(u, err)) || (rc = path_for(u, current, to, PATH_UP, &path, &n, err)))
         goto done;
     if (n == 0) {
         info(u, "the database is %s already: nothing to do", where(buf, sizeof buf, current));
@@ -2730,7 +2782,8 @@ uprun_rollback(uprun *u, const struct uprun_rollback_opts *o, struct rt_error *e
     rt_error_clear(err);
     if ((rc = connect_db(u, CONNECT_WRITE, err)) ||
         (rc = resolve_target(u, o->target ? o->target : "empty", &to, err)) ||
-        (rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)))
+        (rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)) ||
+        (rc = check_sequence(u, err)))
         goto done;
     if ((rc = path_for(u, current, to, PATH_DOWN, &path, &n, err)))
         goto done;
@@ -2745,6 +2798,11 @@ uprun_rollback(uprun *u, const struct uprun_rollback_opts *o, struct rt_error *e
         goto done;
     info(u, "rolling %s back from %s to %s: %zu step%s", u->bundle->manifest.plan_name,
          vname(current), vname(to), n, n == 1 ? "" : "s");
+    if (releases_ensure(u->db, err)) { /* a history an older uprun made has none */
+        rc = db_error_is_busy(err) ? lock_failed(u, "creating the releases table", 1, err)
+                                   : UPRUN_USAGE;
+        goto done;
+    }
     rc = run_path(u, path, n, o->atomic, err);
     if (rc == UPRUN_OK)
         info(u, "done: the database is %s", where(buf, sizeof buf, to));
@@ -2868,7 +2926,10 @@ uprun_baseline(uprun *u, const char *version, bool force, struct rt_error *err)
                     : u->legacy_accepted ? "baselined: the schema is in a legacy form the plan "
                                            "declares"
                                          : NULL;
-        if (history_insert(u->db, &h, err) || db_exec(u->db, "COMMIT", err)) {
+        if (history_insert(u->db, &h, err) ||
+            releases_record(u->db, h.plan, u->bundle->manifest.channel,
+                            u->bundle->manifest.sequence, h.manifest_sha256, now, err) ||
+            db_exec(u->db, "COMMIT", err)) {
             rc = db_error_is_busy(err) ? lock_failed(u, "the baseline", 1, err) : UPRUN_USAGE;
             goto done;
         }

@@ -201,6 +201,8 @@ struct uprun_config {
                                tried again, after 0.5 s, 1 s, 2 s, ... (at most 10 s) */
     double statement_timeout; /* seconds a statement may run (PostgreSQL's statement_timeout; on
                                  SQLite uprun stops it); 0: no limit */
+    bool allow_expired;       /* run a bundle past its expiry (an air-gapped emergency); each
+                                 history row says so */
     uprun_event_fn event;     /* NULL: events are dropped */
     void *event_arg;
 };

@@ -10,6 +10,9 @@ sub-command, each in a temporary folder of its own:
   tamper        tests/run/tamper_test on a fresh signed bundle
   cli           uprun verify-bundle's exit statuses and messages
   schema        every manifest validates against docs/manifest.schema.json
+  previous      upc build --previous: a new version is accepted (the sequence carried on), an
+                edited released version refused naming it and what changed (SQL, notices, a
+                step gone), a change of layout and comments only accepted
   deltas        the schema files read as docs/bundle-format.md says (by this script, not by
                 uprun) give upc schema --at V for every version and dialect of every test plan
                 and of plans/; a table that gains a column each version is patched, not repeated
@@ -186,6 +189,46 @@ with tempfile.TemporaryDirectory() as tmp:
         bad = {"format": "upgrade-plan-bundle", "format_version": 1}
         expect("the schema rejects an incomplete manifest",
                any(True for _ in jsonschema.Draft7Validator(schema).iter_errors(bad)))
+    elif a.check == "previous":
+        base = ('plan "p" { dialects postgres, sqlite; }\n'
+                'version "1.0" {\n  create table T (Id int primary key, A int);\n  notice "First.";\n}\n'
+                'version "1.1" {\n  alter table T add column B int;\n}\n')
+
+        def plan_file(name, text):
+            path = os.path.join(tmp, name + ".upg")
+            with open(path, "w") as f:
+                f.write(text)
+            return path
+
+        v1 = os.path.join(tmp, "v1")
+        r = run([upc, "build", plan_file("p1", base), "-o", v1, "--key", key, "--channel", "lts"])
+        expect("the first release builds", r.returncode == 0, r)
+
+        def again(name, text, *opts):
+            out = os.path.join(tmp, name + ".bundle")
+            return run([upc, "build", plan_file(name, text), "-o", out, "--key", key, "--previous", v1, *opts]), out
+
+        r, out = again("p2", base + 'version "1.2" {\n  alter table T add column C int;\n}\n')
+        m = json.load(open(os.path.join(out, "manifest.json"))) if r.returncode == 0 else {}
+        expect("a new version after the released ones: accepted, the channel and the sequence + 1 carried on",
+               r.returncode == 0 and m.get("sequence") == 2 and m.get("channel") == "lts", r)
+        r, _ = again("p3", base.replace("add column B int", "add column B bigint"))
+        expect("a released version edited: refused (exit 1), naming the version and what changed",
+               r.returncode == 1 and b"version 1.1 was released" in r.stderr and
+               b"up-step runs other statements" in r.stderr and b"new version after it" in r.stderr, r)
+        r, _ = again("p4", base.replace('notice "First."', 'notice "First!"'))
+        expect("a released notice edited: refused", r.returncode == 1 and b"version 1.0" in r.stderr and
+               b"notices changed" in r.stderr, r)
+        r, _ = again("p5", base.split('version "1.1"')[0])
+        expect("a released version gone: refused", r.returncode == 1 and b"no such step" in r.stderr, r)
+        r, _ = again("p6", "-- a comment, and another layout\n" + base.replace("\n  ", "\n\n    "))
+        expect("comments and layout only (the origin lines move): accepted", r.returncode == 0, r)
+        r, _ = again("p7", base, "--sequence", "1")
+        expect("--sequence not above the previous one: a usage error (exit 2)", r.returncode == 2, r)
+        r = run([upc, "build", plan_file("p8", base), "-o", os.path.join(tmp, "p8.b"), "--previous",
+                 os.path.join(tmp, "nowhere")])
+        expect("--previous of a folder without a bundle: exit 2, said why", r.returncode == 2 and
+               b"previous bundle" in r.stderr, r)
     elif a.check == "deltas":
         ARRAYS = ("checks", "columns", "foreign_keys", "indexes", "unique")
 

@@ -13,6 +13,9 @@ hostile names, each reproduced on a real database of the dialect.
               file and what the other wrote are never deleted
   baselines   concurrent baselines, many rounds: exactly one is recorded
   pubkey      --pubkey through a symbolic link (as Kubernetes mounts secrets) is accepted
+  release     an expired bundle refused before any database is opened (and run with
+              --allow-expired, recorded in the history); a lower sequence refused after a higher
+              one ran, apply and rollback; channels counted apart; --expires reproducible
   rotation    more than one trusted key: --pubkey twice, or a file of keys; a bundle signed by any
               of them verifies, one signed by none is refused naming the keys
   backup      (SQLite) --backup never follows a symbolic link and keeps the source's permissions
@@ -259,6 +262,69 @@ with tempfile.TemporaryDirectory(prefix="upg-hard-") as tmp:
         os.symlink("0001-empty-to-1.0.up.sql", link)
         r = run([a.uprun, "--bundle", bundle, "--pubkey", pub, "verify-bundle"])
         ck.expect("a symbolic link inside the bundle is still refused", r.returncode == 3, r)
+
+    elif a.check == "release":
+        # issue 15: an expired bundle, and an older one replayed
+        text = ('plan "rel" { dialects postgres, sqlite; }\n'
+                'version "1.0" { create table T (Id int primary key); }\n'
+                'version "1.1" { alter table T add column A int; }\n')
+        plan = write(os.path.join(tmp, "rel.upg"), text)
+        r = run([a.upc, "keygen", "-o", os.path.join(tmp, "relk")])
+        key, pub = os.path.join(tmp, "relk.key"), os.path.join(tmp, "relk.pub")
+
+        def build(name, *opts):
+            out = os.path.join(tmp, name)
+            r = run([a.upc, "build", plan, "-o", out, "--key", key, *opts])
+            assert r.returncode == 0, r.stderr
+            return out
+
+        old = build("old", "--expires", "2020-01-01")
+        fresh = os.path.join(tmp, "never.sqlite")
+        url = "sqlite:" + fresh if not PG else "host=/nonexistent-upg-socket dbname=x"
+        r = run([a.uprun, "--bundle", old, "--pubkey", pub, "--db", url, "apply"])
+        ck.expect("an expired bundle: refused (exit 3) before any database is opened, with the date and "
+                  "what to do", r.returncode == 3 and "expired at 2020-01-01 00:00:00 UTC" in r.stderr and
+                  "--allow-expired" in r.stderr and not os.path.exists(fresh) and
+                  "could not connect" not in r.stderr, r)
+        r = run([a.uprun, "--bundle", old, "--pubkey", pub, "verify-bundle"])
+        ck.expect("verify-bundle refuses it too (exit 3)", r.returncode == 3 and "expired" in r.stderr, r)
+        db = dbs.new()
+        r = run([a.uprun, "--bundle", old, "--pubkey", pub, "--db", db, "--allow-expired", "apply", "--to", "1.0"])
+        ck.expect("--allow-expired runs it, and says so", r.returncode == 0 and "--allow-expired" in r.stdout, r)
+        rows = dbs.sql(db, "SELECT message FROM upgrade_plan_history")
+        ck.expect("and the history records it", rows == [["run with an expired bundle (--allow-expired)"]])
+        later = build("later", "--expires", "3000-01-01", "--sequence", "5")
+        r = run([a.uprun, "--bundle", later, "--pubkey", pub, "--json", "verify-bundle"])
+        ev = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+        ck.expect("verify-bundle --json: channel, sequence and expiry",
+                  r.returncode == 0 and ev and ev[0].get("channel") == "stable" and ev[0].get("sequence") == 5
+                  and ev[0].get("expires") == 32503680000, r)
+        r = run([a.uprun, "--bundle", later, "--pubkey", pub, "--db", db, "apply"])
+        ck.expect("sequence 5 applies over sequence 1", r.returncode == 0, r)
+        seq3 = build("seq3", "--sequence", "3")
+        for cmd in (["apply"], ["rollback", "--to", "1.0"]):
+            r = run([a.uprun, "--bundle", seq3, "--pubkey", pub, "--db", db, *cmd])
+            ck.expect(f"{cmd[0]} with sequence 3 after sequence 5 ran: refused (exit 4), nothing changed",
+                      r.returncode == 4 and "has run sequence 5 of channel stable" in r.stderr and
+                      "current version: 1.1" in run([a.uprun, "--bundle", later, "--pubkey", pub, "--db", db,
+                                                     "status"]).stdout, r)
+        beta = build("beta", "--channel", "beta", "--sequence", "1")
+        r = run([a.uprun, "--bundle", beta, "--pubkey", pub, "--db", db, "rollback", "--to", "1.0"])
+        ck.expect("another channel counts on its own: sequence 1 of beta runs", r.returncode == 0, r)
+        r = run([a.upc, "build", plan, "-o", os.path.join(tmp, "x"), "--expires", "tomorrow"])
+        ck.expect("upc build --expires with a bad value: a usage error (exit 2)", r.returncode == 2 and
+                  "--expires takes" in r.stderr, r)
+        r = run([a.upc, "build", plan, "-o", os.path.join(tmp, "y"), "--sequence", "0"])
+        ck.expect("upc build --sequence 0: a usage error", r.returncode == 2, r)
+        env = {"SOURCE_DATE_EPOCH": "1700000000"}
+        o1 = os.path.join(tmp, "r1")
+        o2 = os.path.join(tmp, "r2")
+        run([a.upc, "build", plan, "-o", o1, "--expires", "90d"], env=env)
+        run([a.upc, "build", plan, "-o", o2, "--expires", "90d"], env=env)
+        m1 = json.load(open(os.path.join(o1, "manifest.json")))
+        ck.expect("--expires 90d counts from SOURCE_DATE_EPOCH: the build stays reproducible",
+                  m1["expires"] == 1700000000 + 90 * 86400 and
+                  open(os.path.join(o1, "manifest.json")).read() == open(os.path.join(o2, "manifest.json")).read())
 
     elif a.check == "rotation":
         # issue 15: more than one trusted key, while a release key is rotated

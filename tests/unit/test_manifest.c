@@ -41,6 +41,9 @@ model_init(struct model *x, size_t n)
     x->m.format_version = MANIFEST_FORMAT_VERSION;
     x->m.compiler = "upc test";
     x->m.created = -1;
+    x->m.channel = "stable";
+    x->m.sequence = 1;
+    x->m.expires = -1;
     x->m.plan_name = "p";
     x->m.source_file = "p.upg";
     memset(x->m.source_sha256, 'a', 64);
@@ -483,6 +486,40 @@ test_the_writer_is_canonical_json(void **state)
     free(x);
 }
 
+/* Issue 15: the release members round-trip, and a sequence of 0 or a bad channel is refused. */
+static void
+test_channel_sequence_and_expiry_are_read_and_checked(void **state)
+{
+    struct model *x = malloc(sizeof *x);
+    struct manifest m;
+    struct rt_error err;
+    (void)state;
+
+    model_init(x, 3);
+    x->m.channel = "lts-2";
+    x->m.sequence = 42;
+    x->m.expires = 1893456000;
+    assert_int_equal(round_trip(x, &m, &err), 0);
+    assert_string_equal(m.channel, "lts-2");
+    assert_int_equal(m.sequence, 42);
+    assert_int_equal(m.expires, 1893456000);
+    manifest_free(&m);
+    x->m.expires = -1;
+    assert_int_equal(round_trip(x, &m, &err), 0);
+    assert_int_equal(m.expires, -1);
+    manifest_free(&m);
+    x->m.sequence = 0;
+    assert_int_equal(round_trip(x, &m, &err), -1);
+    assert_non_null(strstr(err.message, "a sequence starts at 1"));
+    manifest_free(&m);
+    x->m.sequence = 1;
+    x->m.channel = "no spaces";
+    assert_int_equal(round_trip(x, &m, &err), -1);
+    assert_non_null(strstr(err.message, "a channel is 1 to 64 letters"));
+    manifest_free(&m);
+    free(x);
+}
+
 int
 main(void)
 {
@@ -495,6 +532,7 @@ main(void)
         cmocka_unit_test(test_a_version_without_a_step_is_refused),
         cmocka_unit_test(test_a_step_file_outside_its_dialect_folder_is_refused),
         cmocka_unit_test(test_a_format_1_manifest_is_refused_as_older),
+        cmocka_unit_test(test_channel_sequence_and_expiry_are_read_and_checked),
         cmocka_unit_test(test_a_merge_is_read_and_routed),
         cmocka_unit_test(test_trailing_commas_are_refused),
         cmocka_unit_test(test_the_writer_is_canonical_json),
