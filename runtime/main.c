@@ -227,7 +227,7 @@ static const struct option options[] = {
 
 struct cli {
     const char *bundle, *pubkey, *db;
-    const char *more_pubkeys[SIG_MAX_KEYS]; /* --pubkey given again: more trusted key files */
+    const char *more_pubkeys[SIG_MAX_KEYS - 1]; /* --pubkey given again: more key files */
     size_t nmore_pubkeys;
     bool pubkey_given;
     double lock_timeout, db_lock_timeout, statement_timeout;
@@ -1008,10 +1008,10 @@ set_option(struct cli *c, const char *name, const char *v)
         if (!c->pubkey_given) { /* the first one replaces $UPRUN_PUBKEY */
             c->pubkey = v;
             c->pubkey_given = true;
-        } else if (c->nmore_pubkeys < SIG_MAX_KEYS) {
+        } else if (c->nmore_pubkeys < SIG_MAX_KEYS - 1) {
             c->more_pubkeys[c->nmore_pubkeys++] = v;
         } else {
-            return usage_error(c, "--pubkey is given more than 33 times%s", "");
+            return usage_error(c, "--pubkey is given more than 32 times%s", "");
         }
     } else if (strcmp(name, "--db") == 0) {
         c->db = v;

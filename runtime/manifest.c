@@ -864,9 +864,9 @@ read_step(struct reader *r, json_t *j, struct mf_step *s, size_t i, const struct
                    &d->up_units, &d->nup_units);
         read_units(r, json_object_get(x, "down_units"), base, "down_units", d->down_statements,
                    &d->down_units, &d->ndown_units);
-        if (!r->failed && d->transactional && (d->nup_units || d->ndown_units)) {
+        if (!r->failed && d->transactional == (d->nup_units || d->ndown_units)) {
             at(r, "%s.transactional", base);
-            bad(r, "a step with units of their own is not transactional");
+            bad(r, "a step is transactional exactly when it has no units of their own");
         }
     }
 }

@@ -247,10 +247,15 @@ sig_keyring_add_file(struct sig_keyring *ring, const char *path, struct rt_error
             memcmp(p, COMMENT_PREFIX, sizeof COMMENT_PREFIX - 1) == 0) {
             /* a key's comment line: its base64 line follows */
             const char *nl2 = i < len ? memchr(text + i, '\n', len - i) : NULL;
-            size_t l2 = i < len ? (nl2 ? (size_t)(nl2 - (text + i)) : len - i) : 0;
+            size_t l2 = i < len ? (nl2 ? (size_t)(nl2 - (text + i)) : len - i) : 0, next;
+            next = i + l2 + (nl2 ? 1 : 0);
+            while (l2 && (text[i + l2 - 1] == '\r' || text[i + l2 - 1] == ' ' ||
+                          text[i + l2 - 1] == '\t'))
+                l2--;
             end = i + l2;
-            i += l2 + (nl2 ? 1 : 0);
-            line++;
+            i = next;
+            if (l2)
+                line++;
         }
         if (ring->n == SIG_MAX_KEYS) {
             rc = rt_fail(err, "the public key file \"%s\" holds more than %d keys", path,
@@ -603,6 +608,8 @@ sig_verify_ring(const struct sig_keyring *ring, const unsigned char *msg, size_t
     *used = 0;
     if (trusted)
         *trusted = NULL;
+    if (ring->n == 0)
+        return rt_fail(err, "no public key is trusted: the bundle cannot be verified");
     if (ring->n == 1)
         return sig_verify(&ring->keys[0], msg, len, sigtext, siglen, trusted, err);
     /* the key the signature names; sig_verify() checks the rest of the format */

@@ -57,7 +57,7 @@ int sig_keygen(const char *pub_path, const char *key_path, bool force, struct rt
  * The keys a runtime trusts (more than one while a release key is rotated):
  * a bundle signed by any of them verifies. Fixed size; no allocation.
  */
-#define SIG_MAX_KEYS 32 /* main.c says 33 --pubkey: the first and 32 more */
+#define SIG_MAX_KEYS 32 /* main.c's --pubkey limit too */
 struct sig_keyring {
     struct sig_pubkey keys[SIG_MAX_KEYS];
     size_t n;

@@ -1515,7 +1515,8 @@ unit_guard(uprun *u, const struct path_step *ps, struct rt_error *err)
     return 0;
 }
 
-/* The step's history row, in a transaction of its own (after a last unit of its own). */
+/* The step's history row, in a transaction of its own (after a last unit of its own):
+ * UPRUN_STEP_FAILED when it could not be written, or the guard's refusal. */
 static int
 record_alone(uprun *u, const struct path_step *ps, const char *started, const struct timespec *t0,
              struct rt_error *err)
@@ -1537,6 +1538,23 @@ record_alone(uprun *u, const struct path_step *ps, const char *started, const st
     return 0;
 }
 
+/*
+ * The COMMIT that carried the step's history row failed: when the
+ * connection was lost, find out on a new one whether it committed
+ * (commit_lost). 1: it did; 0: it did not, or the connection is there (an
+ * ordinary failure); -1: unknown, no connection (*outcome says so).
+ */
+static int
+settle_lost_commit(uprun *u, const struct path_step *ps, const char *started,
+                   enum uprun_outcome *outcome, struct rt_error *err)
+{
+    const struct db_driver *drv = u->db ? db_driver_of(u->db) : NULL;
+
+    if (!drv || !drv->lost || !drv->lost(u->db))
+        return 0;
+    return commit_lost(u, ps, started, outcome, err);
+}
+
 static int
 run_units(uprun *u, struct path_step *path, size_t idx, size_t count, const char *started,
           const struct timespec *t0, struct rt_error *err)
@@ -1552,6 +1570,7 @@ run_units(uprun *u, struct path_step *path, size_t idx, size_t count, const char
     long long base = 0;
     unsigned done = 0, k = 0;
     bool in_tx = false, stop = false;
+    enum uprun_outcome outcome = UPRUN_ROLLED_BACK;
     int code = UPRUN_STEP_FAILED, rc;
 
     memset(&f, 0, sizeof f);
@@ -1567,6 +1586,12 @@ run_units(uprun *u, struct path_step *path, size_t idx, size_t count, const char
         goto failed;
     if (done > nu)
         done = (unsigned)nu;
+    if (done == 0 && us[0].self &&
+        journal_unit(u, ps, base, 0, (unsigned)nu, "begun", err)) /* unit 1 runs outside a
+                                                                    transaction: say the step
+                                                                    began, so that a rerun
+                                                                    resumes it */
+        goto failed;
     if (done)
         info(u, "step %u (%s -> %s): %u of %zu units were done by an earlier run; resuming at %s",
              ps->step->index, vname(ps->from), vname(ps->to), done, nu,
@@ -1588,9 +1613,10 @@ run_units(uprun *u, struct path_step *path, size_t idx, size_t count, const char
             in_tx = true;
             if (db_set_timeouts(u->db, lock_ms(u), statement_ms(u), true, err))
                 goto failed;
-            if ((rc = unit_guard(u, ps, err))) {
+            if ((rc = unit_guard(u, ps, err))) { /* a refusal: nothing is written */
                 in_tx = false;
                 code = rc;
+                stop = true;
                 goto failed;
             }
             if (run_range(u, ps, x->first, x->last, &f, err))
@@ -1606,8 +1632,15 @@ run_units(uprun *u, struct path_step *path, size_t idx, size_t count, const char
                 goto failed;
             fault_point(u);
             in_tx = false;
-            if (exec_counted(u, "COMMIT", err))
+            if (exec_counted(u, "COMMIT", err)) {
+                int lost = k == nu ? settle_lost_commit(u, ps, started, &outcome, err) : 0;
+                if (lost > 0) { /* it committed: the history, read again, says so */
+                    unit_done_event(u, ps, pos, count, x, k, (unsigned)nu, how);
+                    goto applied;
+                }
+                stop = lost < 0; /* no connection: nothing more can be written */
                 goto failed;
+            }
         } else {
             /* a unit of its own: never in a transaction, never run twice */
             if (check_holds(u, x->self->post, &holds, err))
@@ -1668,16 +1701,17 @@ run_units(uprun *u, struct path_step *path, size_t idx, size_t count, const char
                 goto failed;
             fault_point(u);
             if (k == nu && (rc = record_alone(u, ps, started, t0, err))) {
-                code = rc;
-                goto failed;
+                unit_done_event(u, ps, pos, count, x, k, (unsigned)nu, how);
+                goto unrecorded;
             }
         }
         unit_done_event(u, ps, pos, count, x, k, (unsigned)nu, how);
     }
     if (done == nu && (rc = record_alone(u, ps, started, t0, err))) {
-        code = rc;
-        goto failed;
+        k = (unsigned)nu;
+        goto unrecorded;
     }
+applied:
     step_event(u, &ev, UPRUN_EV_STEP_DONE, ps, pos, count);
     ev.elapsed = seconds_since(t0);
     ev.units = (unsigned)nu;
@@ -1687,15 +1721,29 @@ run_units(uprun *u, struct path_step *path, size_t idx, size_t count, const char
     free(us);
     return UPRUN_OK;
 
+unrecorded:
+    /* every unit is done, the step's history row was not written: a refusal of the guard
+     * (nothing more is written), or a failure, perhaps a COMMIT whose answer was lost */
+    if (rc != UPRUN_STEP_FAILED) {
+        code = rc;
+        stop = true;
+    } else {
+        int lost = settle_lost_commit(u, ps, started, &outcome, err);
+        if (lost > 0)
+            goto applied;
+        stop = lost < 0;
+    }
 failed:
     dbe = *err;
-    if (in_tx)
+    if (in_tx && u->db)
         db_exec(u->db, "ROLLBACK", &ignored);
     if (u->interrupted)
         code = UPRUN_INTERRUPTED;
     else if (db_error_is_busy(err) && code == UPRUN_STEP_FAILED)
         code = UPRUN_LOCKED;
-    if (!stop && u->db && db_exec(u->db, drv->begin_write, &ignored) == 0) {
+    if (k > nu)
+        k = (unsigned)nu;
+    if (!stop && code != UPRUN_LOCKED && u->db && db_exec(u->db, drv->begin_write, &ignored) == 0) {
         char msg[RT_ERROR_MSG_MAX + 64];
         snprintf(msg, sizeof msg, "unit %u of %zu: %s", k, nu, err->message);
         if (record(u, ps, started, t0, "failed", msg, &ignored) == 0)
@@ -1703,7 +1751,7 @@ failed:
         else
             db_exec(u->db, "ROLLBACK", &ignored);
     }
-    if (!stop) {
+    if (!stop && outcome != UPRUN_UNKNOWN) {
         char hint[RT_ERROR_MSG_MAX];
         snprintf(hint, sizeof hint,
                  "%u of %zu units of step %u are done and journaled. %s then run the same "
@@ -1716,7 +1764,9 @@ failed:
     failed_event(u, &ev, ps, pos, count, &f, &dbe, t0, err);
     ev.at = ps->from;
     ev.interrupted = code == UPRUN_INTERRUPTED;
-    ev.outcome = k > 1 || (k == 1 && us[0].self) ? UPRUN_IN_PROGRESS : UPRUN_ROLLED_BACK;
+    ev.outcome = outcome == UPRUN_UNKNOWN          ? UPRUN_UNKNOWN
+                 : k > 1 || (k == 1 && us[0].self) ? UPRUN_IN_PROGRESS
+                                                   : UPRUN_ROLLED_BACK;
     ev.unit = k;
     ev.units = (unsigned)nu;
     ev.code = code;
@@ -2707,14 +2757,14 @@ uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
         (rc = resolve_target(u, o->target, &to, err)))
         goto done;
     if ((rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)) ||
-        (rc = check_sequence(u, err)) || (rc = path_for(u, current, to, PATH_UP, &path, &n, err)))
+        (rc = check_sequence(u, err)) || (rc = path_for(u, current, to, PATH_UP, &path, &n, err)) ||
+        (rc = check_progress(u, path, n, &resume, err)))
         goto done;
     if (n == 0) {
         info(u, "the database is %s already: nothing to do", where(buf, sizeof buf, current));
         goto done;
     }
     if ((rc = check_atomic(path, n, o->atomic, err)) ||
-        (rc = check_progress(u, path, n, &resume, err)) ||
         (!resume && (rc = preflight(u, o->allow_drift, "uprun apply", err))))
         goto done;
     info(u, "upgrading %s from %s to %s: %zu step%s", u->bundle->manifest.plan_name, vname(current),
@@ -2785,7 +2835,8 @@ uprun_rollback(uprun *u, const struct uprun_rollback_opts *o, struct rt_error *e
         (rc = lock_pg(u, err)) || (rc = read_state(u, &current, &has_history, err)) ||
         (rc = check_sequence(u, err)))
         goto done;
-    if ((rc = path_for(u, current, to, PATH_DOWN, &path, &n, err)))
+    if ((rc = path_for(u, current, to, PATH_DOWN, &path, &n, err)) ||
+        (rc = check_progress(u, path, n, &resume, err)))
         goto done;
     if (n == 0) {
         info(u, "the database is %s already: nothing to do", where(buf, sizeof buf, current));
@@ -2793,7 +2844,6 @@ uprun_rollback(uprun *u, const struct uprun_rollback_opts *o, struct rt_error *e
     }
     if ((rc = check_down_path(path, n, o->allow_data_loss, err)) ||
         (rc = check_atomic(path, n, o->atomic, err)) ||
-        (rc = check_progress(u, path, n, &resume, err)) ||
         (!resume && (rc = preflight(u, o->allow_drift, "uprun rollback", err))))
         goto done;
     info(u, "rolling %s back from %s to %s: %zu step%s", u->bundle->manifest.plan_name,

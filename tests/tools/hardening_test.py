@@ -355,6 +355,10 @@ with tempfile.TemporaryDirectory(prefix="upg-hard-") as tmp:
         r = run([a.uprun, "--bundle", bundle, "--pubkey", bad, "verify-bundle"])
         ck.expect("a key file whose second key is broken: refused (exit 2), its line named",
                   r.returncode == 2 and "line 4" in r.stderr, r)
+        spaced = write(os.path.join(tmp, "spaced.pub"),
+                       "\r\n".join(l + " \t" for l in (new_text + old_text).splitlines()) + "\r\n")
+        r = run([a.uprun, "--bundle", bundle, "--pubkey", spaced, "verify-bundle"])
+        ck.expect("a key file with CRLF line ends and trailing blanks after each line: read", r.returncode == 0, r)
         empty = write(os.path.join(tmp, "empty.pub"), "# nothing here\n\n")
         r = run([a.uprun, "--bundle", bundle, "--pubkey", empty, "verify-bundle"])
         ck.expect("a key file with no key: refused (exit 2)", r.returncode == 2 and "holds no key" in r.stderr, r)

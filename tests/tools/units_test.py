@@ -128,6 +128,39 @@ def stopped_after(db, bundle, pub, done, rows):
     sys.exit(f"no crash point leaves {done} units done")
 
 
+def crash_loops(db, bundle, pub, what):
+    """Killed after each crash point of step 2, up and down, then resumed: the same end state."""
+    for direction in ("up", "down"):
+        k, crashes, bad = 1, 0, []
+        while k < 200:
+            url = fresh(db, bundle, pub, 500)
+            if direction == "down":
+                r = uprun(bundle, pub, url, "apply")
+                assert r.returncode == 0, r.stderr
+            args = ["apply"] if direction == "up" else ["rollback", "--to", "1.0"]
+            r = uprun(bundle, pub, url, *args, env={"UPG_FAULT_EXIT_AFTER": str(k)})
+            if r.returncode == 0:
+                break
+            crashes += 1
+            if r.returncode != 99:
+                bad.append(f"k={k}: exit {r.returncode}: {r.stderr[-300:]}")
+                break
+            r = uprun(bundle, pub, url, *args)
+            version = "1.1" if direction == "up" else "1.0"
+            v = uprun(bundle, pub, url, "verify")
+            rows = int(db.sql(url, 'SELECT count(*) FROM "T"')[0][0])
+            if (r.returncode != 0 or v.returncode != 0 or f"matches version {version}" not in v.stdout
+                    or rows != 500 or invalid_indexes(db, url) != 0
+                    or applied_rows(db, url, direction) != 1):
+                bad.append(f"k={k}: resume exit {r.returncode}, verify {v.returncode}, rows {rows}, "
+                           f"invalid {invalid_indexes(db, url)}: {r.stderr[-400:]} {v.stdout[-300:]}")
+            k += 1
+        ck.expect(f"{what}, {direction}: killed after each of {crashes} statements and journal rows, "
+                  "then resumed: the same schema, every row, one history row, no INVALID index"
+                  + ("" if not bad else ": " + "; ".join(bad[:3])),
+                  crashes >= (2 if PG else 1) and not bad)
+
+
 def end_state_ok(db, bundle, pub, url, version, rows, what):
     r = uprun(bundle, pub, url, "verify")
     ok = r.returncode == 0 and f"matches version {version}" in r.stdout
@@ -155,35 +188,12 @@ def main(tmp):
                   open(os.path.join(bundle, d["up"]["path"])).read())
 
     if a.check == "crash":
-        for direction in ("up", "down"):
-            k, crashes, bad = 1, 0, []
-            while k < 200:
-                url = fresh(db, bundle, pub, 500)
-                if direction == "down":
-                    r = uprun(bundle, pub, url, "apply")
-                    assert r.returncode == 0, r.stderr
-                args = ["apply"] if direction == "up" else ["rollback", "--to", "1.0"]
-                r = uprun(bundle, pub, url, *args, env={"UPG_FAULT_EXIT_AFTER": str(k)})
-                if r.returncode == 0:
-                    break
-                crashes += 1
-                if r.returncode != 99:
-                    bad.append(f"k={k}: exit {r.returncode}: {r.stderr[-300:]}")
-                    break
-                r = uprun(bundle, pub, url, *args)
-                version = "1.1" if direction == "up" else "1.0"
-                v = uprun(bundle, pub, url, "verify")
-                rows = int(db.sql(url, 'SELECT count(*) FROM "T"')[0][0])
-                if (r.returncode != 0 or v.returncode != 0 or f"matches version {version}" not in v.stdout
-                        or rows != 500 or invalid_indexes(db, url) != 0
-                        or applied_rows(db, url, direction) != 1):
-                    bad.append(f"k={k}: resume exit {r.returncode}, verify {v.returncode}, rows {rows}, "
-                               f"invalid {invalid_indexes(db, url)}: {r.stderr[-400:]} {v.stdout[-300:]}")
-                k += 1
-            ck.expect(f"{direction}: killed after each of {crashes} statements and journal rows, then "
-                      "resumed: the same schema, every row, one history row, no INVALID index"
-                      + ("" if not bad else ": " + "; ".join(bad[:3])),
-                      crashes >= (3 if PG else 1) and not bad)
+        first = os.path.join(tmp, "first.upg")
+        with open(first, "w") as f:
+            f.write(PLAN.split('version "1.1"')[0] + 'version "1.1" {\n  create index IX_T_A on T (A) concurrently;\n}\n')
+        fb, fpub = signed_bundle(UPC, first, tmp, "first")
+        crash_loops(db, bundle, pub, "the step of four units")
+        crash_loops(db, fb, fpub, "a step that is one unit of its own (nothing transactional before it)")
 
     elif a.check == "kill":
         rows, bad, killed = 200000, [], 0
@@ -275,6 +285,9 @@ def main(tmp):
         r = uprun(bundle, pub, url, "rollback", "--to", "empty")
         ck.expect("a rollback while step 2 is in progress: refused, says to finish it first",
                   r.returncode != 0 and "is in progress" in r.stderr and "uprun apply --to 1.1" in r.stderr, r)
+        r = uprun(bundle, pub, url, "rollback", "--to", "1.0")
+        ck.expect("a rollback to the version the step started from: refused too, not 'nothing to do'",
+                  r.returncode != 0 and "is in progress" in r.stderr, r)
         r = uprun(bundle, pub, url, "apply")
         ck.expect("apply finishes it", r.returncode == 0, r)
         end_state_ok(db, bundle, pub, url, "1.1", 50, "finished")

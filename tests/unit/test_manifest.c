@@ -486,7 +486,8 @@ test_the_writer_is_canonical_json(void **state)
     free(x);
 }
 
-/* Issue 15: the release members round-trip, and a sequence of 0 or a bad channel is refused. */
+/* Issue 15: the release members round-trip, and a sequence of 0 or a bad channel is refused; a
+ * step that is not transactional without units too. */
 static void
 test_channel_sequence_and_expiry_are_read_and_checked(void **state)
 {
@@ -516,6 +517,13 @@ test_channel_sequence_and_expiry_are_read_and_checked(void **state)
     x->m.channel = "no spaces";
     assert_int_equal(round_trip(x, &m, &err), -1);
     assert_non_null(strstr(err.message, "a channel is 1 to 64 letters"));
+    manifest_free(&m);
+    /* a step that is not transactional must say which statements are units (review of issue
+     * 12: one without units was run in one transaction) */
+    x->m.channel = "stable";
+    x->ds[1].transactional = false;
+    assert_int_equal(round_trip(x, &m, &err), -1);
+    assert_non_null(strstr(err.message, "transactional exactly when it has no units"));
     manifest_free(&m);
     free(x);
 }
