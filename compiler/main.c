@@ -803,13 +803,14 @@ parse_expiry(const char *v, long long *out)
 {
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     long long base = sde && *sde ? strtoll(sde, NULL, 10) : (long long)time(NULL);
-    int y, mo, d, h = 0, mi = 0, sec = 0, used = 0;
+    int y, mo, d, h = 0, mi = 0, sec = 0;
+    size_t len = strlen(v);
     char unit, *end;
     long long n;
 
     errno = 0;
     n = strtoll(v, &end, 10);
-    if (!errno && end != v && n > 0 && n < 100000 && end[0] && !end[1]) {
+    if (!errno && end != v && *v >= '0' && *v <= '9' && n > 0 && n < 100000 && end[0] && !end[1]) {
         unit = end[0];
         n *= unit == 's'   ? 1
              : unit == 'm' ? 60
@@ -817,25 +818,44 @@ parse_expiry(const char *v, long long *out)
              : unit == 'd' ? 86400
              : unit == 'w' ? 604800
                            : 0;
-        if (!n)
+        if (!n || base < 0 || base > (1LL << 61))
             return false;
         *out = base + n;
         return true;
     }
-    if ((sscanf(v, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && !v[used]) ||
-        (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec, &used) == 6 &&
-         !v[used])) {
+    /* YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, with digits where digits go */
+    if (len != 10 && len != 20)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char want = "0000-00-00T00:00:00Z"[i];
+        if (want == '0' ? !(v[i] >= '0' && v[i] <= '9') : v[i] != want)
+            return false;
+    }
+    y = atoi(v);
+    mo = atoi(v + 5);
+    d = atoi(v + 8);
+    if (len == 20) {
+        h = atoi(v + 11);
+        mi = atoi(v + 14);
+        sec = atoi(v + 17);
+    }
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59)
+        return false;
+    {
+        static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        if (d > mdays[mo - 1] + (mo == 2 && leap))
+            return false;
+    }
+    {
         /* days from the civil date (Howard Hinnant's algorithm): no timegm in C17 */
-        int yy = mo <= 2 ? y - 1 : y, era = (yy >= 0 ? yy : yy - 399) / 400;
+        int yy = mo <= 2 ? y - 1 : y, era = yy / 400;
         unsigned yoe = (unsigned)(yy - era * 400);
         unsigned doy = (unsigned)((153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1);
         unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970)
-            return false;
         *out = ((long long)era * 146097 + doe - 719468) * 86400 + h * 3600 + mi * 60 + sec;
-        return true;
     }
-    return false;
+    return true;
 }
 
 static int
@@ -887,9 +907,21 @@ cmd_build(struct cli *cli, char **plans, int nplans)
         }
         o.previous = &previous;
         o.previous_dir = cli->previous;
+        if (strcmp(previous.plan_name, c.plan.name) != 0) {
+            fprintf(stderr,
+                    "upc: error: the previous bundle %s is of plan \"%s\", not \"%s\"\nupc: "
+                    "hint: Give --previous the last release's bundle of this plan.\n",
+                    cli->previous, previous.plan_name, c.plan.name);
+            rc = 2;
+            goto done;
+        }
         if (cli->sequence && cli->sequence <= previous.sequence &&
             (!cli->channel || strcmp(cli->channel, previous.channel) == 0)) {
-            rc = usage_error("--sequence must be above the previous bundle's (%s)", cli->previous);
+            fprintf(stderr,
+                    "upc: error: --sequence %llu is not above the previous bundle's (%llu, "
+                    "channel %s)\n",
+                    cli->sequence, previous.sequence, previous.channel);
+            rc = 2;
             goto done;
         }
     }
@@ -902,6 +934,19 @@ cmd_build(struct cli *cli, char **plans, int nplans)
         rc = usage_error("--expires takes a duration (90d, 12h, 30m, 2w) or a UTC date "
                          "(2027-03-01, 2027-03-01T12:00:00Z), not \"%s\"",
                          cli->expires);
+        goto done;
+    }
+    if (cli->expires && o.expires <= (long long)time(NULL)) {
+        /* every uprun would refuse it: an old SOURCE_DATE_EPOCH, or a date past */
+        fprintf(stderr,
+                "upc: error: --expires %s gives a time already past%s: every uprun would refuse "
+                "the bundle\nupc: hint: Give a later date, or a duration long enough from "
+                "SOURCE_DATE_EPOCH (or unset it).\n",
+                cli->expires,
+                getenv("SOURCE_DATE_EPOCH") && *getenv("SOURCE_DATE_EPOCH")
+                    ? " (a duration counts from SOURCE_DATE_EPOCH)"
+                    : "");
+        rc = 2;
         goto done;
     }
     {

@@ -384,6 +384,7 @@ check_sequence(uprun *u, struct rt_error *err)
     snprintf(err->hint, sizeof err->hint,
              "Use the bundle of the newest release (uprun verify-bundle shows its sequence): a "
              "bundle never goes back, so that an old one, validly signed, cannot be replayed. "
+             "To undo a release, the maintainers build one with a higher sequence. "
              "Nothing was changed.");
     return UPRUN_DB_REFUSED;
 }
@@ -1106,7 +1107,7 @@ record(uprun *u, const struct path_step *ps, const char *started, const struct t
        const char *status, const char *message, struct rt_error *err)
 {
     struct history_entry h;
-    char finished[32], digest[65];
+    char finished[32], digest[65], note[RT_ERROR_MSG_MAX + 64];
 
     memset(&h, 0, sizeof h);
     history_now(finished);
@@ -1125,10 +1126,16 @@ record(uprun *u, const struct path_step *ps, const char *started, const struct t
     h.applied_by = u->whoami;
     h.status = status;
     h.message = message;
-    if (!message && u->expired)
-        h.message = "run with an expired bundle (--allow-expired)";
+    if (u->expired) {
+        snprintf(note, sizeof note, "%s%srun with an expired bundle (--allow-expired)",
+                 message ? message : "", message ? "; " : "");
+        h.message = note;
+    }
     if (history_insert(u->db, &h, err))
         return -1;
+    /* the releases that ran: a failed step (rolled back, nothing changed) does not count */
+    if (strcmp(status, "failed") == 0)
+        return 0;
     return releases_record(u->db, h.plan, u->bundle->manifest.channel, u->bundle->manifest.sequence,
                            h.manifest_sha256, finished, err);
 }
@@ -2960,7 +2967,7 @@ uprun_baseline(uprun *u, const char *version, bool force, struct rt_error *err)
     ps.entry = &ps.ds->schema;
     {
         struct history_entry h;
-        char now[32];
+        char now[32], note[160];
         memset(&h, 0, sizeof h);
         history_now(now);
         h.plan = u->bundle->manifest.plan_name;
@@ -2976,6 +2983,11 @@ uprun_baseline(uprun *u, const char *version, bool force, struct rt_error *err)
                     : u->legacy_accepted ? "baselined: the schema is in a legacy form the plan "
                                            "declares"
                                          : NULL;
+        if (u->expired) {
+            snprintf(note, sizeof note, "%s%srun with an expired bundle (--allow-expired)",
+                     h.message ? h.message : "", h.message ? "; " : "");
+            h.message = note;
+        }
         if (history_insert(u->db, &h, err) ||
             releases_record(u->db, h.plan, u->bundle->manifest.channel,
                             u->bundle->manifest.sequence, h.manifest_sha256, now, err) ||

@@ -225,6 +225,10 @@ with tempfile.TemporaryDirectory() as tmp:
         expect("comments and layout only (the origin lines move): accepted", r.returncode == 0, r)
         r, _ = again("p7", base, "--sequence", "1")
         expect("--sequence not above the previous one: a usage error (exit 2)", r.returncode == 2, r)
+        r = run([upc, "build", plan_file("p9", base.replace('plan "p"', 'plan "q"')), "-o",
+                 os.path.join(tmp, "p9.b"), "--previous", v1])
+        expect("--previous of another plan's bundle: exit 2, names both plans", r.returncode == 2 and
+               b'is of plan "p", not "q"' in r.stderr, r)
         r = run([upc, "build", plan_file("p8", base), "-o", os.path.join(tmp, "p8.b"), "--previous",
                  os.path.join(tmp, "nowhere")])
         expect("--previous of a folder without a bundle: exit 2, said why", r.returncode == 2 and

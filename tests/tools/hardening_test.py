@@ -278,12 +278,22 @@ with tempfile.TemporaryDirectory(prefix="upg-hard-") as tmp:
             assert r.returncode == 0, r.stderr
             return out
 
-        old = build("old", "--expires", "2020-01-01")
+        r = run([a.upc, "build", plan, "-o", os.path.join(tmp, "past"), "--key", key, "--expires", "2020-01-01"])
+        ck.expect("upc build --expires with a date already past: refused (exit 2)",
+                  r.returncode == 2 and "already past" in r.stderr, r)
+        for bad in ("2027-02-31", "2027-13-01", "2027-03-01T24:00:00Z", "2027-3-1", "+5d"):
+            r = run([a.upc, "build", plan, "-o", os.path.join(tmp, "bad"), "--expires", bad])
+            ck.expect(f"upc build --expires {bad}: a usage error", r.returncode == 2, r)
+        r = run([a.upc, "build", plan, "-o", os.path.join(tmp, "leap"), "--expires", "2028-02-29T23:59:59Z"])
+        ck.expect("a leap day is a date", r.returncode == 0 and json.load(
+            open(os.path.join(tmp, "leap", "manifest.json")))["expires"] == 1835481599, r)
+        old = build("old", "--expires", "1s")
+        time.sleep(2.2)
         fresh = os.path.join(tmp, "never.sqlite")
         url = "sqlite:" + fresh if not PG else "host=/nonexistent-upg-socket dbname=x"
         r = run([a.uprun, "--bundle", old, "--pubkey", pub, "--db", url, "apply"])
         ck.expect("an expired bundle: refused (exit 3) before any database is opened, with the date and "
-                  "what to do", r.returncode == 3 and "expired at 2020-01-01 00:00:00 UTC" in r.stderr and
+                  "what to do", r.returncode == 3 and "expired at 20" in r.stderr and " UTC " in r.stderr and
                   "--allow-expired" in r.stderr and not os.path.exists(fresh) and
                   "could not connect" not in r.stderr, r)
         r = run([a.uprun, "--bundle", old, "--pubkey", pub, "verify-bundle"])
@@ -308,6 +318,17 @@ with tempfile.TemporaryDirectory(prefix="upg-hard-") as tmp:
                       r.returncode == 4 and "has run sequence 5 of channel stable" in r.stderr and
                       "current version: 1.1" in run([a.uprun, "--bundle", later, "--pubkey", pub, "--db", db,
                                                      "status"]).stdout, r)
+        failing = write(os.path.join(tmp, "failing.upg"), text +
+                        'version "1.2" { sql { up "SELECT * FROM nowhere_at_all"; down "SELECT 1"; } }\n')
+        out9 = os.path.join(tmp, "seq9")
+        r = run([a.upc, "build", failing, "-o", out9, "--key", key, "--sequence", "9"])
+        assert r.returncode == 0, r.stderr
+        r = run([a.uprun, "--bundle", out9, "--pubkey", pub, "--db", db, "apply"])
+        ck.expect("sequence 9 whose step fails: rolled back", r.returncode == 1, r)
+        r = run([a.uprun, "--bundle", later, "--pubkey", pub, "--db", db, "rollback", "--to", "1.0"])
+        ck.expect("a failed run does not count: sequence 5 still rolls back after it", r.returncode == 0, r)
+        r = run([a.uprun, "--bundle", later, "--pubkey", pub, "--db", db, "apply"])
+        ck.expect("and applies again", r.returncode == 0, r)
         beta = build("beta", "--channel", "beta", "--sequence", "1")
         r = run([a.uprun, "--bundle", beta, "--pubkey", pub, "--db", db, "rollback", "--to", "1.0"])
         ck.expect("another channel counts on its own: sequence 1 of beta runs", r.returncode == 0, r)
@@ -316,14 +337,19 @@ with tempfile.TemporaryDirectory(prefix="upg-hard-") as tmp:
                   "--expires takes" in r.stderr, r)
         r = run([a.upc, "build", plan, "-o", os.path.join(tmp, "y"), "--sequence", "0"])
         ck.expect("upc build --sequence 0: a usage error", r.returncode == 2, r)
-        env = {"SOURCE_DATE_EPOCH": "1700000000"}
+        epoch = int(time.time()) // 86400 * 86400  # today, as a release's commit date would be
+        env = {"SOURCE_DATE_EPOCH": str(epoch)}
         o1 = os.path.join(tmp, "r1")
         o2 = os.path.join(tmp, "r2")
         run([a.upc, "build", plan, "-o", o1, "--expires", "90d"], env=env)
         run([a.upc, "build", plan, "-o", o2, "--expires", "90d"], env=env)
         m1 = json.load(open(os.path.join(o1, "manifest.json")))
+        r = run([a.upc, "build", plan, "-o", os.path.join(tmp, "r3"), "--expires", "90d"],
+                env={"SOURCE_DATE_EPOCH": "315532800"})
+        ck.expect("--expires 90d from a SOURCE_DATE_EPOCH of 1980: refused, saying why",
+                  r.returncode == 2 and "counts from SOURCE_DATE_EPOCH" in r.stderr, r)
         ck.expect("--expires 90d counts from SOURCE_DATE_EPOCH: the build stays reproducible",
-                  m1["expires"] == 1700000000 + 90 * 86400 and
+                  m1["expires"] == epoch + 90 * 86400 and
                   open(os.path.join(o1, "manifest.json")).read() == open(os.path.join(o2, "manifest.json")).read())
 
     elif a.check == "rotation":
