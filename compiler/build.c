@@ -329,20 +329,12 @@ static bool
 file_statements(const char *dir, const char *path, char out[65])
 {
     char full[4200];
-    FILE *f;
-    char *data = NULL;
-    size_t len = 0, cap = 0, got;
+    size_t len;
+    char *data;
 
     snprintf(full, sizeof full, "%s/%s", dir, path);
-    if (!(f = fopen(full, "rb")))
+    if (!(data = read_file_whole(full, (size_t)1 << 30, &len)))
         return false;
-    do {
-        if (len + 65536 > cap)
-            data = xrealloc(data, cap = cap * 2 + 65536);
-        got = fread(data + len, 1, cap - len, f);
-        len += got;
-    } while (got > 0);
-    fclose(f);
     sql_statements_sha256((const unsigned char *)data, len, out);
     free(data);
     return true;

@@ -764,22 +764,14 @@ guide_baseline(struct plan_version *to)
 static int
 load_previous(const char *dir, struct manifest *m, struct rt_error *err)
 {
-    char path[4200], *data = NULL;
-    size_t len = 0, cap = 0, got;
-    FILE *f;
+    char path[4200], *data;
+    size_t len;
     int rc;
 
     snprintf(path, sizeof path, "%s/%s", dir, MANIFEST_FILE);
-    if (!(f = fopen(path, "rb")))
+    if (!(data = read_file_whole(path, MANIFEST_MAX_BYTES, &len)))
         return rt_fail(err, "could not read the previous bundle's manifest \"%s\": %s", path,
                        strerror(errno));
-    do {
-        if (len + 65536 > cap)
-            data = xrealloc(data, cap = cap * 2 + 65536);
-        got = fread(data + len, 1, cap - len, f);
-        len += got;
-    } while (got > 0 && len < MANIFEST_MAX_BYTES);
-    fclose(f);
     rc = manifest_read(data, len, m, err);
     free(data);
     if (rc) {

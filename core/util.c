@@ -5,6 +5,7 @@
  */
 #include "core/util.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,4 +172,32 @@ edit_distance(const char *a, const char *b, size_t max)
     result = row[lb];
     free(row);
     return result > max ? max + 1 : result;
+}
+
+char *
+read_file_whole(const char *path, size_t max, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    size_t cap = 0, got;
+    char *data = NULL;
+
+    *len = 0;
+    if (!f)
+        return NULL;
+    do {
+        if (*len + 65536 > cap)
+            data = xrealloc(data, (cap = cap * 2 + 65536) + 1);
+        got = fread(data + *len, 1, cap - *len, f);
+        *len += got;
+    } while (got > 0 && *len <= max);
+    if (ferror(f) || *len > max) {
+        int e = ferror(f) ? EIO : EFBIG;
+        fclose(f);
+        free(data);
+        errno = e;
+        return NULL;
+    }
+    fclose(f);
+    data[*len] = '\0';
+    return data;
 }

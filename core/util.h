@@ -36,6 +36,9 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* A whole file, read up to max bytes (more: NULL, errno EFBIG), NUL-terminated; malloc'd, its
+ * length in *len. NULL with errno when it cannot be opened or read. */
+char *read_file_whole(const char *path, size_t max, size_t *len);
 
 /* Prints "upc: fatal: ..." to stderr and exits with status 2. */
 NORETURN void fatal(const char *fmt, ...) PRINTF(1, 2);

@@ -34,6 +34,20 @@ sql_for(const struct db *db, const char *tmpl, char *buf, size_t size)
     return buf;
 }
 
+/* Whether uprun's table `name` is there (the first write that needs it creates it). */
+static int
+table_there(struct db *db, const char *name, bool *there, struct rt_error *err)
+{
+    const char *p[1] = {name};
+    struct db_rows *r = NULL;
+
+    if (db_query(db, db_driver_of(db)->table_exists, p, 1, &r, err))
+        return -1;
+    *there = r->nrows > 0;
+    db_rows_free(r);
+    return 0;
+}
+
 int
 history_ensure(struct db *db, struct rt_error *err)
 {
@@ -58,16 +72,14 @@ int
 releases_highest(struct db *db, const char *plan, const char *channel, unsigned long long *highest,
                  struct rt_error *err)
 {
-    const char *p[2] = {plan, channel}, *t[1] = {UPG_RELEASES_TABLE};
+    const char *p[2] = {plan, channel};
     struct db_rows *r = NULL;
     char q[256];
     bool there;
 
     *highest = 0;
-    if (db_query(db, db_driver_of(db)->table_exists, t, 1, &r, err))
+    if (table_there(db, UPG_RELEASES_TABLE, &there, err))
         return -1;
-    there = r->nrows > 0;
-    db_rows_free(r);
     if (!there)
         return 0;
     if (db_query(db,
@@ -108,14 +120,7 @@ releases_record(struct db *db, const char *plan, const char *channel, unsigned l
 int
 history_exists(struct db *db, bool *exists, struct rt_error *err)
 {
-    const char *p[1] = {HISTORY_TABLE};
-    struct db_rows *r = NULL;
-
-    if (db_query(db, db_driver_of(db)->table_exists, p, 1, &r, err))
-        return -1;
-    *exists = r->nrows > 0;
-    db_rows_free(r);
-    return 0;
+    return table_there(db, HISTORY_TABLE, exists, err);
 }
 
 int
@@ -375,20 +380,6 @@ history_base(struct db *db, const char *plan, long long *base, struct rt_error *
     return 0;
 }
 
-/* Whether the journal of units is there (the first step in units creates it). */
-static int
-units_table_exists(struct db *db, bool *there, struct rt_error *err)
-{
-    const char *p[1] = {UPG_UNITS_TABLE};
-    struct db_rows *r = NULL;
-
-    if (db_query(db, db_driver_of(db)->table_exists, p, 1, &r, err))
-        return -1;
-    *there = r->nrows > 0;
-    db_rows_free(r);
-    return 0;
-}
-
 int
 units_done(struct db *db, const char *plan, int step, const char *direction, long long base,
            const char *file_sha256, unsigned *done, struct rt_error *err)
@@ -399,7 +390,7 @@ units_done(struct db *db, const char *plan, int step, const char *direction, lon
     bool there;
 
     *done = 0;
-    if (units_table_exists(db, &there, err))
+    if (table_there(db, UPG_UNITS_TABLE, &there, err))
         return -1;
     if (!there)
         return 0;
@@ -429,7 +420,7 @@ units_in_progress(struct db *db, const char *plan, long long base, bool *found, 
     bool there;
 
     *found = false;
-    if (units_table_exists(db, &there, err))
+    if (table_there(db, UPG_UNITS_TABLE, &there, err))
         return -1;
     if (!there)
         return 0;

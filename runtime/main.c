@@ -814,27 +814,17 @@ cmd_verify_bundle(struct cli *c)
         return finish(c, rc == -1 ? UPRUN_BUNDLE_REFUSED : UPRUN_USAGE, &err);
     {
         const struct manifest *m = &b->manifest;
-        char msg[1280], expiry[96] = "never expires";
+        char msg[1280], expiry[96];
         size_t i;
-        if (m->expires >= 0) {
-            time_t t = (time_t)m->expires;
-            struct tm tm;
-            char when[48] = "?";
-            if (gmtime_r(&t, &tm))
-                strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
-            snprintf(expiry, sizeof expiry, "%s %s",
-                     (long long)time(NULL) > m->expires ? "expired at" : "expires at", when);
-            if ((long long)time(NULL) > m->expires && !c->allow_expired) {
-                rt_fail(&err,
-                        "the bundle %s: sequence %llu of channel %s of plan %s is no longer "
-                        "run",
-                        expiry, m->sequence, m->channel, m->plan_name);
-                snprintf(err.hint, sizeof err.hint,
-                         "Get the current release (or, in an emergency without one, "
-                         "--allow-expired).");
-                bundle_free(b);
-                return finish(c, UPRUN_BUNDLE_REFUSED, &err);
-            }
+        if (manifest_expired(m, (long long)time(NULL), expiry, sizeof expiry) &&
+            !c->allow_expired) {
+            rt_fail(&err, "the bundle %s: sequence %llu of channel %s of plan %s is no longer run",
+                    expiry, m->sequence, m->channel, m->plan_name);
+            snprintf(err.hint, sizeof err.hint,
+                     "Get the current release (or, in an emergency without one, "
+                     "--allow-expired).");
+            bundle_free(b);
+            return finish(c, UPRUN_BUNDLE_REFUSED, &err);
         }
         snprintf(msg, sizeof msg,
                  "bundle %s verified: plan \"%s\"%s%s%s, %zu version%s (%s to %s), %zu step%s, "

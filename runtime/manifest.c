@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* --- writing ------------------------------------------------------------- */
 
@@ -376,6 +377,24 @@ step_json(struct jw *w, const struct mf_step *s)
     jw_string(w, s->to);
     jw_close(w, '}');
     free(sorted);
+}
+
+bool
+manifest_expired(const struct manifest *m, long long now, char *text, size_t size)
+{
+    bool past = m->expires >= 0 && now > m->expires;
+    time_t t = (time_t)m->expires;
+    struct tm tm;
+    char when[48];
+
+    if (m->expires < 0) {
+        snprintf(text, size, "never expires");
+        return false;
+    }
+    if (!gmtime_r(&t, &tm) || !strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm))
+        snprintf(when, sizeof when, "%lld", m->expires);
+    snprintf(text, size, "%s at %s", past ? "expired" : "expires", when);
+    return past;
 }
 
 bool

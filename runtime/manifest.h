@@ -171,6 +171,13 @@ bool manifest_legacy_accepts(const struct manifest *m, const char *dialect,
 void manifest_free(struct manifest *m);
 
 /* The canonical bytes of m; *out is malloc'd. 0, or -1 with err. */
+/*
+ * Whether m's expiry is past at now (seconds since the epoch), and in text
+ * what it is: "expired at 2027-03-01 12:00:00 UTC", "expires at ...", or
+ * "never expires".
+ */
+bool manifest_expired(const struct manifest *m, long long now, char *text, size_t size);
+
 /* Whether c can name a release channel: 1 to 64 of [A-Za-z0-9._-]. */
 bool manifest_channel_ok(const char *c);
 

@@ -315,18 +315,6 @@ exec_counted(uprun *u, const char *sql, struct rt_error *err)
 
 /* --- opening ------------------------------------------------------------- */
 
-/* "2027-03-01 12:00:00 UTC" for seconds since the epoch, into buf. */
-static const char *
-utc_text(long long t, char *buf, size_t size)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (!gmtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm))
-        snprintf(buf, size, "%lld", t);
-    return buf;
-}
-
 /*
  * A bundle past the expiry its signed manifest gives is refused before any
  * database is touched, unless --allow-expired (then every history row it
@@ -336,15 +324,14 @@ static int
 check_expiry(uprun *u, struct rt_error *err)
 {
     const struct manifest *m = &u->bundle->manifest;
-    char when[64];
+    char when[96];
 
-    if (m->expires < 0 || (long long)time(NULL) <= m->expires)
+    if (!manifest_expired(m, (long long)time(NULL), when, sizeof when))
         return UPRUN_OK;
-    utc_text(m->expires, when, sizeof when);
     if (!u->cfg.allow_expired) {
         rt_fail(err,
-                "the bundle expired at %s (sequence %llu of channel %s of plan %s): an old "
-                "bundle is not run",
+                "the bundle %s (sequence %llu of channel %s of plan %s): an old bundle is not "
+                "run",
                 when, m->sequence, m->channel, m->plan_name);
         snprintf(err->hint, sizeof err->hint,
                  "Get the current release. In an emergency without one (an air-gapped site), "
@@ -353,10 +340,7 @@ check_expiry(uprun *u, struct rt_error *err)
         return UPRUN_BUNDLE_REFUSED;
     }
     u->expired = true;
-    info(u,
-         "the bundle expired at %s; running it because of --allow-expired (recorded in the "
-         "history)",
-         when);
+    info(u, "the bundle %s; running it because of --allow-expired (recorded in the history)", when);
     return UPRUN_OK;
 }
 
