@@ -261,9 +261,12 @@ copy_units(const struct step_sql *s, size_t *n)
         return NULL;
     u = xcalloc(s->nunits, sizeof *u);
     for (size_t i = 0; i < s->nunits; i++) {
+        u[i].kind = s->units[i].kind == UNIT_BATCHES       ? MF_UNIT_BATCHES
+                    : s->units[i].kind == UNIT_TRANSACTION ? MF_UNIT_TRANSACTION
+                                                           : MF_UNIT_ALONE;
         u[i].statement = (unsigned)s->units[i].statement;
-        u[i].pre = xstrdup(s->units[i].pre);
-        u[i].post = xstrdup(s->units[i].post);
+        u[i].pre = xstrdup_or_null(s->units[i].pre);
+        u[i].post = xstrdup_or_null(s->units[i].post);
         u[i].fix_when = s->units[i].fix_when ? xstrdup(s->units[i].fix_when) : NULL;
         u[i].fix = s->units[i].fix ? xstrdup(s->units[i].fix) : NULL;
     }
@@ -302,6 +305,28 @@ write_step(void *arg, const struct lowered_step *s)
     } else {
         md->irreversible =
             xstrdup(s->down_info.irreversible_reason ? s->down_info.irreversible_reason : "");
+    }
+    if (s->offline) {
+        /* the step's other lowering, which uprun apply --online never (or auto, for a table
+         * estimated small) runs instead */
+        const struct lowered_step *o = s->offline;
+        struct mf_dialect_step *od = md->offline = xcalloc(1, sizeof *md->offline);
+        md->estimate = xstrdup(s->up_info.estimate ? s->up_info.estimate : s->down_info.estimate);
+        od->up_units = copy_units(&o->up_info, &od->nup_units);
+        if (o->has_down)
+            od->down_units = copy_units(&o->down_info, &od->ndown_units);
+        od->transactional = !od->nup_units && !od->ndown_units;
+        od->up_statements = (unsigned)o->up_info.nstatements;
+        snprintf(path, sizeof path, "%04zu-%s-to-%s.offline.up.sql", s->index, from, v->name);
+        if ((rc = put_file(w, s->dialect, path, strbuf_str(&o->up), o->up.len, &od->up)))
+            return rc;
+        if (o->has_down) {
+            snprintf(path, sizeof path, "%04zu-%s-to-%s.offline.down.sql", s->index, from, v->name);
+            if ((rc = put_file(w, s->dialect, path, strbuf_str(&o->down), o->down.len, &od->down)))
+                return rc;
+            od->has_down = true;
+            od->down_statements = (unsigned)o->down_info.nstatements;
+        }
     }
     /* what the step changes in the expected schema */
     delta = expect_delta_text(v, s->dialect->id);
@@ -551,9 +576,11 @@ build_bundle(struct compilation *c, const struct build_opts *o, struct build_res
             }
         }
         failed = failed || compile_lower(c, c->plan.versions, c->plan.nversions, o->dialects,
-                                         LOWER_UP | LOWER_DOWN, FRAME_BUNDLE, write_step, &w) != 0;
+                                         LOWER_UP | LOWER_DOWN | LOWER_OFFLINE, FRAME_BUNDLE,
+                                         write_step, &w) != 0;
         failed = failed || compile_lower(c, c->plan.derived, c->plan.nderived, o->dialects,
-                                         LOWER_UP | LOWER_DOWN, FRAME_BUNDLE, write_step, &w) != 0;
+                                         LOWER_UP | LOWER_DOWN | LOWER_OFFLINE, FRAME_BUNDLE,
+                                         write_step, &w) != 0;
         for (k = 0; k < DIALECT_COUNT; k++)
             if (w.dirfd[k] >= 0)
                 close(w.dirfd[k]);

@@ -17,11 +17,13 @@
  * Previous pass: resolve.c (header, dialects, the version tree).
  * Next: lint.c, over the IR this pass records.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "compiler/check.h"
+#include "compiler/dialect.h"
 #include "runtime/sqlsplit.h"
 
 /* --- recording the step IR --------------------------------------------- */
@@ -318,6 +320,89 @@ alter_column(struct checker *ck, struct sm_table *t, struct sm_column *c,
     op->col = c;
 }
 
+/* Whether the words of a check's expression name column `name` (case aside). */
+static bool
+expr_names(const char *expr, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = expr; *p; p++) {
+        bool before, after;
+        if (strncasecmp(p, name, n) != 0)
+            continue;
+        before = p > expr && (isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        after = isalnum((unsigned char)p[n]) || p[n] == '_';
+        if (!before && !after)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * alter column ... type ... online: a copy of the column kept in step by a
+ * trigger, filled in batches along the primary key and swapped in
+ * (compiler/dialect/pg.c, online_type_change). It needs a primary key of one
+ * column to walk, and it moves the primary key, the unique constraints and
+ * the indexes that hold the column, but not foreign keys or checks: E0606
+ * says why, W0405 when PostgreSQL does not rewrite the table anyway.
+ */
+static bool
+online_type_holds(struct checker *ck, const struct ast_stmt *s, struct sm_table *t,
+                  struct sm_column *c, const struct sm_type *to)
+{
+    const struct sm_key *k = NULL;
+    size_t i;
+
+    if (!dialect_postgres.type_change_rewrites(&c->type, to)) {
+        char b1[32], b2[32];
+        diag_warning(ck->diag, s->span, "W0405",
+                     "\"online\" has no effect here: PostgreSQL changes column \"%s\" from %s to "
+                     "%s without rewriting the table",
+                     c->name, tstr(&c->type, b1), tstr(to, b2));
+        diag_help(ck->diag, "Remove \"online\".");
+        return true;
+    }
+    if (!t->pk || t->pk->ncols != 1) {
+        diag_error(ck->diag, s->span, "E0606",
+                   "\"online\" cannot change column \"%s\" without blocking writes: table \"%s\" "
+                   "has %s",
+                   c->name, t->name,
+                   t->pk ? "a primary key of more than one column" : "no primary key");
+        diag_note(ck->diag, "The copy is filled in batches walked along a primary key of one "
+                            "column.");
+        diag_help(ck->diag, "Give the table a primary key of one column first, or remove "
+                            "\"online\".");
+        return false;
+    }
+    for (i = 0; i < t->keys.len && !k; i++) {
+        const struct sm_key *x = t->keys.items[i];
+        if ((x->kind == KEY_FOREIGN && cols_contain(x->cols, x->ncols, c)) ||
+            (x->kind == KEY_CHECK && x->expr && expr_names(x->expr, c->name)))
+            k = x;
+    }
+    for (i = 0; i < t->incoming.len && !k; i++) {
+        const struct sm_key *x = t->incoming.items[i];
+        if (cols_contain(x->ref_cols, x->nref, c))
+            k = x;
+    }
+    if (k) {
+        diag_error(
+            ck->diag, s->span, "E0606",
+            "\"online\" cannot change column \"%s\" without blocking writes: %s \"%s\"%s%s%s "
+            "uses it",
+            c->name, k->kind == KEY_CHECK ? "check" : "foreign key", k->name,
+            k->table != t ? " of table \"" : "", k->table != t ? k->table->name : "",
+            k->table != t ? "\"" : "");
+        diag_note(ck->diag, "An online change moves the primary key, the unique constraints and "
+                            "the indexes of the column onto its copy, but not foreign keys or "
+                            "checks.");
+        diag_help(ck->diag, "Drop the constraint before the change and add it again after it (a "
+                            "foreign key or check can be added \"online\"), or remove \"online\".");
+        return false;
+    }
+    return true;
+}
+
 static void
 stmt_alter_type(struct checker *ck, const struct ast_stmt *s)
 {
@@ -357,12 +442,18 @@ stmt_alter_type(struct checker *ck, const struct ast_stmt *s)
     }
     if (!fk_types_hold(ck, t, c, &to, s->type->span))
         return;
+    bool online = s->online && dialect_postgres.type_change_rewrites(&c->type, &to);
+
+    if (s->online && !online_type_holds(ck, s, t, c, &to))
+        return;
     now = *c;
     now.type = to;
     /* a type of the dialect's choosing was for the old type: the plan's for the new one applies */
     for (size_t i = 0; i < DIALECT_COUNT; i++)
         now.declared[i] = ck->plan->declared[i][to.kind];
     alter_column(ck, t, c, &now);
+    if (online && ck->ir_stmt->op)
+        ck->ir_stmt->op->online = true;
 }
 
 static void

@@ -107,7 +107,8 @@ name_not_reserved(struct checker *ck, const char *name, struct src_span at, cons
     size_t i;
 
     if (ascii_casecmp(name, UPG_HISTORY_TABLE) == 0 || ascii_casecmp(name, UPG_UNITS_TABLE) == 0 ||
-        ascii_casecmp(name, UPG_RELEASES_TABLE) == 0 || has_prefix(name, UPG_RESERVED_PREFIX)) {
+        ascii_casecmp(name, UPG_RELEASES_TABLE) == 0 ||
+        ascii_casecmp(name, UPG_BATCHES_TABLE) == 0 || has_prefix(name, UPG_RESERVED_PREFIX)) {
         diag_error(ck->diag, at, "E0332", "%s name \"%s\" is reserved by upgrade-plan", what, name);
         diag_note(ck->diag,
                   "uprun keeps its history in \"%s\" (and the units of a step in \"%s\"), "

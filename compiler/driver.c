@@ -2,11 +2,13 @@
 /* driver.c: the pipeline, parse -> resolve -> check -> lint -> lower (driver.h). */
 #include "compiler/driver.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "compiler/check.h"
 #include "compiler/lint.h"
 #include "core/strbuf.h"
+#include "core/util.h"
 #include "grammar/parse.h"
 
 void
@@ -168,7 +170,26 @@ compile_lower(const struct compilation *c, struct plan_version *const *versions,
                 s.has_up = step_script(&lctx, s.v, s.index, false, frame, &s.up, &s.up_info);
             if (want & LOWER_DOWN)
                 s.has_down = step_script(&lctx, s.v, s.index, true, frame, &s.down, &s.down_info);
+            if ((want & LOWER_OFFLINE) && (s.up_info.estimate || s.down_info.estimate)) {
+                struct lowered_step *o = s.offline = xcalloc(1, sizeof *s.offline);
+                o->v = s.v;
+                o->index = s.index;
+                o->dialect = s.dialect;
+                lctx.offline = true;
+                o->has_up = step_script(&lctx, s.v, s.index, false, frame, &o->up, &o->up_info);
+                if (want & LOWER_DOWN)
+                    o->has_down =
+                        step_script(&lctx, s.v, s.index, true, frame, &o->down, &o->down_info);
+                lctx.offline = false;
+            }
             rc = emit(arg, &s);
+            if (s.offline) {
+                strbuf_free(&s.offline->up);
+                strbuf_free(&s.offline->down);
+                step_sql_free(&s.offline->up_info);
+                step_sql_free(&s.offline->down_info);
+                free(s.offline);
+            }
             strbuf_free(&s.up);
             strbuf_free(&s.down);
             step_sql_free(&s.up_info);

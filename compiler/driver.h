@@ -73,7 +73,11 @@ int compile_front_buffer(struct compilation *c, const char *name, const char *te
  * pass and is returned. The texts are freed after emit returns: a writer
  * keeps what it needs, so memory stays that of one step.
  */
-enum { LOWER_UP = 1, LOWER_DOWN = 2 };
+enum {
+    LOWER_UP = 1,
+    LOWER_DOWN = 2,
+    LOWER_OFFLINE = 4, /* and, for a step lowered online, its offline lowering too (offline) */
+};
 struct lowered_step {
     const struct plan_version *v;
     size_t index; /* the step's number in the bundle (the version's declaration order, from 1) */
@@ -84,6 +88,9 @@ struct lowered_step {
     bool has_down; /* false: irreversible, or not asked for */
     struct strbuf down;
     struct step_sql down_info;
+    /* LOWER_OFFLINE, for a step with a change lowered online (up_info.estimate): the step lowered
+     * with lower_ctx.offline, up and (when has_down) down */
+    struct lowered_step *offline;
 };
 typedef int (*lower_emit_fn)(void *arg, const struct lowered_step *s);
 int compile_lower(const struct compilation *c, struct plan_version *const *versions, size_t n,

@@ -786,6 +786,47 @@ added_something(const struct plan_version *v)
     return false;
 }
 
+/*
+ * A change of type marked online: the two ways PostgreSQL can take it, and how
+ * uprun chooses (uprun apply --online; docs/operators.md, "Online changes").
+ */
+static void
+online_paths(struct strbuf *out, const struct plan_version *v, unsigned dialects)
+{
+    for (size_t i = 0; v->ir && i < v->ir->nops; i++) {
+        const struct ir_op *op = v->ir->ops[i];
+        const struct snap_col *b, *a;
+        if (op->kind != IR_ALTER_COLUMN || !op->online || !((dialects >> DIALECT_POSTGRES) & 1u))
+            continue;
+        b = snap_col_of(op->before, op->col);
+        a = snap_col_of(op->after, op->col);
+        if (type_equal(&b->type, &a->type))
+            continue;
+        strbuf_puts(out, "\nOn PostgreSQL the change of the type of column ");
+        md_code(out, a->name);
+        strbuf_puts(out, " of table ");
+        md_code(out, op->after->name);
+        strbuf_puts(
+            out,
+            " can run two ways, and `uprun apply --online` chooses; `uprun plan` shows which one "
+            "will run, and why, and the history records it:\n\n"
+            "- **online** (`--online always`, and the default `--online auto` when the database "
+            "estimates more than 100,000 rows in the table, `--online-threshold`): the column is "
+            "copied into a new column that a trigger keeps in step with every write, in batches "
+            "along the primary key (`--batch-size`, 1,000 rows by default, each batch a "
+            "transaction of its own, `--batch-pause` between them), checked, indexed "
+            "concurrently, and swapped in in one short transaction that waits at most a second "
+            "for the table's lock and is tried again if it must; the old column is dropped last. "
+            "Reads and writes go on all the while. It takes longer and needs room for a second "
+            "copy of the column and its indexes. Stopped anywhere (Ctrl-C, a crash, a lost "
+            "connection), the same command goes on where it stopped, after the last batch "
+            "that committed.\n"
+            "- **offline** (`--online never`, and `--online auto` for a smaller table): one `ALTER TABLE "
+            "... TYPE` in the step's transaction, which rewrites the table while reads and writes "
+            "wait: a moment for a small table, minutes for one of many millions of rows.\n");
+    }
+}
+
 static void
 step_section(struct strbuf *out, const struct plan *p, const struct plan_version *v, size_t index,
              unsigned dialects)
@@ -880,9 +921,10 @@ step_section(struct strbuf *out, const struct plan *p, const struct plan_version
                 strbuf_printf(out, "%s%s", k ? (k + 1 == nt ? " and " : ", ") : "", titles[k]);
             strbuf_puts(
                 out,
-                " it runs in units: each index built or dropped concurrently, and each "
-                "constraint validated online, is a unit of its own, outside a "
-                "transaction, and the statements between them run in transactions. If it stops half way, `uprun status` says how many units "
+                " it runs in units: each index built or dropped concurrently, each "
+                "constraint validated online and each batch of an online copy is a unit of its "
+                "own, outside the step's transaction, and the statements between them run in "
+                "transactions. If it stops half way, `uprun status` says how many units "
                 "are done, and the same `uprun apply` resumes it: no unit runs twice.");
             size_t nd = 0;
             for (size_t d = 0; d < DIALECT_COUNT; d++)
@@ -903,6 +945,7 @@ step_section(struct strbuf *out, const struct plan *p, const struct plan_version
                   s.breaking ? " uprun refuses to start until every breaking change of the "
                                "step is acknowledged (`--ack`)."
                              : "");
+    online_paths(out, v, dialects);
 
     strbuf_puts(out, "\n### Roll back this step\n\n");
     if (s.irreversible_in == dialects) {

@@ -105,8 +105,8 @@ struct ir_op {
     const struct sm_value *fill;     /* IR_ADD_COLUMN: what existing rows get (NULL: the default) */
     bool lossy;                      /* its inverse cannot restore data (drops) */
     bool concurrently; /* index operations: without blocking writes (and its inverse too) */
-    bool
-        online; /* adding a foreign key or check, set not null: validated without blocking writes */
+    bool online; /* adding a foreign key or check, set not null, a change of type: without blocking
+                   writes (PostgreSQL; compiler/dialect/pg.c) */
     /* other tables whose snapshot the operation changes: renaming a table or a column that
      * foreign keys of other tables reference changes their ref_table or ref_columns; the
      * expected schema (ir_step_delta) must carry them */

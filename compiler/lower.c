@@ -192,11 +192,32 @@ lower_unit(struct lower_out *lo, const char *pre, const char *post, const char *
     assert(s->nstatements > 0 && (!fix_when) == (!fix));
     s->units = xrealloc(s->units, (s->nunits + 1) * sizeof *s->units);
     u = &s->units[s->nunits++];
+    u->kind = UNIT_ALONE;
     u->statement = s->nstatements;
     u->pre = xstrdup(pre);
     u->post = xstrdup(post);
     u->fix_when = fix_when ? xstrdup(fix_when) : NULL;
     u->fix = fix ? xstrdup(fix) : NULL;
+}
+
+void
+lower_unit_batches(struct lower_out *lo, const char *pre, const char *post)
+{
+    lower_unit(lo, pre, post, NULL, NULL);
+    lo->out->units[lo->out->nunits - 1].kind = UNIT_BATCHES;
+}
+
+void
+lower_unit_break(struct lower_out *lo)
+{
+    struct step_sql *s = lo->out;
+    struct step_unit *u;
+
+    s->units = xrealloc(s->units, (s->nunits + 1) * sizeof *s->units);
+    u = &s->units[s->nunits++];
+    memset(u, 0, sizeof *u);
+    u->kind = UNIT_TRANSACTION;
+    u->statement = s->nstatements + 1;
 }
 
 void
@@ -211,6 +232,8 @@ step_sql_free(struct step_sql *s)
     free(s->units);
     s->units = NULL;
     s->nunits = 0;
+    free(s->estimate);
+    s->estimate = NULL;
     strbuf_free(&s->body);
 }
 
@@ -289,7 +312,7 @@ void
 lower_step(const struct lower_ctx *ctx, const struct plan_version *v, bool down,
            struct step_sql *out)
 {
-    struct lower_out lo = {ctx, ctx->dialect, out, NULL, 0};
+    struct lower_out lo = {ctx, ctx->dialect, out, NULL, 0, NULL, 0};
     const struct ir_step *ir = v->ir;
     struct ir_op **seq;
     size_t i;
@@ -307,6 +330,7 @@ lower_step(const struct lower_ctx *ctx, const struct plan_version *v, bool down,
     for (i = 0; i < ir->nops; i++)
         seq[i] = ir->ops[down ? ir->nops - 1 - i : i];
     ctx->dialect->lower(&lo, seq, ir->nops, down);
+    free(lo.online_tables);
     free(seq);
 }
 
@@ -351,6 +375,11 @@ frame_units(struct strbuf *out, const struct step_sql *s)
             strbuf_puts(out, "BEGIN;\n\n");
             strbuf_append(out, body + pos, e - pos);
             strbuf_puts(out, "\n\nCOMMIT;\n\n");
+        }
+        if (s->units[u].kind == UNIT_TRANSACTION) { /* a transaction begins at statement k */
+            pos = cut;
+            next = k;
+            continue;
         }
         end = k < n ? chunk_start(body, st[k].start) : s->body.len;
         for (e = end; e > cut && body[e - 1] == '\n'; e--)

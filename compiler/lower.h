@@ -38,9 +38,20 @@
  * statement's effect is there), fix_when (a failed attempt left something
  * that fix, a statement, removes first) and pre (the statement can run).
  */
+enum step_unit_kind {
+    UNIT_ALONE,       /* one statement outside a transaction, never run twice (the checks) */
+    UNIT_BATCHES,     /* one statement that uprun runs again and again, each time in a transaction
+                         of its own with the journal of how far it got: $1 the last key done (NULL
+                         at first), $2 the batch size; it returns one row (keys seen, the last of
+                         them as text, rows changed) and is done when it sees no key */
+    UNIT_TRANSACTION, /* no checks: a transactional unit begins at this statement (it would
+                         otherwise go on in the transaction of the statements before it) */
+};
+
 struct step_unit {
-    size_t statement; /* its number in the step's file, from 1 */
-    char *pre, *post;
+    enum step_unit_kind kind;
+    size_t statement;     /* its number in the step's file, from 1 */
+    char *pre, *post;     /* UNIT_TRANSACTION: NULL */
     char *fix_when, *fix; /* both or neither */
 };
 
@@ -57,6 +68,10 @@ struct step_sql {
     const char *irreversible_reason;
     const char *before_tx; /* a statement to run before the transaction, or NULL */
     const char *after_tx;  /* and after it */
+    /* a change lowered "online" (PostgreSQL): a query of one row, one integer, the largest number
+     * of rows the tables so changed are estimated to hold, by which uprun chooses this lowering
+     * or the step's offline one (lower_ctx.offline); NULL: nothing online */
+    char *estimate;
 };
 
 /* What a step lowering needs besides the IR. */
@@ -65,6 +80,8 @@ struct lower_ctx {
     const struct dialect *dialect;
     const char *origin_file; /* the plan's file name, as written in origin comments */
     const struct source_set *sources;
+    bool offline; /* lower what the plan marks "online" the plain way (one transaction, the
+                     table locked while it is rewritten): the other lowering of the bundle */
 };
 
 /*
@@ -102,6 +119,10 @@ struct lower_out {
      * SQLite rebuild): those operations, all named in each statement's origin comment */
     struct ir_op *const *run;
     size_t nrun;
+    /* the tables changed online so far (their estimated rows choose the lowering at apply time:
+     * step_sql.estimate) */
+    const char **online_tables;
+    size_t nonline_tables;
 };
 /* Starts a statement: the origin comment of op (of every operation of lo->run, as
  * "file:12:3,13:3", when one is set), then the caller appends SQL and ends it. */
@@ -112,6 +133,10 @@ void lower_end(struct lower_out *lo);
  * (struct step_unit; copied; fix_when and fix may be NULL). */
 void lower_unit(struct lower_out *lo, const char *pre, const char *post, const char *fix_when,
                 const char *fix);
+/* Makes the statement just ended a unit run in batches (UNIT_BATCHES), with its checks. */
+void lower_unit_batches(struct lower_out *lo, const char *pre, const char *post);
+/* Makes the next statement begin a transactional unit of its own (UNIT_TRANSACTION). */
+void lower_unit_break(struct lower_out *lo);
 /* Frees what lower_step() allocated besides the body (which step_script() frees). */
 void step_sql_free(struct step_sql *s);
 /* CREATE [UNIQUE] INDEX "name" ON "table" ("col", ...), a statement of its own. */

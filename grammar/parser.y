@@ -460,6 +460,10 @@ alter_action:
             $$ = ast_stmt_new(A, STMT_ALTER_TYPE, @$); $$->name = $3;
             $$->type = ARENA_NEW(A, struct ast_type); *$$->type = $5;
         }
+    | ALTER COLUMN name TYPE type ONLINE {
+            $$ = ast_stmt_new(A, STMT_ALTER_TYPE, @$); $$->name = $3;
+            $$->type = ARENA_NEW(A, struct ast_type); *$$->type = $5; $$->online = true;
+        }
     | ALTER COLUMN name SET NOT NULL  { $$ = ast_stmt_new(A, STMT_SET_NOT_NULL, @$); $$->name = $3; }
     | ALTER COLUMN name SET NOT NULL ONLINE {
             $$ = ast_stmt_new(A, STMT_SET_NOT_NULL, @$); $$->name = $3; $$->online = true;

@@ -438,8 +438,10 @@ count_files(const struct manifest *m)
     size_t n = m->nfiles, i, k;
 
     for (i = 0; i < m->nsteps; i++)
-        for (k = 0; k < m->steps[i].ndialects; k++)
-            n += 2 + (m->steps[i].dialects[k].has_down ? 1 : 0);
+        for (k = 0; k < m->steps[i].ndialects; k++) {
+            const struct mf_dialect_step *d = &m->steps[i].dialects[k];
+            n += 2 + (d->has_down ? 1 : 0) + (d->offline ? 1 + (d->offline->has_down ? 1 : 0) : 0);
+        }
     return n;
 }
 
@@ -512,6 +514,11 @@ bundle_open(const char *dir, const struct sig_keyring *keys, struct bundle **out
             if (d->has_down)
                 add_file(b, &d->down);
             add_file(b, &d->schema);
+            if (d->offline) {
+                add_file(b, &d->offline->up);
+                if (d->offline->has_down)
+                    add_file(b, &d->offline->down);
+            }
         }
     }
     for (i = 0; i < b->manifest.nfiles; i++)

@@ -554,7 +554,8 @@ pg_introspect(struct db *db, const char *exclude, json_t *tables, struct rt_erro
                  "SELECT c.oid::text, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = "
                  "c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema() "
                  "AND c.relname <> $1 AND c.relname <> '" UPG_UNITS_TABLE
-                 "' AND c.relname <> '" UPG_RELEASES_TABLE "' ORDER BY c.relname",
+                 "' AND c.relname <> '" UPG_RELEASES_TABLE "' AND c.relname <> '" UPG_BATCHES_TABLE
+                 "' ORDER BY c.relname",
                  p, 1, &r, err))
         return -1;
     for (i = 0; i < r->nrows && rc == 0; i++) {

@@ -547,7 +547,8 @@ sqlite_introspect(struct db *db, const char *exclude, json_t *tables, struct rt_
     if (db_query(db,
                  "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE "
                  "'sqlite\\_%' ESCAPE '\\' AND name <> ?1 AND name <> '" UPG_RELEASES_TABLE
-                 "' AND name <> '" UPG_UNITS_TABLE "' ORDER BY name",
+                 "' AND name <> '" UPG_UNITS_TABLE "' AND name <> '" UPG_BATCHES_TABLE
+                 "' ORDER BY name",
                  p, 1, &r, err))
         return -1;
     for (i = 0; i < r->nrows && rc == 0; i++) {

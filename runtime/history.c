@@ -480,6 +480,103 @@ units_insert(struct db *db, const struct unit_entry *e, struct rt_error *err)
     return rc;
 }
 
+int
+batches_ensure(struct db *db, struct rt_error *err)
+{
+    return db_exec(db,
+                   "CREATE TABLE IF NOT EXISTS " UPG_BATCHES_TABLE " (\n"
+                   "    plan text NOT NULL,\n"
+                   "    step integer NOT NULL,\n"
+                   "    direction text NOT NULL,\n"
+                   "    base bigint NOT NULL,\n"
+                   "    unit integer NOT NULL,\n"
+                   "    file_sha256 text NOT NULL,\n"
+                   "    last_key text NOT NULL,\n"
+                   "    rows_done bigint NOT NULL,\n"
+                   "    updated_at text NOT NULL,\n"
+                   "    applied_by text NOT NULL\n"
+                   ")",
+                   err);
+}
+
+/* The parameters ?1 to ?6 that name e's unit. */
+static void
+batch_key(const struct unit_entry *e, char step[16], char base[24], char unit[16], const char *p[6])
+{
+    snprintf(step, 16, "%d", e->step);
+    snprintf(base, 24, "%lld", e->base);
+    snprintf(unit, 16, "%u", e->unit);
+    p[0] = e->plan;
+    p[1] = step;
+    p[2] = e->direction;
+    p[3] = base;
+    p[4] = unit;
+    p[5] = e->file_sha256;
+}
+
+#define BATCH_WHERE                                                                                \
+    " WHERE plan = ?1 AND step = ?2 AND direction = ?3 AND base = ?4 AND unit = ?5 AND "           \
+    "file_sha256 = ?6"
+
+int
+batches_get(struct db *db, const struct unit_entry *e, char **last, long long *rows,
+            struct rt_error *err)
+{
+    char step[16], base[24], unit[16], q[512];
+    const char *p[6];
+    struct db_rows *r = NULL;
+
+    *last = NULL;
+    *rows = 0;
+    batch_key(e, step, base, unit, p);
+    if (db_query(db,
+                 sql_for(db, "SELECT last_key, rows_done FROM " UPG_BATCHES_TABLE BATCH_WHERE, q,
+                         sizeof q),
+                 p, 6, &r, err))
+        return -1;
+    if (r->nrows > 0 && db_cell(r, 0, 0)) {
+        if (!(*last = strdup(db_cell(r, 0, 0)))) {
+            db_rows_free(r);
+            return rt_fail(err, "out of memory");
+        }
+        *rows = db_cell(r, 0, 1) ? strtoll(db_cell(r, 0, 1), NULL, 10) : 0;
+    }
+    db_rows_free(r);
+    return 0;
+}
+
+int
+batches_put(struct db *db, const struct unit_entry *e, const char *last, long long rows,
+            struct rt_error *err)
+{
+    char step[16], base[24], unit[16], n[24], q[512];
+    const char *p[10];
+    struct db_rows *none = NULL;
+    int rc;
+
+    batch_key(e, step, base, unit, p);
+    rc = db_query(db, sql_for(db, "DELETE FROM " UPG_BATCHES_TABLE BATCH_WHERE, q, sizeof q), p, 6,
+                  &none, err);
+    db_rows_free(none);
+    none = NULL;
+    if (rc)
+        return rc;
+    snprintf(n, sizeof n, "%lld", rows);
+    p[6] = last;
+    p[7] = n;
+    p[8] = e->finished_at;
+    p[9] = e->applied_by;
+    rc = db_query(db,
+                  sql_for(db,
+                          "INSERT INTO " UPG_BATCHES_TABLE " (plan, step, direction, base, unit, "
+                          "file_sha256, last_key, rows_done, updated_at, applied_by) VALUES (?1, "
+                          "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                          q, sizeof q),
+                  p, 10, &none, err);
+    db_rows_free(none);
+    return rc;
+}
+
 void
 history_now(char out[32])
 {

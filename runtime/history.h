@@ -140,6 +140,20 @@ struct unit_entry {
 int units_insert(struct db *db, const struct unit_entry *e, struct rt_error *err);
 
 /*
+ * The journal of a unit that runs in batches (upgrade_plan_batches): one row
+ * per unit in progress (plan, step, direction, base, unit, file), its last
+ * key done and the rows changed so far, rewritten in each batch's
+ * transaction, so that a batch and its row commit together.
+ */
+int batches_ensure(struct db *db, struct rt_error *err);
+/* The last key of e's unit (malloc'd; NULL: no batch yet) and its rows changed so far. */
+int batches_get(struct db *db, const struct unit_entry *e, char **last, long long *rows,
+                struct rt_error *err);
+/* Records e's unit at last (the key) with rows changed so far, inside the caller's transaction. */
+int batches_put(struct db *db, const struct unit_entry *e, const char *last, long long rows,
+                struct rt_error *err);
+
+/*
  * The releases a database has run (upgrade_plan_releases): the plan, the
  * channel and the sequence of every bundle that wrote a history row, so that
  * an older bundle, validly signed, cannot be replayed against it.

@@ -68,7 +68,11 @@ static const struct command commands[] = {
      "  --to V             the version to reach, or \"empty\"\n"
      "  --sql              show the SQL of each step\n"
      "  --allow-data-loss  show a rollback path through a lossy step instead of refusing it\n"
-     "  --allow-drift      show the path even when the live schema differs from the plan's\n"},
+     "  --allow-drift      show the path even when the live schema differs from the plan's\n"
+     "  --online MODE      a step with an online change (the bundle has both ways): auto\n"
+     "                     (default: online when its table holds more than --online-threshold\n"
+     "                     rows, by the database's estimate), always, or never\n"
+     "  --online-threshold ROWS  auto's threshold (default 100000)\n"},
     {"apply", CMD_APPLY,
      "usage: uprun [global options] apply [--to V] [--ack ID]... [--ack-all] [--atomic]\n"
      "                                    [--backup FILE] [--allow-drift]\n"
@@ -84,10 +88,22 @@ static const struct command commands[] = {
      "                     asks; an ID that no step of the bundle has is refused\n"
      "  --ack-all          acknowledge every breaking change on the path\n"
      "  --atomic           the whole path in one transaction: all of it or nothing\n"
+     "  --online MODE      a step with an online change (the bundle has both ways): auto\n"
+     "                     (default: online when its table holds more than --online-threshold\n"
+     "                     rows, by the database's estimate), always, or never\n"
+     "  --online-threshold ROWS  auto's threshold (default 100000)\n"
+     "  --batch-size N     rows a batch of an online backfill copies (default 1000)\n"
+     "  --batch-pause DURATION  a pause between two batches (default none)\n"
      "  --backup FILE      back the database up to FILE (which must not exist) first: SQLite's\n"
      "                     online backup, or pg_dump -Fc on PostgreSQL\n"
      "  --allow-drift      go on when the live schema differs from the plan's (a SQLite table\n"
-     "                     rebuild still refuses to drop what the plan does not know)\n"},
+     "                     rebuild still refuses to drop what the plan does not know)\n"
+     "  --online MODE      a step with an online change (the bundle has both ways): auto\n"
+     "                     (default: online when its table holds more than --online-threshold\n"
+     "                     rows, by the database's estimate), always, or never\n"
+     "  --online-threshold ROWS  auto's threshold (default 100000)\n"
+     "  --batch-size N     rows a batch of an online backfill copies (default 1000)\n"
+     "  --batch-pause DURATION  a pause between two batches (default none)\n"},
     {"rollback", CMD_ROLLBACK,
      "usage: uprun [global options] rollback --to V [--allow-data-loss] [--atomic] [--allow-drift]\n"
      "\n"
@@ -138,6 +154,11 @@ static const char usage_text[] =
     "                         backup; pg_dump -Fc on PostgreSQL)\n"
     "      --allow-drift      go on although the live schema differs from the plan's (also for\n"
     "                         rollback and plan)\n"
+    "      --online MODE      a step with an online change: auto (default: online above\n"
+    "                         --online-threshold ROWS, 100000, by the database's estimate),\n"
+    "                         always or never (also for rollback and plan)\n"
+    "      --batch-size N     rows a batch of an online backfill copies (default 1000)\n"
+    "      --batch-pause DURATION  a pause between two batches (default none)\n"
     "  rollback --to V        run the down-steps back to V (\"empty\" for an empty database)\n"
     "      --allow-data-loss  allow down-steps that cannot restore dropped data\n"
     "  verify                 compare the live schema with the plan's at the current version\n"
@@ -223,6 +244,10 @@ static const struct option options[] = {
     {"--version", true, CMD_BASELINE}, /* without a command: uprun's version */
     {"--force", false, CMD_BASELINE},
     {"--allow-expired", false, CMD_ALL},
+    {"--online", true, CMD_PLAN | CMD_APPLY | CMD_ROLLBACK},
+    {"--online-threshold", true, CMD_PLAN | CMD_APPLY | CMD_ROLLBACK},
+    {"--batch-size", true, CMD_APPLY | CMD_ROLLBACK},
+    {"--batch-pause", true, CMD_APPLY | CMD_ROLLBACK},
 };
 
 struct cli {
@@ -230,8 +255,10 @@ struct cli {
     const char *more_pubkeys[SIG_MAX_KEYS - 1]; /* --pubkey given again: more key files */
     size_t nmore_pubkeys;
     bool pubkey_given;
-    double lock_timeout, db_lock_timeout, statement_timeout;
-    unsigned retries;
+    double lock_timeout, db_lock_timeout, statement_timeout, batch_pause;
+    unsigned retries, batch_size;
+    enum uprun_online online;
+    unsigned long long online_threshold;
     bool json, quiet, tty;
     const struct command *cmd;
     unsigned given; /* the options given, by index in options[] (a bit each) */
@@ -444,6 +471,18 @@ json_event(const struct uprun_event *ev)
         break;
     default:
         break;
+    }
+    if (ev->lowering) {
+        json_object_set_new(o, "lowering", json_string(ev->lowering));
+        json_object_set_new(o, "reason", json_string(ev->reason ? ev->reason : ""));
+    }
+    if (ev->has_rows) {
+        json_object_set_new(o, "rows", json_integer((json_int_t)ev->rows));
+        json_object_set_new(o, "rows_estimated",
+                            ev->rows_total >= 0 ? json_integer((json_int_t)ev->rows_total)
+                                                : json_null());
+        json_object_set_new(o, "unit", json_integer((json_int_t)ev->unit));
+        json_object_set_new(o, "units", json_integer((json_int_t)ev->units));
     }
     if (ev->level)
         json_object_set_new(o, "level", json_string(ev->level));
@@ -892,6 +931,10 @@ run(struct cli *c)
     cfg.retries = c->retries;
     cfg.allow_expired = c->allow_expired;
     cfg.statement_timeout = c->statement_timeout;
+    cfg.online = c->online;
+    cfg.online_threshold = c->online_threshold;
+    cfg.batch_size = c->batch_size;
+    cfg.batch_pause = c->batch_pause;
     cfg.event = on_event;
     cfg.event_arg = c;
     rc = uprun_open(&cfg, &u, &err);
@@ -1027,6 +1070,39 @@ set_option(struct cli *c, const char *name, const char *v)
             return usage_error(c,
                                "--statement-timeout takes a duration (30s, 10m; 0 for no limit), "
                                "not \"%s\"",
+                               v);
+    } else if (strcmp(name, "--online") == 0) {
+        if (strcmp(v, "auto") == 0)
+            c->online = UPRUN_ONLINE_AUTO;
+        else if (strcmp(v, "always") == 0)
+            c->online = UPRUN_ONLINE_ALWAYS;
+        else if (strcmp(v, "never") == 0)
+            c->online = UPRUN_ONLINE_NEVER;
+        else
+            return usage_error(c, "--online takes auto, always or never, not \"%s\"", v);
+    } else if (strcmp(name, "--online-threshold") == 0) {
+        char *end;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (end == v || *end || *v == '-' || n < 1 || n > 1000000000000ULL)
+            return usage_error(c,
+                               "--online-threshold takes a number of rows from 1 to 10^12, not "
+                               "\"%s\"",
+                               v);
+        c->online_threshold = n;
+    } else if (strcmp(name, "--batch-size") == 0) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (end == v || *end || n < 1 || n > 1000000)
+            return usage_error(c,
+                               "--batch-size takes a number of rows from 1 to 1000000, not "
+                               "\"%s\"",
+                               v);
+        c->batch_size = (unsigned)n;
+    } else if (strcmp(name, "--batch-pause") == 0) {
+        if (!parse_duration(v, &c->batch_pause) || c->batch_pause > 3600)
+            return usage_error(c,
+                               "--batch-pause takes a duration of at most 1h (100ms, 1s; 0 for "
+                               "none), not \"%s\"",
                                v);
     } else if (strcmp(name, "--retries") == 0) {
         char *end;

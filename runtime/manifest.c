@@ -249,14 +249,22 @@ units_json(struct jw *w, const char *key, const struct mf_unit *u, size_t n)
     for (size_t i = 0; i < n; i++) {
         jw_item(w);
         jw_open(w, '{');
-        jw_key(w, "fix");
-        jw_str_or_null(w, u[i].fix);
-        jw_key(w, "fix_when");
-        jw_str_or_null(w, u[i].fix_when);
-        jw_key(w, "post");
-        jw_string(w, u[i].post);
-        jw_key(w, "pre");
-        jw_string(w, u[i].pre);
+        if (u[i].kind != MF_UNIT_TRANSACTION) {
+            jw_key(w, "fix");
+            jw_str_or_null(w, u[i].fix);
+            jw_key(w, "fix_when");
+            jw_str_or_null(w, u[i].fix_when);
+        }
+        if (u[i].kind != MF_UNIT_ALONE) {
+            jw_key(w, "kind");
+            jw_string(w, u[i].kind == MF_UNIT_BATCHES ? "batches" : "transaction");
+        }
+        if (u[i].kind != MF_UNIT_TRANSACTION) {
+            jw_key(w, "post");
+            jw_string(w, u[i].post);
+            jw_key(w, "pre");
+            jw_string(w, u[i].pre);
+        }
         jw_key(w, "statement");
         jw_uint(w, u[i].statement);
         jw_close(w, '}');
@@ -274,6 +282,33 @@ file_json(struct jw *w, const struct mf_file *f)
     jw_string(w, f->sha256);
     jw_key(w, "size");
     jw_uint(w, (unsigned long long)f->size);
+    jw_close(w, '}');
+}
+
+/* "key": {"down": ..., "down_statements": N, "down_units": ..., "transactional": B, "up": ...,
+ * "up_statements": N, "up_units": ...}: a step's other lowering (struct mf_dialect_step). */
+static void
+lowering_json(struct jw *w, const char *key, const struct mf_dialect_step *d)
+{
+    jw_key(w, key);
+    jw_open(w, '{');
+    jw_key(w, "down");
+    if (d->has_down)
+        file_json(w, &d->down);
+    else
+        jw_puts(w, "null");
+    jw_key(w, "down_statements");
+    jw_uint(w, d->down_statements);
+    if (d->ndown_units)
+        units_json(w, "down_units", d->down_units, d->ndown_units);
+    jw_key(w, "transactional");
+    jw_bool(w, d->transactional);
+    jw_key(w, "up");
+    file_json(w, &d->up);
+    jw_key(w, "up_statements");
+    jw_uint(w, d->up_statements);
+    if (d->nup_units)
+        units_json(w, "up_units", d->up_units, d->nup_units);
     jw_close(w, '}');
 }
 
@@ -326,10 +361,16 @@ step_json(struct jw *w, const struct mf_step *s)
         jw_uint(w, d->down_statements);
         if (d->ndown_units)
             units_json(w, "down_units", d->down_units, d->ndown_units);
+        if (d->estimate) {
+            jw_key(w, "estimate");
+            jw_string(w, d->estimate);
+        }
         jw_key(w, "foreign_keys_off");
         jw_bool(w, d->foreign_keys_off);
         jw_key(w, "irreversible");
         jw_str_or_null(w, d->irreversible);
+        if (d->offline)
+            lowering_json(w, "offline", d->offline);
         jw_key(w, "schema");
         file_json(w, &d->schema);
         jw_key(w, "transactional");
@@ -733,12 +774,31 @@ read_units(struct reader *r, const json_t *j, const char *base, const char *key,
             bad(r, "expected an object");
             return;
         }
+        at(r, "%s.%s[%zu].kind", base, key, i);
+        {
+            const json_t *kind = json_object_get(x, "kind");
+            const char *ks = json_string_value(kind);
+            if (!kind || (ks && strcmp(ks, "alone") == 0))
+                u->kind = MF_UNIT_ALONE;
+            else if (ks && strcmp(ks, "batches") == 0)
+                u->kind = MF_UNIT_BATCHES;
+            else if (ks && strcmp(ks, "transaction") == 0)
+                u->kind = MF_UNIT_TRANSACTION;
+            else
+                bad(r, "expected \"alone\", \"batches\" or \"transaction\"");
+        }
         at(r, "%s.%s[%zu].statement", base, key, i);
         u->statement = (unsigned)get_uint(r, json_object_get(x, "statement"), 100000000u);
         if (!r->failed && (u->statement <= last || u->statement > nstatements))
             bad(r, "expected a statement of the file (1 to %u), after the unit before",
                 nstatements);
         last = u->statement;
+        if (u->kind == MF_UNIT_TRANSACTION) {
+            if (!r->failed && (json_object_get(x, "pre") || json_object_get(x, "post") ||
+                               json_object_get(x, "fix") || json_object_get(x, "fix_when")))
+                bad(r, "a unit of kind \"transaction\" has no checks");
+            continue;
+        }
         at(r, "%s.%s[%zu].pre", base, key, i);
         u->pre = dup_str(r, json_object_get(x, "pre"), false);
         at(r, "%s.%s[%zu].post", base, key, i);
@@ -749,6 +809,20 @@ read_units(struct reader *r, const json_t *j, const char *base, const char *key,
         u->fix = dup_str(r, json_object_get(x, "fix"), true);
         if (!r->failed && (!u->fix_when) != (!u->fix))
             bad(r, "a unit has a fix exactly when it has a fix_when");
+    }
+}
+
+/* The up_units and down_units of a lowering, and its transactional flag checked against them. */
+static void
+read_lowering_units(struct reader *r, const json_t *x, const char *base, struct mf_dialect_step *d)
+{
+    read_units(r, json_object_get(x, "up_units"), base, "up_units", d->up_statements, &d->up_units,
+               &d->nup_units);
+    read_units(r, json_object_get(x, "down_units"), base, "down_units", d->down_statements,
+               &d->down_units, &d->ndown_units);
+    if (!r->failed && d->transactional == (d->nup_units || d->ndown_units)) {
+        at(r, "%s.transactional", base);
+        bad(r, "a step is transactional exactly when it has no units of their own");
     }
 }
 
@@ -879,13 +953,49 @@ read_step(struct reader *r, json_t *j, struct mf_step *s, size_t i, const struct
             at(r, "%s", base);
             bad(r, "a step has a down file exactly when it is not irreversible");
         }
-        read_units(r, json_object_get(x, "up_units"), base, "up_units", d->up_statements,
-                   &d->up_units, &d->nup_units);
-        read_units(r, json_object_get(x, "down_units"), base, "down_units", d->down_statements,
-                   &d->down_units, &d->ndown_units);
-        if (!r->failed && d->transactional == (d->nup_units || d->ndown_units)) {
+        read_lowering_units(r, x, base, d);
+        at(r, "%s.estimate", base);
+        d->estimate = dup_str(r, json_object_get(x, "estimate"), true);
+        at(r, "%s.offline", base);
+        if (json_object_get(x, "offline")) {
+            const json_t *o = json_object_get(x, "offline");
+            struct mf_dialect_step *od = d->offline = calloc(1, sizeof *d->offline);
+            if (!od) {
+                bad(r, "out of memory");
+                return;
+            }
+            if (!json_is_object(o)) {
+                bad(r, "expected an object (the step's offline lowering)");
+                return;
+            }
+            if (!r->failed && !d->estimate) {
+                bad(r, "a step has an offline lowering exactly when it has an estimate");
+                return;
+            }
+            snprintf(base, sizeof base, "steps[%zu].dialects.%.40s.offline", i, dname);
+            snprintf(sub, sizeof sub, "%s.up", base);
+            read_file_entry(r, json_object_get(o, "up"), &od->up, sub);
+            at(r, "%s.down", base);
+            if (!json_is_null(json_object_get(o, "down"))) {
+                od->has_down = true;
+                snprintf(sub, sizeof sub, "%s.down", base);
+                read_file_entry(r, json_object_get(o, "down"), &od->down, sub);
+            }
+            if (!r->failed && od->has_down != d->has_down) {
+                at(r, "%s.down", base);
+                bad(r, "the offline lowering has a down file exactly when the step has");
+            }
+            at(r, "%s.up_statements", base);
+            od->up_statements =
+                (unsigned)get_uint(r, json_object_get(o, "up_statements"), 100000000u);
+            at(r, "%s.down_statements", base);
+            od->down_statements =
+                (unsigned)get_uint(r, json_object_get(o, "down_statements"), 100000000u);
             at(r, "%s.transactional", base);
-            bad(r, "a step is transactional exactly when it has no units of their own");
+            od->transactional = get_bool(r, json_object_get(o, "transactional"));
+            read_lowering_units(r, o, base, od);
+        } else if (!r->failed && d->estimate) {
+            bad(r, "a step with an estimate has an offline lowering");
         }
     }
 }
@@ -958,6 +1068,14 @@ manifest_free(struct manifest *m)
             free(d->irreversible);
             free_units(d->up_units, d->nup_units);
             free_units(d->down_units, d->ndown_units);
+            free(d->estimate);
+            if (d->offline) {
+                free_file(&d->offline->up);
+                free_file(&d->offline->down);
+                free_units(d->offline->up_units, d->offline->nup_units);
+                free_units(d->offline->down_units, d->offline->ndown_units);
+                free(d->offline);
+            }
         }
         free(s->dialects);
     }

@@ -24,8 +24,9 @@
 #define MANIFEST_FORMAT "upgrade-plan-bundle"
 /* 2: each step's schema file holds what the step changes (a delta), not the whole schema;
  * 3: and a table it changes under the same name as a patch (what differs), not whole;
- * 4: channel, sequence and expires */
-#define MANIFEST_FORMAT_VERSION 4
+ * 4: channel, sequence and expires;
+ * 5: units of kind "batches" and "transaction", a step's "estimate" and "offline" lowering */
+#define MANIFEST_FORMAT_VERSION 5
 #define MANIFEST_FILE "manifest.json"
 #define MANIFEST_SIG_FILE "manifest.json.minisig"
 #define MANIFEST_MAX_BYTES ((size_t)256 << 20) /* read bound for the envelope */
@@ -38,10 +39,19 @@ struct mf_file {
 
 /* A statement of a step's file that runs as a unit of its own, outside a transaction, with the
  * catalogue queries (one row, one boolean) that let a run resume it (docs/bundle-format.md). */
+enum mf_unit_kind {
+    MF_UNIT_ALONE,       /* "alone" (the default): outside a transaction, never run twice */
+    MF_UNIT_BATCHES,     /* "batches": run again and again, each batch in a transaction of its own
+                            with the journal of the last key; $1 that key (NULL at first), $2 the
+                            batch size; one row back: keys seen, the last as text, rows changed */
+    MF_UNIT_TRANSACTION, /* "transaction": a transactional unit begins here; no checks */
+};
+
 struct mf_unit {
+    enum mf_unit_kind kind;
     unsigned statement; /* its number in the file, from 1 */
-    char *pre;          /* the statement can run */
-    char *post;         /* its effect is there: it ran */
+    char *pre;          /* the statement can run (NULL for MF_UNIT_TRANSACTION) */
+    char *post;         /* its effect is there: it ran (NULL for MF_UNIT_TRANSACTION) */
     char *fix_when;     /* an earlier attempt left something fix removes first; or NULL */
     char *fix;          /* a statement; NULL exactly when fix_when is */
 };
@@ -61,6 +71,11 @@ struct mf_dialect_step {
     struct mf_unit *up_units, *down_units; /* in statement order; none: the direction runs in
                                               one transaction */
     size_t nup_units, ndown_units;
+    /* a step with a change lowered online (PostgreSQL): the query (one row, one integer) of the
+     * largest estimated rows of the tables so changed, and the step's other lowering, offline
+     * (its up, down, statements, units and transactional; the rest is this one's); else NULL */
+    char *estimate;
+    struct mf_dialect_step *offline;
 };
 
 struct mf_notice {

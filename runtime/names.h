@@ -13,6 +13,8 @@
 #define UPG_RELEASES_TABLE "upgrade_plan_releases"
 /* Its journal of the units of a step in progress (history.h, units_*). */
 #define UPG_UNITS_TABLE "upgrade_plan_units"
+/* How far a unit that runs in batches got: its last key (history.h, batches_*). */
+#define UPG_BATCHES_TABLE "upgrade_plan_batches"
 /* The prefix of the tables the lowerings make for a while: a SQLite rebuild's "_upg_new_T", the
  * foreign key check's "_upg_fk_check". */
 #define UPG_RESERVED_PREFIX "_upg_"

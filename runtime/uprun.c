@@ -123,6 +123,11 @@ struct path_step {
     const struct mf_file *entry; /* its SQL file (NULL: an irreversible step, going down) */
     const struct mf_unit *units; /* the statements of entry that are units of their own */
     size_t nunits;               /* 0: the step runs in one transaction */
+    unsigned nstatements;        /* entry's, by the compiler's count */
+    /* a step with two lowerings (an online change): "online" or "offline", which entry, units
+     * and nstatements are of (choose_lowerings()), and why; NULL: one lowering */
+    const char *lowering;
+    char reason[256];
     /* the SQL of entry while the step runs (run_step() reads it, checked, and frees it) */
     unsigned char *sql;
     size_t sql_size;
@@ -749,6 +754,7 @@ find_path(uprun *u, const char *from, const char *to, struct path_step **out)
         ps->entry = down ? (ps->ds->has_down ? &ps->ds->down : NULL) : &ps->ds->up;
         ps->units = down ? ps->ds->down_units : ps->ds->up_units;
         ps->nunits = down ? ps->ds->ndown_units : ps->ds->nup_units;
+        ps->nstatements = down ? ps->ds->down_statements : ps->ds->up_statements;
     }
     free(steps);
     return n;
@@ -856,6 +862,19 @@ read_state(uprun *u, char **current, bool *has_history, struct rt_error *err)
             free(sql);
             if (strcmp(sha, digest) == 0)
                 break;
+            if (d->offline) { /* the step's other lowering ran, perhaps */
+                char other[65];
+                if (step_sql(u, &d->offline->up, &sql, &len, err)) {
+                    free(sha);
+                    return UPRUN_BUNDLE_REFUSED;
+                }
+                sql_statements_sha256(sql, len, other);
+                free(sql);
+                if (strcmp(sha, other) == 0) {
+                    memcpy(digest, other, sizeof other);
+                    break;
+                }
+            }
         }
         if (sha && strcmp(sha, digest) != 0) {
             rt_fail(err,
@@ -1110,9 +1129,15 @@ record(uprun *u, const struct path_step *ps, const char *started, const struct t
     h.applied_by = u->whoami;
     h.status = status;
     h.message = message;
-    if (u->expired) {
-        snprintf(note, sizeof note, "%s%srun with an expired bundle (--allow-expired)",
-                 message ? message : "", message ? "; " : "");
+    if (u->expired || ps->lowering) {
+        /* what else the row must say: how the step ran, and with what */
+        int len = snprintf(note, sizeof note, "%s", message ? message : "");
+        if (ps->lowering && len >= 0 && (size_t)len < sizeof note)
+            len += snprintf(note + len, sizeof note - (size_t)len, "%sran %s (%s)", len ? "; " : "",
+                            ps->lowering, ps->reason);
+        if (u->expired && len >= 0 && (size_t)len < sizeof note)
+            snprintf(note + len, sizeof note - (size_t)len,
+                     "%srun with an expired bundle (--allow-expired)", len ? "; " : "");
         h.message = note;
     }
     if (history_insert(u->db, &h, err))
@@ -1381,7 +1406,7 @@ struct unit_span {
 static size_t
 step_units(const struct path_step *ps, struct unit_span **out)
 {
-    size_t n = ps->down ? ps->ds->down_statements : ps->ds->up_statements, k = 0, next = 1;
+    size_t n = ps->nstatements, k = 0, next = 1;
     struct unit_span *us = calloc(2 * ps->nunits + 2, sizeof *us);
 
     *out = us;
@@ -1391,6 +1416,10 @@ step_units(const struct path_step *ps, struct unit_span **out)
         size_t at = ps->units[i].statement;
         if (at > next)
             us[k++] = (struct unit_span){next, at - 1, NULL};
+        if (ps->units[i].kind == MF_UNIT_TRANSACTION) { /* a transactional unit begins at `at` */
+            next = at;
+            continue;
+        }
         us[k++] = (struct unit_span){at, at, &ps->units[i]};
         next = at + 1;
     }
@@ -1546,6 +1575,196 @@ settle_lost_commit(uprun *u, const struct path_step *ps, const char *started,
     return commit_lost(u, ps, started, outcome, err);
 }
 
+/* How long a statement of a unit of ps waits for a lock: the swap of an online change waits
+ * less (UPRUN_ONLINE_LOCK_MS), so that the writes queued behind it are not held long. */
+static int
+unit_lock_ms(const uprun *u, const struct path_step *ps)
+{
+    int ms = lock_ms(u);
+
+    return ps->lowering && strcmp(ps->lowering, "online") == 0 && ms > UPRUN_ONLINE_LOCK_MS
+               ? UPRUN_ONLINE_LOCK_MS
+               : ms;
+}
+
+/* A progress event of a unit in batches, at most one a second. */
+static void
+batch_progress(uprun *u, const struct path_step *ps, unsigned k, unsigned nu, long long rows,
+               long long total, bool last)
+{
+    struct uprun_event ev = u->progress;
+    double elapsed = seconds_since(&u->step_started);
+    char msg[320];
+
+    if (!last && (elapsed < 1 || (u->progress_shown > 0 && elapsed - u->progress_shown < 1)))
+        return;
+    u->progress_shown = elapsed;
+    ev.kind = UPRUN_EV_PROGRESS;
+    ev.elapsed = elapsed < 1 ? 1 : elapsed;
+    ev.has_rows = true;
+    ev.rows = rows;
+    ev.rows_total = total;
+    ev.unit = k;
+    ev.units = nu;
+    if (total > 0)
+        snprintf(msg, sizeof msg,
+                 "step %u (%s -> %s), unit %u of %u: %lld rows copied of about %lld (%.0f%%), "
+                 "running for %.0f s",
+                 ps->step->index, vname(ps->from), vname(ps->to), k, nu, rows, total,
+                 rows >= total ? 100.0 : 100.0 * (double)rows / (double)total, elapsed);
+    else
+        snprintf(msg, sizeof msg,
+                 "step %u (%s -> %s), unit %u of %u: %lld rows copied, running "
+                 "for %.0f s",
+                 ps->step->index, vname(ps->from), vname(ps->to), k, nu, rows, elapsed);
+    ev.message = msg;
+    emit(u, &ev);
+}
+
+/*
+ * A unit in batches (MF_UNIT_BATCHES): its statement again and again, each
+ * time in a transaction of its own that also records the last key it did
+ * (upgrade_plan_batches), so that a run stopped anywhere goes on after the
+ * last batch that committed. A batch that waited too long for a lock is rolled
+ * back and tried again (--retries); --batch-pause waits between batches.
+ */
+static int
+run_batches(uprun *u, const struct path_step *ps, const struct unit_span *x, long long base,
+            unsigned k, unsigned nu, struct failure *f, struct rt_error *err)
+{
+    const struct db_driver *drv = db_driver_of(u->db);
+    const char *text = (const char *)ps->sql;
+    struct sql_stmt *st = NULL;
+    size_t n = sql_split(text, ps->sql_size, &st);
+    struct unit_entry e;
+    struct rt_error ignored;
+    char now[32], size[16], *stmt = NULL, *last = NULL;
+    long long rows = 0, total = -1;
+    unsigned attempt = 1;
+    int rc = -1;
+
+    memset(&e, 0, sizeof e);
+    e.plan = u->bundle->manifest.plan_name;
+    e.step = (int)ps->step->index;
+    e.direction = ps->down ? "down" : "up";
+    e.base = base;
+    e.unit = k;
+    e.units = nu;
+    e.file_sha256 = ps->entry->sha256;
+    e.applied_by = u->whoami;
+    f->nstmts = n;
+    if (x->first < 1 || x->first > n) {
+        rt_fail(err, "unit %u of step %u names statement %zu of %zu", k, ps->step->index, x->first,
+                n);
+        goto out;
+    }
+    if (!(stmt = strndup(text + st[x->first - 1].start,
+                         st[x->first - 1].end - st[x->first - 1].start))) {
+        rt_fail(err, "out of memory");
+        goto out;
+    }
+    snprintf(size, sizeof size, "%u",
+             u->cfg.batch_size ? u->cfg.batch_size : UPRUN_BATCH_SIZE_DEFAULT);
+    if (batches_ensure(u->db, err) || batches_get(u->db, &e, &last, &rows, err))
+        goto out;
+    if (ps->ds->estimate) {
+        struct db_rows *r = NULL;
+        if (db_query(u->db, ps->ds->estimate, NULL, 0, &r, err) == 0 && r->nrows > 0 &&
+            db_cell(r, 0, 0))
+            total = strtoll(db_cell(r, 0, 0), NULL, 10);
+        db_rows_free(r);
+        rt_error_clear(err);
+    }
+    if (last)
+        info(u,
+             "step %u, unit %u of %u: an earlier run copied %lld rows in batches up to key %s; "
+             "going on after it",
+             ps->step->index, k, nu, rows, last);
+    for (;;) {
+        const char *p[2] = {last, size};
+        struct db_rows *r = NULL;
+        long long seen, changed;
+        char *next;
+        if (u->interrupted) {
+            rt_fail(err, "interrupted between two batches of unit %u of step %u", k,
+                    ps->step->index);
+            goto out;
+        }
+        if (exec_counted(u, drv->begin_write, err))
+            goto out;
+        if (db_set_timeouts(u->db, lock_ms(u), statement_ms(u), true, err))
+            goto rollback;
+        if (db_query(u->db, stmt, p, 2, &r, err)) {
+            failure_reset(f);
+            f->nstmts = n;
+            f->stmt = x->first;
+            f->sql = strdup(stmt);
+            f->line = sql_line_of(text, st[x->first - 1].start);
+            sql_origin_before(text, st[x->first - 1].start, f->origin, sizeof f->origin);
+            f->db = *err;
+            goto rollback;
+        }
+        fault_point(u);
+        seen = r->nrows > 0 && db_cell(r, 0, 0) ? strtoll(db_cell(r, 0, 0), NULL, 10) : 0;
+        changed = r->nrows > 0 && r->ncols > 2 && db_cell(r, 0, 2)
+                      ? strtoll(db_cell(r, 0, 2), NULL, 10)
+                      : 0;
+        if (seen == 0 || !db_cell(r, 0, 1)) { /* past the last key: done */
+            db_rows_free(r);
+            if (exec_counted(u, "COMMIT", err))
+                goto out;
+            break;
+        }
+        next = strdup(db_cell(r, 0, 1));
+        db_rows_free(r);
+        if (!next) {
+            rt_fail(err, "out of memory");
+            goto rollback;
+        }
+        history_now(now);
+        e.finished_at = now;
+        if (batches_put(u->db, &e, next, rows + changed, err)) {
+            free(next);
+            goto rollback;
+        }
+        fault_point(u);
+        if (exec_counted(u, "COMMIT", err)) { /* a lost COMMIT: the batch runs again, the same */
+            free(next);
+            goto out;
+        }
+        free(last);
+        last = next;
+        rows += changed;
+        attempt = 1;
+        batch_progress(u, ps, k, nu, rows, total, false);
+        if (u->cfg.batch_pause > 0 && !pause_for(u, u->cfg.batch_pause)) {
+            rt_fail(err, "interrupted between two batches of unit %u of step %u", k,
+                    ps->step->index);
+            goto out;
+        }
+        continue;
+    rollback:
+        db_exec(u->db, "ROLLBACK", &ignored);
+        if (!u->interrupted && db_error_is_busy(err) && attempt <= u->cfg.retries) {
+            attempt++;
+            retry_event(u, ps, 0, 0, attempt, err, false);
+            if (!pause_for(u, backoff(attempt))) {
+                rt_fail(err, "interrupted while waiting to try a batch of unit %u again", k);
+                goto out;
+            }
+            continue;
+        }
+        goto out;
+    }
+    batch_progress(u, ps, k, nu, rows, total, true);
+    rc = 0;
+out:
+    free(st);
+    free(stmt);
+    free(last);
+    return rc;
+}
+
 static int
 run_units(uprun *u, struct path_step *path, size_t idx, size_t count, const char *started,
           const struct timespec *t0, struct rt_error *err)
@@ -1598,12 +1817,15 @@ run_units(uprun *u, struct path_step *path, size_t idx, size_t count, const char
         }
         if (!x->self) {
             /* a transactional unit: its statements and its journal row (the last unit: the
-             * step's history row) commit together */
+             * step's history row) commit together; a lock not had in time rolls it back, and it
+             * is tried again (--retries) */
+            unsigned attempt = 1;
+        tx_again:
             if (exec_counted(u, drv->begin_write, err))
-                goto failed;
+                goto tx_failed;
             in_tx = true;
-            if (db_set_timeouts(u->db, lock_ms(u), statement_ms(u), true, err))
-                goto failed;
+            if (db_set_timeouts(u->db, unit_lock_ms(u, ps), statement_ms(u), true, err))
+                goto tx_failed;
             if ((rc = unit_guard(u, ps, err))) { /* a refusal: nothing is written */
                 in_tx = false;
                 code = rc;
@@ -1611,7 +1833,7 @@ run_units(uprun *u, struct path_step *path, size_t idx, size_t count, const char
                 goto failed;
             }
             if (run_range(u, ps, x->first, x->last, &f, err))
-                goto failed;
+                goto tx_failed;
             if (!drv->in_transaction(u->db)) {
                 in_tx = false;
                 rt_fail(err, "the SQL of unit %u of step %u ended the transaction uprun runs it in",
@@ -1620,7 +1842,7 @@ run_units(uprun *u, struct path_step *path, size_t idx, size_t count, const char
             }
             if (k == nu ? record(u, ps, started, t0, ps->down ? "reverted" : "applied", NULL, err)
                         : journal_unit(u, ps, base, k, (unsigned)nu, how, err))
-                goto failed;
+                goto tx_failed;
             fault_point(u);
             in_tx = false;
             if (exec_counted(u, "COMMIT", err)) {
@@ -1632,6 +1854,25 @@ run_units(uprun *u, struct path_step *path, size_t idx, size_t count, const char
                 stop = lost < 0; /* no connection: nothing more can be written */
                 goto failed;
             }
+            goto tx_done;
+        tx_failed:
+            if (!u->interrupted && db_error_is_busy(err) && attempt <= u->cfg.retries) {
+                if (in_tx)
+                    db_exec(u->db, "ROLLBACK", &ignored);
+                in_tx = false;
+                attempt++;
+                retry_event(u, ps, pos, count, attempt, err, false);
+                if (!pause_for(u, backoff(attempt))) {
+                    rt_fail(err, "interrupted while waiting to try unit %u of step %u again", k,
+                            ps->step->index);
+                    code = UPRUN_INTERRUPTED;
+                    goto failed;
+                }
+                failure_reset(&f);
+                goto tx_again;
+            }
+            goto failed;
+        tx_done:;
         } else {
             /* a unit of its own: never in a transaction, never run twice */
             if (check_holds(u, x->self->post, &holds, err))
@@ -1675,10 +1916,17 @@ run_units(uprun *u, struct path_step *path, size_t idx, size_t count, const char
                     stop = true;
                     goto failed;
                 }
-                if (run_range(u, ps, x->first, x->last, &f, err))
-                    goto failed;
-                if (check_holds(u, x->self->post, &holds, err))
-                    goto failed;
+                if (x->self->kind == MF_UNIT_BATCHES) {
+                    /* its postcheck is that the whole change is there: not yet, after it */
+                    if (run_batches(u, ps, x, base, k, (unsigned)nu, &f, err))
+                        goto failed;
+                    holds = true;
+                } else {
+                    if (run_range(u, ps, x->first, x->last, &f, err))
+                        goto failed;
+                    if (check_holds(u, x->self->post, &holds, err))
+                        goto failed;
+                }
                 if (!holds) {
                     rt_fail(err,
                             "unit %u of step %u ran, but its postcheck does not hold: the "
@@ -1805,7 +2053,7 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
          * (sqlsplit.h): a file that splits otherwise here is not run at all */
         struct sql_stmt *st = NULL;
         size_t n = ps->sql ? sql_split((const char *)ps->sql, ps->sql_size, &st) : 0;
-        unsigned want = ps->down ? ps->ds->down_statements : ps->ds->up_statements;
+        unsigned want = ps->nstatements;
         free(st);
         if (ps->sql && n != want) {
             rt_fail(err,
@@ -1824,8 +2072,13 @@ run_step(uprun *u, struct path_step *path, size_t idx, size_t count, bool atomic
     u->step_started = t0;
     u->progress_shown = 0;
     history_now(started);
+    if (ps->lowering)
+        info(u, "step %u (%s -> %s) runs %s: %s", ps->step->index, vname(ps->from), vname(ps->to),
+             ps->lowering, ps->reason);
     step_event(u, &ev, UPRUN_EV_STEP_BEGIN, ps, pos, count);
     ev.message = ps->down ? "rolling back a step" : "applying a step";
+    ev.lowering = ps->lowering;
+    ev.reason = ps->lowering ? ps->reason : NULL;
     emit(u, &ev);
     step_event(u, &u->progress, UPRUN_EV_PROGRESS, ps, pos, count);
     db_set_progress(u->db, on_progress, u);
@@ -2232,6 +2485,7 @@ struct progress {
     bool down;
     unsigned stepno, done, units;
     bool same_file; /* journaled with the file this bundle has for it */
+    bool offline;   /* that file is the step's offline lowering */
     struct uprun_step_ref ref;
 };
 
@@ -2265,7 +2519,10 @@ step_progress(uprun *u, struct progress *pg, struct rt_error *err)
     if (pg->step) {
         const struct mf_dialect_step *d = manifest_step_dialect(pg->step, u->dialect);
         const struct mf_file *f = d ? (pg->down ? (d->has_down ? &d->down : NULL) : &d->up) : NULL;
-        pg->same_file = f && strcmp(f->sha256, sha) == 0;
+        const struct mf_dialect_step *o = d ? d->offline : NULL;
+        const struct mf_file *of = o ? (pg->down ? (o->has_down ? &o->down : NULL) : &o->up) : NULL;
+        pg->offline = of && strcmp(of->sha256, sha) == 0;
+        pg->same_file = (f && strcmp(f->sha256, sha) == 0) || pg->offline;
         pg->ref.from = pg->down ? pg->step->to : pg->step->from;
         pg->ref.to = pg->down ? pg->step->from : pg->step->to;
     }
@@ -2312,6 +2569,68 @@ check_progress(uprun *u, const struct path_step *path, size_t n, bool *resume, s
              "changed.",
              pg.down ? "rollback" : "apply", pg.step ? vname(pg.ref.to) : "VERSION");
     return UPRUN_PATH_REFUSED;
+}
+
+/*
+ * For each step of the path with two lowerings (an online change): which one
+ * runs, and why (--online). A step in progress goes on with the one it began
+ * with; auto asks the database how many rows the tables changed online are
+ * estimated to hold (the step's estimate query) and goes online above
+ * --online-threshold. The path's entry, units and statement count follow.
+ */
+static int
+choose_lowerings(uprun *u, struct path_step *path, size_t n, bool atomic, struct rt_error *err)
+{
+    unsigned long long threshold =
+        u->cfg.online_threshold ? u->cfg.online_threshold : UPRUN_ONLINE_THRESHOLD_DEFAULT;
+    struct progress pg;
+
+    if (step_progress(u, &pg, err))
+        return UPRUN_USAGE;
+    for (size_t i = 0; i < n; i++) {
+        struct path_step *ps = &path[i];
+        const struct mf_dialect_step *o = ps->ds->offline;
+        bool online;
+        if (!o || !ps->entry)
+            continue;
+        if (pg.found && pg.step == ps->step && pg.down == ps->down && pg.same_file) {
+            online = !pg.offline;
+            snprintf(ps->reason, sizeof ps->reason, "it is in progress so, and goes on so");
+        } else if (u->cfg.online == UPRUN_ONLINE_NEVER) {
+            online = false;
+            snprintf(ps->reason, sizeof ps->reason, "--online never");
+        } else if (u->cfg.online == UPRUN_ONLINE_ALWAYS) {
+            online = true;
+            snprintf(ps->reason, sizeof ps->reason, "--online always");
+        } else if (atomic) {
+            online = false;
+            snprintf(ps->reason, sizeof ps->reason,
+                     "--online auto with --atomic: the path runs in one transaction");
+        } else {
+            long long rows = 0;
+            if (u->db && !u->missing) {
+                struct db_rows *r = NULL;
+                if (db_query(u->db, ps->ds->estimate, NULL, 0, &r, err))
+                    return UPRUN_USAGE;
+                rows = r->nrows > 0 && db_cell(r, 0, 0) ? strtoll(db_cell(r, 0, 0), NULL, 10) : 0;
+                db_rows_free(r);
+            }
+            online = rows > 0 && (unsigned long long)rows > threshold;
+            snprintf(ps->reason, sizeof ps->reason,
+                     "--online auto: the database estimates about %lld row%s in the largest table "
+                     "it changes online, %s than --online-threshold %llu%s",
+                     rows, rows == 1 ? "" : "s", online ? "more" : "no more", threshold,
+                     i > 0 ? " (estimated before the steps before it run)" : "");
+        }
+        ps->lowering = online ? "online" : "offline";
+        if (!online) {
+            ps->entry = ps->down ? &o->down : &o->up;
+            ps->units = ps->down ? o->down_units : o->up_units;
+            ps->nunits = ps->down ? o->ndown_units : o->nup_units;
+            ps->nstatements = ps->down ? o->down_statements : o->up_statements;
+        }
+    }
+    return UPRUN_OK;
 }
 
 /* --atomic runs the whole path in one transaction: no step of it may run in units. */
@@ -2545,6 +2864,8 @@ uprun_plan(uprun *u, const struct uprun_plan_opts *o, struct rt_error *err)
         info(u, "the database is %s already: nothing to do", where(buf, sizeof buf, current));
         goto done;
     }
+    if ((rc = choose_lowerings(u, path, n, false, err)))
+        goto done;
     info(u, "%s from %s to %s: %zu step%s (dry run: nothing is changed)%s",
          path[0].down ? "rollback" : "upgrade", vname(current), vname(to), n, n == 1 ? "" : "s",
          u->missing ? "; the database does not exist yet" : "");
@@ -2552,13 +2873,17 @@ uprun_plan(uprun *u, const struct uprun_plan_opts *o, struct rt_error *err)
         struct uprun_event ev;
         char msg[512];
         step_event(u, &ev, UPRUN_EV_INFO, &path[i], i + 1, n);
-        snprintf(msg, sizeof msg, "step %u (%zu of %zu): %s -> %s (%s)%s%s", path[i].step->index,
-                 i + 1, n, vname(path[i].from), vname(path[i].to),
+        snprintf(msg, sizeof msg, "step %u (%zu of %zu): %s -> %s (%s)%s%s%s%s%s%s",
+                 path[i].step->index, i + 1, n, vname(path[i].from), vname(path[i].to),
                  path[i].entry ? path[i].entry->path : "irreversible: no down-step",
                  path[i].down && path[i].ds->down_lossy ? "  lossy: dropped data is not restored"
                                                         : "",
-                 path[i].ds->foreign_keys_off ? "  rebuilds tables (foreign keys off)" : "");
+                 path[i].ds->foreign_keys_off ? "  rebuilds tables (foreign keys off)" : "",
+                 path[i].lowering ? "  runs " : "", path[i].lowering ? path[i].lowering : "",
+                 path[i].lowering ? ": " : "", path[i].lowering ? path[i].reason : "");
         ev.message = msg;
+        ev.lowering = path[i].lowering;
+        ev.reason = path[i].lowering ? path[i].reason : NULL;
         emit(u, &ev);
     }
     path_notes(u, path, n, true);
@@ -2755,7 +3080,8 @@ uprun_apply(uprun *u, const struct uprun_apply_opts *o, struct rt_error *err)
         info(u, "the database is %s already: nothing to do", where(buf, sizeof buf, current));
         goto done;
     }
-    if ((rc = check_atomic(path, n, o->atomic, err)) ||
+    if ((rc = choose_lowerings(u, path, n, o->atomic, err)) ||
+        (rc = check_atomic(path, n, o->atomic, err)) ||
         (!resume && (rc = preflight(u, o->allow_drift, "uprun apply", err))))
         goto done;
     info(u, "upgrading %s from %s to %s: %zu step%s", u->bundle->manifest.plan_name, vname(current),
@@ -2834,6 +3160,7 @@ uprun_rollback(uprun *u, const struct uprun_rollback_opts *o, struct rt_error *e
         goto done;
     }
     if ((rc = check_down_path(path, n, o->allow_data_loss, err)) ||
+        (rc = choose_lowerings(u, path, n, o->atomic, err)) ||
         (rc = check_atomic(path, n, o->atomic, err)) ||
         (!resume && (rc = preflight(u, o->allow_drift, "uprun rollback", err))))
         goto done;

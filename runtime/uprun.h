@@ -51,6 +51,19 @@ enum uprun_code {
 /* Defaults of struct uprun_config. */
 #define UPRUN_DB_LOCK_TIMEOUT_DEFAULT 5.0 /* seconds a statement waits for a lock */
 #define UPRUN_RETRIES_DEFAULT 3           /* uprun's --retries */
+#define UPRUN_ONLINE_THRESHOLD_DEFAULT                                                             \
+    100000ULL                          /* rows: --online auto runs a change online above */
+#define UPRUN_BATCH_SIZE_DEFAULT 1000u /* rows a batch of a backfill changes at most */
+#define UPRUN_ONLINE_LOCK_MS                                                                       \
+    1000 /* at most this long the swap of an online change waits for its
+                                     table's lock before it is tried again */
+
+/* For a step with a change that can run online (the bundle carries both lowerings). */
+enum uprun_online {
+    UPRUN_ONLINE_AUTO,   /* online when the tables are estimated above online_threshold rows */
+    UPRUN_ONLINE_ALWAYS, /* online */
+    UPRUN_ONLINE_NEVER,  /* offline: the table locked while it is rewritten, one transaction */
+};
 
 typedef struct uprun uprun;
 
@@ -176,6 +189,14 @@ struct uprun_event {
     /* a unit (and a failed step that runs in units: the unit that failed) */
     unsigned unit, units;
     const char *how; /* a unit done: "ran", "found done" (its postcheck held), "fixed and ran" */
+    /* a step with two lowerings (step_begin, and plan's line of the step): "online" or "offline",
+     * and why; NULL for the others */
+    const char *lowering;
+    const char *reason;
+    /* progress of a unit in batches: rows changed so far, and the table's estimated rows (-1:
+     * unknown); has_rows says they are set */
+    bool has_rows;
+    long long rows, rows_total;
     /* a retry */
     unsigned attempt;  /* the try about to start, 2 or more */
     unsigned attempts; /* how many tries there are in all */
@@ -203,7 +224,11 @@ struct uprun_config {
                                  SQLite uprun stops it); 0: no limit */
     bool allow_expired;       /* run a bundle past its expiry (an air-gapped emergency); each
                                  history row says so */
-    uprun_event_fn event;     /* NULL: events are dropped */
+    enum uprun_online online; /* which lowering of a step with an online change runs */
+    unsigned long long online_threshold; /* rows; 0: UPRUN_ONLINE_THRESHOLD_DEFAULT */
+    unsigned batch_size;                 /* rows per batch of a backfill; 0: the default */
+    double batch_pause;                  /* seconds between batches (0: none) */
+    uprun_event_fn event;                /* NULL: events are dropped */
     void *event_arg;
 };
 

@@ -15,10 +15,14 @@
  * it; set not null, adding a key and building an index scan it while writes
  * wait.
  */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compiler/lint.h"
 #include "compiler/lower.h"
+#include "core/util.h"
 #include "runtime/names.h"
 
 /* --- types, values, names ---------------------------------------------------- */
@@ -232,13 +236,18 @@ pg_costs(const struct ir_op *op, struct lint_report *r)
     case IR_ALTER_COLUMN:
         b = snap_col_of(op->before, op->col);
         a = snap_col_of(op->after, op->col);
-        if (pg_type_change_rewrites(&b->type, &a->type))
-            lint_report(r, LINT_TABLE_REWRITE,
-                        "The table is locked against reads and writes while it is rewritten; on a "
-                        "large table, plan for downtime.",
-                        "changing column \"%s\" from %s to %s rewrites table \"%s\" on PostgreSQL",
-                        a->name, type_str(&b->type, t1, sizeof t1),
-                        type_str(&a->type, t2, sizeof t2), op->after->name);
+        if (pg_type_change_rewrites(&b->type, &a->type) && !op->online)
+            lint_report_help(
+                r, LINT_TABLE_REWRITE,
+                "The table is locked against reads and writes while it is rewritten; on a large "
+                "table, plan for downtime.",
+                "Change it without blocking writes: add \"online\" after the type (a copy kept in "
+                "step by a trigger, filled in batches, swapped in in a short transaction; uprun "
+                "chooses it for large tables); or, if this is intended, add \"allow "
+                "table_rewrite\" to the statement.",
+                "changing column \"%s\" from %s to %s rewrites table \"%s\" on PostgreSQL", a->name,
+                type_str(&b->type, t1, sizeof t1), type_str(&a->type, t2, sizeof t2),
+                op->after->name);
         if (!b->not_null && a->not_null && !op->online)
             lint_report_help(r, LINT_TABLE_LOCK,
                              "The step fails, and is rolled back, if a row holds null.",
@@ -286,6 +295,9 @@ pg_costs(const struct ir_op *op, struct lint_report *r)
 }
 
 /* --- lowering ------------------------------------------------------------------ */
+
+static unsigned long name_hash(const char *table, const char *column);
+static void note_online(struct lower_out *lo, const char *table);
 
 /*
  * The catalogue queries of a concurrent index unit (lower.h, struct
@@ -335,6 +347,38 @@ name_free_query(struct strbuf *b, const char *name)
     strbuf_putc(b, ')');
 }
 
+/* CREATE [UNIQUE] INDEX CONCURRENTLY ix ON table, a unit of its own with its checks. */
+static void
+concurrent_create(struct lower_out *lo, const struct ir_op *op, const char *table,
+                  const struct snap_index *ix)
+{
+    struct strbuf *b = &lo->out->body;
+    struct strbuf pre = STRBUF_INIT, post = STRBUF_INIT, when = STRBUF_INIT, fix = STRBUF_INIT;
+
+    lower_begin(lo, op);
+    lower_comment(lo, "a unit of its own, outside a transaction (PostgreSQL refuses CONCURRENTLY "
+                      "inside one)");
+    strbuf_printf(b, "CREATE %sINDEX CONCURRENTLY ", ix->unique ? "UNIQUE " : "");
+    lo->d->quote_ident(b, ix->name);
+    strbuf_puts(b, " ON ");
+    lo->d->quote_ident(b, table);
+    strbuf_putc(b, ' ');
+    sql_col_list(b, lo->d, ix->cols, ix->ncols);
+    lower_end(lo);
+    index_done_query(&post, table, ix);
+    name_free_query(&pre, ix->name);
+    strbuf_puts(&when, "SELECT EXISTS (SELECT 1 ");
+    index_from(&when, ix->name);
+    strbuf_puts(&when, " AND NOT i.indisvalid)");
+    strbuf_puts(&fix, "DROP INDEX CONCURRENTLY IF EXISTS ");
+    lo->d->quote_ident(&fix, ix->name);
+    lower_unit(lo, strbuf_str(&pre), strbuf_str(&post), strbuf_str(&when), strbuf_str(&fix));
+    strbuf_free(&pre);
+    strbuf_free(&post);
+    strbuf_free(&when);
+    strbuf_free(&fix);
+}
+
 /*
  * CREATE [UNIQUE] INDEX CONCURRENTLY, or DROP INDEX CONCURRENTLY: writes are
  * not blocked, and PostgreSQL refuses both inside a transaction, so each is a
@@ -347,48 +391,30 @@ concurrent_index(struct lower_out *lo, const struct ir_op *op, const struct snap
 {
     const struct snap_index *ix = op->index;
     struct strbuf *b = &lo->out->body;
-    struct strbuf pre = STRBUF_INIT, post = STRBUF_INIT, when = STRBUF_INIT, fix = STRBUF_INIT;
+    struct strbuf pre = STRBUF_INIT, post = STRBUF_INIT;
     bool create = snap_find_index(to, ix->name) != NULL;
 
+    if (create) {
+        concurrent_create(lo, op, to->name, ix);
+        return;
+    }
     lower_begin(lo, op);
     lower_comment(lo, "a unit of its own, outside a transaction (PostgreSQL refuses CONCURRENTLY "
                       "inside one)");
-    if (create) {
-        strbuf_printf(b, "CREATE %sINDEX CONCURRENTLY ", ix->unique ? "UNIQUE " : "");
-        lo->d->quote_ident(b, ix->name);
-        strbuf_puts(b, " ON ");
-        lo->d->quote_ident(b, to->name);
-        strbuf_putc(b, ' ');
-        sql_col_list(b, lo->d, ix->cols, ix->ncols);
-    } else {
-        strbuf_puts(b, "DROP INDEX CONCURRENTLY ");
-        lo->d->quote_ident(b, ix->name);
-    }
+    strbuf_puts(b, "DROP INDEX CONCURRENTLY ");
+    lo->d->quote_ident(b, ix->name);
     lower_end(lo);
-    if (create) {
-        index_done_query(&post, to->name, ix);
-        name_free_query(&pre, ix->name);
-        strbuf_puts(&when, "SELECT EXISTS (SELECT 1 ");
-        index_from(&when, ix->name);
-        strbuf_puts(&when, " AND NOT i.indisvalid)");
-        strbuf_puts(&fix, "DROP INDEX CONCURRENTLY IF EXISTS ");
-        lo->d->quote_ident(&fix, ix->name);
-        lower_unit(lo, strbuf_str(&pre), strbuf_str(&post), strbuf_str(&when), strbuf_str(&fix));
-    } else {
-        /* an interrupted drop leaves the index there (perhaps marked invalid): it runs again */
-        strbuf_puts(&pre, "SELECT EXISTS (SELECT 1 ");
-        index_from(&pre, ix->name);
-        strbuf_puts(&pre, " AND i.indrelid = (SELECT t.oid FROM pg_class t WHERE t.relnamespace = "
-                          "n.oid AND t.relname = ");
-        sql_quote_string_std(&pre, from->name);
-        strbuf_puts(&pre, "))");
-        name_free_query(&post, ix->name);
-        lower_unit(lo, strbuf_str(&pre), strbuf_str(&post), NULL, NULL);
-    }
+    /* an interrupted drop leaves the index there (perhaps marked invalid): it runs again */
+    strbuf_puts(&pre, "SELECT EXISTS (SELECT 1 ");
+    index_from(&pre, ix->name);
+    strbuf_puts(&pre, " AND i.indrelid = (SELECT t.oid FROM pg_class t WHERE t.relnamespace = "
+                      "n.oid AND t.relname = ");
+    sql_quote_string_std(&pre, from->name);
+    strbuf_puts(&pre, "))");
+    name_free_query(&post, ix->name);
+    lower_unit(lo, strbuf_str(&pre), strbuf_str(&post), NULL, NULL);
     strbuf_free(&pre);
     strbuf_free(&post);
-    strbuf_free(&when);
-    strbuf_free(&fix);
 }
 
 /* "name" type [GENERATED BY DEFAULT AS IDENTITY] [NOT NULL] [DEFAULT v] */
@@ -514,6 +540,7 @@ online_add_constraint(struct lower_out *lo, const struct ir_op *op, const char *
     sql_constraint_def(&lo->out->body, &dialect_postgres, k);
     strbuf_puts(&lo->out->body, " NOT VALID");
     lower_end(lo);
+    note_online(lo, table);
     validate_unit(lo, op, table, k->name);
 }
 
@@ -527,14 +554,9 @@ online_set_not_null(struct lower_out *lo, const struct ir_op *op, const char *ta
                     const char *column)
 {
     struct strbuf *b = &lo->out->body, name = STRBUF_INIT;
-    unsigned long h = 2166136261ul; /* FNV-1a of table and column: a name of at most 63 bytes */
 
-    for (const char *p = table; *p; p++)
-        h = ((h ^ (unsigned char)*p) * 16777619ul) & 0xfffffffful;
-    h = ((h ^ 0x1f) * 16777619ul) & 0xfffffffful;
-    for (const char *p = column; *p; p++)
-        h = ((h ^ (unsigned char)*p) * 16777619ul) & 0xfffffffful;
-    strbuf_printf(&name, "%snn_%08lx", UPG_RESERVED_PREFIX, h);
+    note_online(lo, table);
+    strbuf_printf(&name, "%snn_%08lx", UPG_RESERVED_PREFIX, name_hash(table, column));
     lower_begin(lo, op);
     alter_table(b, table);
     strbuf_puts(b, " ADD CONSTRAINT ");
@@ -552,6 +574,402 @@ online_set_not_null(struct lower_out *lo, const struct ir_op *op, const char *ta
     lower_end(lo);
     drop_constraint(lo, op, table, strbuf_str(&name));
     strbuf_free(&name);
+}
+
+/* FNV-1a of a table's and a column's names: helper names of at most 63 bytes, one per column. */
+static unsigned long
+name_hash(const char *table, const char *column)
+{
+    unsigned long h = 2166136261ul;
+
+    for (const char *p = table; *p; p++)
+        h = ((h ^ (unsigned char)*p) * 16777619ul) & 0xfffffffful;
+    h = ((h ^ 0x1f) * 16777619ul) & 0xfffffffful;
+    for (const char *p = column; *p; p++)
+        h = ((h ^ (unsigned char)*p) * 16777619ul) & 0xfffffffful;
+    return h;
+}
+
+/* A table changed online: the estimate of its rows chooses the lowering (step_sql.estimate). */
+static void
+note_online(struct lower_out *lo, const char *table)
+{
+    for (size_t i = 0; i < lo->nonline_tables; i++)
+        if (strcmp(lo->online_tables[i], table) == 0)
+            return;
+    lo->online_tables =
+        xrealloc(lo->online_tables, (lo->nonline_tables + 1) * sizeof *lo->online_tables);
+    lo->online_tables[lo->nonline_tables++] = table;
+}
+
+/* Whether op is lowered online: marked so, and this is not the bundle's offline lowering. */
+static bool
+online(const struct lower_out *lo, const struct ir_op *op)
+{
+    return op->online && !lo->ctx->offline;
+}
+
+/* Column `name` of table is there (with the canonical type `type`, unless NULL): a check. */
+static void
+column_query(struct strbuf *b, const char *table, const char *name, const char *type)
+{
+    strbuf_puts(b, "EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_class t ON t.oid = a.attrelid "
+                   "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = "
+                   "current_schema() AND t.relname = ");
+    sql_quote_string_std(b, table);
+    strbuf_puts(b, " AND a.attname = ");
+    sql_quote_string_std(b, name);
+    strbuf_puts(b, " AND a.attnum > 0 AND NOT a.attisdropped");
+    if (type) {
+        strbuf_puts(b, " AND format_type(a.atttypid, a.atttypmod) = ");
+        sql_quote_string_std(b, type);
+    }
+    strbuf_putc(b, ')');
+}
+
+/* Starts a statement of an online change, with a comment saying which phase it is of. */
+static void
+online_begin(struct lower_out *lo, const struct ir_op *op, const char *column, const char *phase)
+{
+    struct strbuf c = STRBUF_INIT;
+
+    lower_begin(lo, op);
+    strbuf_printf(&c, "online change of the type of column \"%s\": %s", column, phase);
+    lower_comment(lo, strbuf_str(&c));
+    strbuf_free(&c);
+}
+
+/* ALTER TABLE "table" <what> "name" as one statement. */
+static void
+alter_stmt(struct lower_out *lo, const struct ir_op *op, const char *table, const char *what,
+           const char *name, const char *rest)
+{
+    struct strbuf *b = &lo->out->body;
+
+    lower_begin(lo, op);
+    alter_table(b, table);
+    strbuf_printf(b, " %s ", what);
+    sql_quote_ident(b, name);
+    if (rest)
+        strbuf_puts(b, rest);
+    lower_end(lo);
+}
+
+/* Whether the n names hold name. */
+static bool
+names_hold(const char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * alter column ... type ... online: the column's value copied into a new
+ * column of the new type while writes go on, then swapped in. Every phase is a
+ * unit (docs/operators.md, "Online changes"):
+ *
+ *   expand     a transaction: the new column, a NOT VALID check that it is not
+ *              null (when the column is not null), and a trigger that keeps it
+ *              in step with every insert and update;
+ *   backfill   batches along the primary key, each in a transaction of its own
+ *              with the journal of the last key (UNIT_BATCHES);
+ *   verify     a transaction that fails if a row's copy differs;
+ *   validate   the check, outside a transaction (no writes wait);
+ *   indexes    the primary key's, the unique constraints' and the indexes' twins
+ *              on the new column, built concurrently;
+ *   swap       one short transaction under the lock: the trigger dropped, the
+ *              identity moved, the constraints and indexes moved onto the new
+ *              column by USING INDEX and rename, and the columns renamed;
+ *   contract   a transaction that drops the old column.
+ *
+ * The checker allows it on a table with a primary key of one column, and a
+ * column no foreign key or check uses (check_online_type). f and t are the
+ * column before and after in the direction of travel, so the down-step is the
+ * same recipe back.
+ */
+static void
+online_type_change(struct lower_out *lo, const struct ir_op *op, const struct snap_table *from,
+                   const struct snap_table *to, const struct snap_col *f, const struct snap_col *t)
+{
+    struct strbuf *b = &lo->out->body;
+    const char *table = to->name, *col = t->name, *key = to->pk->cols[0];
+    const struct snap_col *kc = NULL;
+    unsigned long h = name_hash(table, col);
+    char newc[40], oldc[40], sync[40], nn[40], tag[16] = "upg";
+    struct strbuf ty = STRBUF_INIT, kty = STRBUF_INIT, canon = STRBUF_INIT, q = STRBUF_INIT;
+    struct strbuf pre = STRBUF_INIT, post = STRBUF_INIT, qt = STRBUF_INIT;
+    /* the twins of the primary key, unique constraints and indexes that hold the column */
+    struct twin {
+        const char *name; /* the original's */
+        bool is_key, unique;
+        char twin[40];
+        const char **cols;
+        size_t ncols;
+    } *tw = xcalloc(to->nkeys + to->nindexes + 1, sizeof *tw);
+    size_t ntw = 0, i, k;
+    bool pk_holds = names_hold(to->pk->cols, to->pk->ncols, col);
+
+    for (i = 0; i < from->ncols; i++)
+        if (strcmp(from->cols[i].name, key) == 0)
+            kc = &from->cols[i];
+    assert(kc && to->pk->ncols == 1);
+    snprintf(newc, sizeof newc, "%sty_%08lx_new", UPG_RESERVED_PREFIX, h);
+    snprintf(oldc, sizeof oldc, "%sty_%08lx_old", UPG_RESERVED_PREFIX, h);
+    snprintf(sync, sizeof sync, "%sty_%08lx_sync", UPG_RESERVED_PREFIX, h);
+    snprintf(nn, sizeof nn, "%sty_%08lx_nn", UPG_RESERVED_PREFIX, h);
+    /* the dollar quote of the trigger's body: one no name holds */
+    for (;;) {
+        char quote[24];
+        snprintf(quote, sizeof quote, "$%s$", tag);
+        if (!strstr(table, quote) && !strstr(col, quote))
+            break;
+        strcat(tag, "x");
+    }
+    sql_column_type(&ty, &dialect_postgres, t);
+    sql_column_type(&kty, &dialect_postgres, kc);
+    if (!t->declared[DIALECT_POSTGRES])
+        pg_canonical_type(&canon, &t->type);
+    if (pk_holds) {
+        tw[ntw] = (struct twin){to->pk->name, true, true, "", to->pk->cols, to->pk->ncols};
+        ntw++;
+    }
+    for (i = 0; i < to->nkeys; i++)
+        if (to->keys[i].kind == KEY_UNIQUE &&
+            names_hold(to->keys[i].cols, to->keys[i].ncols, col)) {
+            tw[ntw] = (struct twin){to->keys[i].name, true, true, "", to->keys[i].cols,
+                                    to->keys[i].ncols};
+            ntw++;
+        }
+    for (i = 0; i < to->nindexes; i++)
+        if (names_hold(to->indexes[i].cols, to->indexes[i].ncols, col)) {
+            tw[ntw] = (struct twin){to->indexes[i].name,   false,
+                                    to->indexes[i].unique, "",
+                                    to->indexes[i].cols,   to->indexes[i].ncols};
+            ntw++;
+        }
+    for (i = 0; i < ntw; i++) {
+        const char **cols = xmalloc((tw[i].ncols + 1) * sizeof *cols);
+        for (k = 0; k < tw[i].ncols; k++)
+            cols[k] = strcmp(tw[i].cols[k], col) == 0 ? newc : tw[i].cols[k];
+        tw[i].cols = cols;
+        snprintf(tw[i].twin, sizeof tw[i].twin, "%sty_%08lx_i%zu", UPG_RESERVED_PREFIX, h, i);
+    }
+    note_online(lo, table);
+    sql_quote_ident(&qt, table);
+
+    /* expand: a transaction of its own */
+    if (lo->out->nstatements)
+        lower_unit_break(lo);
+    online_begin(lo, op, col, "expand (a new column, kept in step with every write by a trigger)");
+    alter_table(b, table);
+    strbuf_puts(b, " ADD COLUMN ");
+    sql_quote_ident(b, newc);
+    strbuf_printf(b, " %s", strbuf_str(&ty));
+    lower_end(lo);
+    if (t->not_null) {
+        lower_begin(lo, op);
+        alter_table(b, table);
+        strbuf_puts(b, " ADD CONSTRAINT ");
+        sql_quote_ident(b, nn);
+        strbuf_puts(b, " CHECK (");
+        sql_quote_ident(b, newc);
+        strbuf_puts(b, " IS NOT NULL) NOT VALID");
+        lower_end(lo);
+    }
+    lower_begin(lo, op);
+    strbuf_puts(b, "CREATE FUNCTION ");
+    sql_quote_ident(b, sync);
+    strbuf_printf(b, "() RETURNS trigger LANGUAGE plpgsql AS $%s$\nBEGIN\n    NEW.", tag);
+    sql_quote_ident(b, newc);
+    strbuf_puts(b, " := CAST(NEW.");
+    sql_quote_ident(b, col);
+    strbuf_printf(b, " AS %s);\n    RETURN NEW;\nEND\n$%s$", strbuf_str(&ty), tag);
+    lower_end(lo);
+    lower_begin(lo, op);
+    strbuf_puts(b, "CREATE TRIGGER ");
+    sql_quote_ident(b, sync);
+    strbuf_puts(b, " BEFORE INSERT OR UPDATE ON ");
+    sql_quote_ident(b, table);
+    strbuf_puts(b, " FOR EACH ROW EXECUTE FUNCTION ");
+    sql_quote_ident(b, sync);
+    strbuf_puts(b, "()");
+    lower_end(lo);
+
+    /* backfill, in batches */
+    online_begin(lo, op, col,
+                 "backfill, in batches along the primary key; uprun runs it again and again, each "
+                 "batch in a transaction of its own, with $1 the last key done (NULL at first) "
+                 "and $2 the batch size, until it sees no key");
+    strbuf_puts(b, "WITH \"_upg_b\" AS (SELECT ");
+    sql_quote_ident(b, key);
+    strbuf_puts(b, " AS \"_upg_k\" FROM ");
+    sql_quote_ident(b, table);
+    strbuf_puts(b, " WHERE $1::text IS NULL OR ");
+    sql_quote_ident(b, key);
+    strbuf_printf(b, " > CAST($1::text AS %s) ORDER BY ", strbuf_str(&kty));
+    sql_quote_ident(b, key);
+    strbuf_puts(b, " LIMIT CAST($2::text AS integer)),\n\"_upg_u\" AS (UPDATE ");
+    sql_quote_ident(b, table);
+    strbuf_puts(b, " SET ");
+    sql_quote_ident(b, newc);
+    strbuf_puts(b, " = CAST(");
+    strbuf_printf(b, "%s.", strbuf_str(&qt));
+    sql_quote_ident(b, col);
+    strbuf_printf(b, " AS %s) FROM \"_upg_b\" WHERE %s.", strbuf_str(&ty), strbuf_str(&qt));
+    sql_quote_ident(b, key);
+    strbuf_printf(b, " = \"_upg_b\".\"_upg_k\" AND %s.", strbuf_str(&qt));
+    sql_quote_ident(b, newc);
+    strbuf_printf(b, " IS DISTINCT FROM CAST(%s.", strbuf_str(&qt));
+    sql_quote_ident(b, col);
+    strbuf_printf(b, " AS %s) RETURNING 1)\n", strbuf_str(&ty));
+    strbuf_puts(b, "SELECT (SELECT count(*) FROM \"_upg_b\"), (SELECT \"_upg_k\"::text FROM "
+                   "\"_upg_b\" ORDER BY \"_upg_k\" DESC LIMIT 1), (SELECT count(*) FROM "
+                   "\"_upg_u\")");
+    lower_end(lo);
+    strbuf_puts(&pre, "SELECT ");
+    column_query(&pre, table, newc, NULL);
+    /* done already: the column has its new type and the copy is gone (changed by hand?) */
+    strbuf_puts(&post, "SELECT ");
+    column_query(&post, table, col, canon.len ? strbuf_str(&canon) : NULL);
+    strbuf_puts(&post, " AND NOT ");
+    column_query(&post, table, newc, NULL);
+    strbuf_puts(&post, " AND NOT ");
+    column_query(&post, table, oldc, NULL);
+    lower_unit_batches(lo, strbuf_str(&pre), strbuf_str(&post));
+
+    /* verify */
+    online_begin(lo, op, col, "verify the copy (every row, while writes go on)");
+    strbuf_printf(b, "DO $%s$\nBEGIN\n    IF EXISTS (SELECT 1 FROM ", tag);
+    sql_quote_ident(b, table);
+    strbuf_puts(b, " WHERE ");
+    sql_quote_ident(b, newc);
+    strbuf_puts(b, " IS DISTINCT FROM CAST(");
+    sql_quote_ident(b, col);
+    strbuf_printf(b, " AS %s)) THEN\n        RAISE EXCEPTION USING MESSAGE = ", strbuf_str(&ty));
+    strbuf_printf(&q,
+                  "upgrade-plan: the copy of column \"%s\" of table \"%s\" differs from the "
+                  "column in some rows",
+                  col, table);
+    pg_quote_string(b, strbuf_str(&q));
+    strbuf_printf(b, ";\n    END IF;\nEND\n$%s$", tag);
+    lower_end(lo);
+
+    if (t->not_null)
+        validate_unit(lo, op, table, nn);
+    for (i = 0; i < ntw; i++) {
+        struct snap_index ix = {tw[i].twin, tw[i].unique, tw[i].cols, tw[i].ncols};
+        concurrent_create(lo, op, table, &ix);
+    }
+
+    /* swap: one short transaction; the lock first, so that the wait is for it alone */
+    online_begin(lo, op, col,
+                 "swap, in one short transaction under the table's lock (uprun waits for it at "
+                 "most --db-lock-timeout, at most 1 s, and tries again --retries times)");
+    strbuf_puts(b, "LOCK TABLE ");
+    sql_quote_ident(b, table);
+    strbuf_puts(b, " IN ACCESS EXCLUSIVE MODE");
+    lower_end(lo);
+    lower_begin(lo, op);
+    strbuf_puts(b, "DROP TRIGGER ");
+    sql_quote_ident(b, sync);
+    strbuf_puts(b, " ON ");
+    sql_quote_ident(b, table);
+    lower_end(lo);
+    lower_begin(lo, op);
+    strbuf_puts(b, "DROP FUNCTION ");
+    sql_quote_ident(b, sync);
+    strbuf_puts(b, "()");
+    lower_end(lo);
+    if (t->not_null) {
+        /* no scan: the validated check proves it (PostgreSQL 12 and later) */
+        alter_stmt(lo, op, table, "ALTER COLUMN", newc, " SET NOT NULL");
+        alter_stmt(lo, op, table, "DROP CONSTRAINT", nn, NULL);
+    }
+    if (f->identity) {
+        struct strbuf *x = b;
+        alter_stmt(lo, op, table, "ALTER COLUMN", newc, " ADD GENERATED BY DEFAULT AS IDENTITY");
+        lower_begin(lo, op);
+        strbuf_puts(x, "SELECT setval(pg_get_serial_sequence(");
+        pg_quote_string(x, strbuf_str(&qt));
+        strbuf_puts(x, ", ");
+        pg_quote_string(x, newc);
+        if (f->type.kind == TY_BIGINT && t->type.kind == TY_INT) {
+            /* narrowing: from the largest id, as the offline change does */
+            strbuf_puts(x, "), coalesce(max(");
+            sql_quote_ident(x, newc);
+            strbuf_puts(x, "), 1), max(");
+            sql_quote_ident(x, newc);
+            strbuf_puts(x, ") IS NOT NULL) FROM ");
+            sql_quote_ident(x, table);
+        } else {
+            /* the old sequence's next value: ids handed out and deleted are not handed again */
+            strbuf_puts(x, "), nextval(pg_get_serial_sequence(");
+            pg_quote_string(x, strbuf_str(&qt));
+            strbuf_puts(x, ", ");
+            pg_quote_string(x, col);
+            strbuf_puts(x, ")), true)");
+        }
+        lower_end(lo);
+        alter_stmt(lo, op, table, "ALTER COLUMN", col, " DROP IDENTITY");
+    }
+    for (i = 0; i < ntw; i++) {
+        if (tw[i].is_key)
+            alter_stmt(lo, op, table, "DROP CONSTRAINT", tw[i].name, NULL);
+        else
+            lower_drop(lo, op, "INDEX", tw[i].name);
+    }
+    if (f->not_null)
+        alter_stmt(lo, op, table, "ALTER COLUMN", col, " DROP NOT NULL");
+    if (f->dflt)
+        alter_stmt(lo, op, table, "ALTER COLUMN", col, " DROP DEFAULT");
+    lower_rename(lo, op, table, col, oldc);
+    lower_rename(lo, op, table, newc, col);
+    if (t->dflt) {
+        lower_begin(lo, op);
+        alter_table(b, table);
+        strbuf_puts(b, " ALTER COLUMN ");
+        sql_quote_ident(b, col);
+        strbuf_puts(b, " SET DEFAULT ");
+        pg_literal(b, &t->type, t->dflt);
+        lower_end(lo);
+    }
+    for (i = 0; i < ntw; i++) {
+        lower_begin(lo, op);
+        if (tw[i].is_key) {
+            alter_table(b, table);
+            strbuf_puts(b, " ADD CONSTRAINT ");
+            sql_quote_ident(b, tw[i].name);
+            strbuf_printf(b, " %s USING INDEX ", pk_holds && i == 0 ? "PRIMARY KEY" : "UNIQUE");
+            sql_quote_ident(b, tw[i].twin);
+        } else {
+            strbuf_puts(b, "ALTER INDEX ");
+            sql_quote_ident(b, tw[i].twin);
+            strbuf_puts(b, " RENAME TO ");
+            sql_quote_ident(b, tw[i].name);
+        }
+        lower_end(lo);
+    }
+
+    /* contract: a transaction of its own */
+    lower_unit_break(lo);
+    online_begin(lo, op, col, "contract (the old column dropped)");
+    alter_table(b, table);
+    strbuf_puts(b, " DROP COLUMN ");
+    sql_quote_ident(b, oldc);
+    lower_end(lo);
+
+    for (i = 0; i < ntw; i++)
+        free((void *)tw[i].cols);
+    free(tw);
+    strbuf_free(&ty);
+    strbuf_free(&kty);
+    strbuf_free(&canon);
+    strbuf_free(&q);
+    strbuf_free(&pre);
+    strbuf_free(&post);
+    strbuf_free(&qt);
 }
 
 /* ALTER COLUMN for what differs between the column in `from` and in `to`. */
@@ -682,16 +1100,19 @@ lower_op(struct lower_out *lo, const struct ir_op *op, bool down)
     case IR_ALTER_COLUMN:
         cf = snap_col_of(from, op->col);
         ct = snap_col_of(to, op->col);
-        if (op->online && !down && !cf->not_null && ct->not_null &&
+        if (online(lo, op) && !down && !cf->not_null && ct->not_null &&
             type_equal(&cf->type, &ct->type))
             online_set_not_null(lo, op, to->name, ct->name);
+        else if (online(lo, op) && !type_equal(&cf->type, &ct->type) &&
+                 pg_type_change_rewrites(&cf->type, &ct->type) && to->pk && to->pk->ncols == 1)
+            online_type_change(lo, op, from, to, cf, ct);
         else
             alter_column(lo, op, to->name, cf, ct);
         return;
     case IR_ADD_KEY:
     case IR_DROP_KEY:
         if (snap_find_key(to, op->key->name)) {
-            if (op->online && (op->key->kind == KEY_FOREIGN || op->key->kind == KEY_CHECK))
+            if (online(lo, op) && (op->key->kind == KEY_FOREIGN || op->key->kind == KEY_CHECK))
                 online_add_constraint(lo, op, to->name, op->key);
             else
                 add_constraint(lo, op, to->name, op->key);
@@ -725,6 +1146,23 @@ pg_lower(struct lower_out *lo, struct ir_op *const *ops, size_t n, bool down)
 {
     for (size_t i = 0; i < n; i++)
         lower_op(lo, ops[i], down);
+    if (lo->nonline_tables) {
+        /* the largest estimated rows of the tables changed online: pg_class.reltuples, or (never
+         * analysed) the table's size on disk at 100 bytes a row; 0 for a table not there yet */
+        struct strbuf e = STRBUF_INIT;
+        strbuf_puts(&e, "SELECT coalesce(max(CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint "
+                        "ELSE pg_relation_size(c.oid) / 100 END), 0) FROM pg_class c JOIN "
+                        "pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "
+                        "current_schema() AND c.relkind = 'r' AND c.relname IN (");
+        for (size_t i = 0; i < lo->nonline_tables; i++) {
+            if (i)
+                strbuf_puts(&e, ", ");
+            sql_quote_string_std(&e, lo->online_tables[i]);
+        }
+        strbuf_putc(&e, ')');
+        lo->out->estimate = xstrdup(strbuf_str(&e));
+        strbuf_free(&e);
+    }
     /* string literals are written the standard way ('' doubled, a backslash is a backslash): a
      * server with standard_conforming_strings off would read backslashes as escapes, so a
      * script run by hand says how it is to be read (uprun sets it for its session) */

@@ -5,7 +5,7 @@
 -- step up empty -> 6.0
 BEGIN;
 
--- identityserver.upg:70:3
+-- identityserver.upg:73:3
 CREATE TABLE "DeviceCodes" (
     "UserCode" TEXT NOT NULL,
     "DeviceCode" TEXT NOT NULL,
@@ -19,13 +19,13 @@ CREATE TABLE "DeviceCodes" (
     CONSTRAINT "PK_DeviceCodes" PRIMARY KEY ("UserCode")
 );
 
--- identityserver.upg:81:3
+-- identityserver.upg:84:3
 CREATE UNIQUE INDEX "IX_DeviceCodes_DeviceCode" ON "DeviceCodes" ("DeviceCode");
 
--- identityserver.upg:82:3
+-- identityserver.upg:85:3
 CREATE INDEX "IX_DeviceCodes_Expiration" ON "DeviceCodes" ("Expiration");
 
--- identityserver.upg:84:3
+-- identityserver.upg:87:3
 CREATE TABLE "Keys" (
     "Id" TEXT NOT NULL,
     "Version" INTEGER NOT NULL,
@@ -38,10 +38,10 @@ CREATE TABLE "Keys" (
     CONSTRAINT "PK_Keys" PRIMARY KEY ("Id")
 );
 
--- identityserver.upg:94:3
+-- identityserver.upg:97:3
 CREATE INDEX "IX_Keys_Use" ON "Keys" ("Use");
 
--- identityserver.upg:97:3
+-- identityserver.upg:100:3
 CREATE TABLE "PersistedGrants" (
     "Key" TEXT NOT NULL,
     "Type" TEXT NOT NULL,
@@ -56,19 +56,19 @@ CREATE TABLE "PersistedGrants" (
     CONSTRAINT "PK_PersistedGrants" PRIMARY KEY ("Key")
 );
 
--- identityserver.upg:109:3
+-- identityserver.upg:112:3
 CREATE INDEX "IX_PersistedGrants_ConsumedTime" ON "PersistedGrants" ("ConsumedTime");
 
--- identityserver.upg:110:3
+-- identityserver.upg:113:3
 CREATE INDEX "IX_PersistedGrants_Expiration" ON "PersistedGrants" ("Expiration");
 
--- identityserver.upg:111:3
+-- identityserver.upg:114:3
 CREATE INDEX "IX_PersistedGrants_SubjectId_ClientId_Type" ON "PersistedGrants" ("SubjectId", "ClientId", "Type");
 
--- identityserver.upg:112:3
+-- identityserver.upg:115:3
 CREATE INDEX "IX_PersistedGrants_SubjectId_SessionId_Type" ON "PersistedGrants" ("SubjectId", "SessionId", "Type");
 
--- identityserver.upg:116:3
+-- identityserver.upg:119:3
 CREATE TABLE "ApiResources" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ApiResources" PRIMARY KEY AUTOINCREMENT,
     "Enabled" INTEGER NOT NULL,
@@ -84,10 +84,10 @@ CREATE TABLE "ApiResources" (
     "NonEditable" INTEGER NOT NULL
 );
 
--- identityserver.upg:130:3
+-- identityserver.upg:133:3
 CREATE UNIQUE INDEX "IX_ApiResources_Name" ON "ApiResources" ("Name");
 
--- identityserver.upg:132:3
+-- identityserver.upg:135:3
 CREATE TABLE "ApiScopes" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ApiScopes" PRIMARY KEY AUTOINCREMENT,
     "Enabled" INTEGER NOT NULL,
@@ -103,10 +103,10 @@ CREATE TABLE "ApiScopes" (
     "NonEditable" INTEGER NOT NULL
 );
 
--- identityserver.upg:146:3
+-- identityserver.upg:149:3
 CREATE UNIQUE INDEX "IX_ApiScopes_Name" ON "ApiScopes" ("Name");
 
--- identityserver.upg:149:3
+-- identityserver.upg:152:3
 CREATE TABLE "Clients" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_Clients" PRIMARY KEY AUTOINCREMENT,
     "Enabled" INTEGER NOT NULL,
@@ -156,10 +156,10 @@ CREATE TABLE "Clients" (
     "NonEditable" INTEGER NOT NULL
 );
 
--- identityserver.upg:197:3
+-- identityserver.upg:200:3
 CREATE UNIQUE INDEX "IX_Clients_ClientId" ON "Clients" ("ClientId");
 
--- identityserver.upg:199:3
+-- identityserver.upg:202:3
 CREATE TABLE "IdentityProviders" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_IdentityProviders" PRIMARY KEY AUTOINCREMENT,
     "Scheme" TEXT NOT NULL,
@@ -173,10 +173,10 @@ CREATE TABLE "IdentityProviders" (
     "NonEditable" INTEGER NOT NULL
 );
 
--- identityserver.upg:211:3
+-- identityserver.upg:214:3
 CREATE UNIQUE INDEX "IX_IdentityProviders_Scheme" ON "IdentityProviders" ("Scheme");
 
--- identityserver.upg:214:3
+-- identityserver.upg:217:3
 CREATE TABLE "IdentityResources" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_IdentityResources" PRIMARY KEY AUTOINCREMENT,
     "Enabled" INTEGER NOT NULL,
@@ -191,10 +191,10 @@ CREATE TABLE "IdentityResources" (
     "NonEditable" INTEGER NOT NULL
 );
 
--- identityserver.upg:227:3
+-- identityserver.upg:230:3
 CREATE UNIQUE INDEX "IX_IdentityResources_Name" ON "IdentityResources" ("Name");
 
--- identityserver.upg:231:3
+-- identityserver.upg:234:3
 CREATE TABLE "ApiResourceClaims" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ApiResourceClaims" PRIMARY KEY AUTOINCREMENT,
     "ApiResourceId" INTEGER NOT NULL,
@@ -202,10 +202,10 @@ CREATE TABLE "ApiResourceClaims" (
     CONSTRAINT "FK_ApiResourceClaims_ApiResources_ApiResourceId" FOREIGN KEY ("ApiResourceId") REFERENCES "ApiResources" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:236:3
+-- identityserver.upg:239:3
 CREATE UNIQUE INDEX "IX_ApiResourceClaims_ApiResourceId_Type" ON "ApiResourceClaims" ("ApiResourceId", "Type");
 
--- identityserver.upg:238:3
+-- identityserver.upg:241:3
 CREATE TABLE "ApiResourceProperties" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ApiResourceProperties" PRIMARY KEY AUTOINCREMENT,
     "ApiResourceId" INTEGER NOT NULL,
@@ -214,10 +214,10 @@ CREATE TABLE "ApiResourceProperties" (
     CONSTRAINT "FK_ApiResourceProperties_ApiResources_ApiResourceId" FOREIGN KEY ("ApiResourceId") REFERENCES "ApiResources" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:244:3
+-- identityserver.upg:247:3
 CREATE UNIQUE INDEX "IX_ApiResourceProperties_ApiResourceId_Key" ON "ApiResourceProperties" ("ApiResourceId", "Key");
 
--- identityserver.upg:246:3
+-- identityserver.upg:249:3
 CREATE TABLE "ApiResourceScopes" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ApiResourceScopes" PRIMARY KEY AUTOINCREMENT,
     "Scope" TEXT NOT NULL,
@@ -225,10 +225,10 @@ CREATE TABLE "ApiResourceScopes" (
     CONSTRAINT "FK_ApiResourceScopes_ApiResources_ApiResourceId" FOREIGN KEY ("ApiResourceId") REFERENCES "ApiResources" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:251:3
+-- identityserver.upg:254:3
 CREATE UNIQUE INDEX "IX_ApiResourceScopes_ApiResourceId_Scope" ON "ApiResourceScopes" ("ApiResourceId", "Scope");
 
--- identityserver.upg:253:3
+-- identityserver.upg:256:3
 CREATE TABLE "ApiResourceSecrets" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ApiResourceSecrets" PRIMARY KEY AUTOINCREMENT,
     "ApiResourceId" INTEGER NOT NULL,
@@ -240,10 +240,10 @@ CREATE TABLE "ApiResourceSecrets" (
     CONSTRAINT "FK_ApiResourceSecrets_ApiResources_ApiResourceId" FOREIGN KEY ("ApiResourceId") REFERENCES "ApiResources" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:262:3
+-- identityserver.upg:265:3
 CREATE INDEX "IX_ApiResourceSecrets_ApiResourceId" ON "ApiResourceSecrets" ("ApiResourceId");
 
--- identityserver.upg:264:3
+-- identityserver.upg:267:3
 CREATE TABLE "ApiScopeClaims" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ApiScopeClaims" PRIMARY KEY AUTOINCREMENT,
     "ScopeId" INTEGER NOT NULL,
@@ -251,10 +251,10 @@ CREATE TABLE "ApiScopeClaims" (
     CONSTRAINT "FK_ApiScopeClaims_ApiScopes_ScopeId" FOREIGN KEY ("ScopeId") REFERENCES "ApiScopes" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:269:3
+-- identityserver.upg:272:3
 CREATE UNIQUE INDEX "IX_ApiScopeClaims_ScopeId_Type" ON "ApiScopeClaims" ("ScopeId", "Type");
 
--- identityserver.upg:271:3
+-- identityserver.upg:274:3
 CREATE TABLE "ApiScopeProperties" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ApiScopeProperties" PRIMARY KEY AUTOINCREMENT,
     "ScopeId" INTEGER NOT NULL,
@@ -263,10 +263,10 @@ CREATE TABLE "ApiScopeProperties" (
     CONSTRAINT "FK_ApiScopeProperties_ApiScopes_ScopeId" FOREIGN KEY ("ScopeId") REFERENCES "ApiScopes" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:277:3
+-- identityserver.upg:280:3
 CREATE UNIQUE INDEX "IX_ApiScopeProperties_ScopeId_Key" ON "ApiScopeProperties" ("ScopeId", "Key");
 
--- identityserver.upg:279:3
+-- identityserver.upg:282:3
 CREATE TABLE "ClientClaims" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ClientClaims" PRIMARY KEY AUTOINCREMENT,
     "Type" TEXT NOT NULL,
@@ -275,10 +275,10 @@ CREATE TABLE "ClientClaims" (
     CONSTRAINT "FK_ClientClaims_Clients_ClientId" FOREIGN KEY ("ClientId") REFERENCES "Clients" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:285:3
+-- identityserver.upg:288:3
 CREATE UNIQUE INDEX "IX_ClientClaims_ClientId_Type_Value" ON "ClientClaims" ("ClientId", "Type", "Value");
 
--- identityserver.upg:287:3
+-- identityserver.upg:290:3
 CREATE TABLE "ClientCorsOrigins" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ClientCorsOrigins" PRIMARY KEY AUTOINCREMENT,
     "Origin" TEXT NOT NULL,
@@ -286,10 +286,10 @@ CREATE TABLE "ClientCorsOrigins" (
     CONSTRAINT "FK_ClientCorsOrigins_Clients_ClientId" FOREIGN KEY ("ClientId") REFERENCES "Clients" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:292:3
+-- identityserver.upg:295:3
 CREATE UNIQUE INDEX "IX_ClientCorsOrigins_ClientId_Origin" ON "ClientCorsOrigins" ("ClientId", "Origin");
 
--- identityserver.upg:294:3
+-- identityserver.upg:297:3
 CREATE TABLE "ClientGrantTypes" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ClientGrantTypes" PRIMARY KEY AUTOINCREMENT,
     "GrantType" TEXT NOT NULL,
@@ -297,10 +297,10 @@ CREATE TABLE "ClientGrantTypes" (
     CONSTRAINT "FK_ClientGrantTypes_Clients_ClientId" FOREIGN KEY ("ClientId") REFERENCES "Clients" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:299:3
+-- identityserver.upg:302:3
 CREATE UNIQUE INDEX "IX_ClientGrantTypes_ClientId_GrantType" ON "ClientGrantTypes" ("ClientId", "GrantType");
 
--- identityserver.upg:301:3
+-- identityserver.upg:304:3
 CREATE TABLE "ClientIdPRestrictions" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ClientIdPRestrictions" PRIMARY KEY AUTOINCREMENT,
     "Provider" TEXT NOT NULL,
@@ -308,10 +308,10 @@ CREATE TABLE "ClientIdPRestrictions" (
     CONSTRAINT "FK_ClientIdPRestrictions_Clients_ClientId" FOREIGN KEY ("ClientId") REFERENCES "Clients" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:306:3
+-- identityserver.upg:309:3
 CREATE UNIQUE INDEX "IX_ClientIdPRestrictions_ClientId_Provider" ON "ClientIdPRestrictions" ("ClientId", "Provider");
 
--- identityserver.upg:308:3
+-- identityserver.upg:311:3
 CREATE TABLE "ClientPostLogoutRedirectUris" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ClientPostLogoutRedirectUris" PRIMARY KEY AUTOINCREMENT,
     "PostLogoutRedirectUri" TEXT NOT NULL,
@@ -319,10 +319,10 @@ CREATE TABLE "ClientPostLogoutRedirectUris" (
     CONSTRAINT "FK_ClientPostLogoutRedirectUris_Clients_ClientId" FOREIGN KEY ("ClientId") REFERENCES "Clients" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:314:3
+-- identityserver.upg:317:3
 CREATE UNIQUE INDEX "IX_ClientPostLogoutRedirectUris_ClientId_PostLogoutRedirectUri" ON "ClientPostLogoutRedirectUris" ("ClientId", "PostLogoutRedirectUri");
 
--- identityserver.upg:316:3
+-- identityserver.upg:319:3
 CREATE TABLE "ClientProperties" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ClientProperties" PRIMARY KEY AUTOINCREMENT,
     "ClientId" INTEGER NOT NULL,
@@ -331,10 +331,10 @@ CREATE TABLE "ClientProperties" (
     CONSTRAINT "FK_ClientProperties_Clients_ClientId" FOREIGN KEY ("ClientId") REFERENCES "Clients" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:322:3
+-- identityserver.upg:325:3
 CREATE UNIQUE INDEX "IX_ClientProperties_ClientId_Key" ON "ClientProperties" ("ClientId", "Key");
 
--- identityserver.upg:324:3
+-- identityserver.upg:327:3
 CREATE TABLE "ClientRedirectUris" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ClientRedirectUris" PRIMARY KEY AUTOINCREMENT,
     "RedirectUri" TEXT NOT NULL,
@@ -342,10 +342,10 @@ CREATE TABLE "ClientRedirectUris" (
     CONSTRAINT "FK_ClientRedirectUris_Clients_ClientId" FOREIGN KEY ("ClientId") REFERENCES "Clients" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:329:3
+-- identityserver.upg:332:3
 CREATE UNIQUE INDEX "IX_ClientRedirectUris_ClientId_RedirectUri" ON "ClientRedirectUris" ("ClientId", "RedirectUri");
 
--- identityserver.upg:331:3
+-- identityserver.upg:334:3
 CREATE TABLE "ClientScopes" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ClientScopes" PRIMARY KEY AUTOINCREMENT,
     "Scope" TEXT NOT NULL,
@@ -353,10 +353,10 @@ CREATE TABLE "ClientScopes" (
     CONSTRAINT "FK_ClientScopes_Clients_ClientId" FOREIGN KEY ("ClientId") REFERENCES "Clients" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:336:3
+-- identityserver.upg:339:3
 CREATE UNIQUE INDEX "IX_ClientScopes_ClientId_Scope" ON "ClientScopes" ("ClientId", "Scope");
 
--- identityserver.upg:339:3
+-- identityserver.upg:342:3
 CREATE TABLE "ClientSecrets" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ClientSecrets" PRIMARY KEY AUTOINCREMENT,
     "ClientId" INTEGER NOT NULL,
@@ -368,10 +368,10 @@ CREATE TABLE "ClientSecrets" (
     CONSTRAINT "FK_ClientSecrets_Clients_ClientId" FOREIGN KEY ("ClientId") REFERENCES "Clients" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:348:3
+-- identityserver.upg:351:3
 CREATE INDEX "IX_ClientSecrets_ClientId" ON "ClientSecrets" ("ClientId");
 
--- identityserver.upg:350:3
+-- identityserver.upg:353:3
 CREATE TABLE "IdentityResourceClaims" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_IdentityResourceClaims" PRIMARY KEY AUTOINCREMENT,
     "IdentityResourceId" INTEGER NOT NULL,
@@ -379,10 +379,10 @@ CREATE TABLE "IdentityResourceClaims" (
     CONSTRAINT "FK_IdentityResourceClaims_IdentityResources_IdentityResourceId" FOREIGN KEY ("IdentityResourceId") REFERENCES "IdentityResources" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:355:3
+-- identityserver.upg:358:3
 CREATE UNIQUE INDEX "IX_IdentityResourceClaims_IdentityResourceId_Type" ON "IdentityResourceClaims" ("IdentityResourceId", "Type");
 
--- identityserver.upg:362:3
+-- identityserver.upg:365:3
 CREATE TABLE "IdentityResourceProperties" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_IdentityResourceProperties" PRIMARY KEY AUTOINCREMENT,
     "IdentityResourceId" INTEGER NOT NULL,
@@ -391,7 +391,7 @@ CREATE TABLE "IdentityResourceProperties" (
     CONSTRAINT "FK_IdentityResourceProperties_IdentityResources_IdentityResour~" FOREIGN KEY ("IdentityResourceId") REFERENCES "IdentityResources" ("Id") ON DELETE CASCADE
 );
 
--- identityserver.upg:370:3
+-- identityserver.upg:373:3
 CREATE UNIQUE INDEX "IX_IdentityResourceProperties_IdentityResourceId_Key" ON "IdentityResourceProperties" ("IdentityResourceId", "Key");
 
 COMMIT;
@@ -403,9 +403,9 @@ COMMIT;
 PRAGMA foreign_keys = OFF;
 BEGIN;
 
--- SQLite cannot make these changes in place: table "PersistedGrants" is rebuilt and its rows copied (statements at lines 389, 390, 391)
+-- SQLite cannot make these changes in place: table "PersistedGrants" is rebuilt and its rows copied (statements at lines 392, 393, 394)
 
--- identityserver.upg:389:3,390:3,391:3
+-- identityserver.upg:392:3,393:3,394:3
 CREATE TABLE "_upg_new_PersistedGrants" (
     "Key" TEXT,
     "Type" TEXT NOT NULL,
@@ -420,29 +420,29 @@ CREATE TABLE "_upg_new_PersistedGrants" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_PersistedGrants" PRIMARY KEY AUTOINCREMENT
 );
 
--- identityserver.upg:389:3,390:3,391:3
+-- identityserver.upg:392:3,393:3,394:3
 INSERT INTO "_upg_new_PersistedGrants" ("Key", "Type", "SubjectId", "SessionId", "ClientId", "Description", "CreationTime", "Expiration", "ConsumedTime", "Data")
     SELECT "Key", "Type", "SubjectId", "SessionId", "ClientId", "Description", "CreationTime", "Expiration", "ConsumedTime", "Data" FROM "PersistedGrants";
 
--- identityserver.upg:389:3,390:3,391:3
+-- identityserver.upg:392:3,393:3,394:3
 DROP TABLE "PersistedGrants";
 
--- identityserver.upg:389:3,390:3,391:3
+-- identityserver.upg:392:3,393:3,394:3
 ALTER TABLE "_upg_new_PersistedGrants" RENAME TO "PersistedGrants";
 
--- identityserver.upg:389:3,390:3,391:3
+-- identityserver.upg:392:3,393:3,394:3
 CREATE INDEX "IX_PersistedGrants_ConsumedTime" ON "PersistedGrants" ("ConsumedTime");
 
--- identityserver.upg:389:3,390:3,391:3
+-- identityserver.upg:392:3,393:3,394:3
 CREATE INDEX "IX_PersistedGrants_Expiration" ON "PersistedGrants" ("Expiration");
 
--- identityserver.upg:389:3,390:3,391:3
+-- identityserver.upg:392:3,393:3,394:3
 CREATE INDEX "IX_PersistedGrants_SubjectId_ClientId_Type" ON "PersistedGrants" ("SubjectId", "ClientId", "Type");
 
--- identityserver.upg:389:3,390:3,391:3
+-- identityserver.upg:392:3,393:3,394:3
 CREATE INDEX "IX_PersistedGrants_SubjectId_SessionId_Type" ON "PersistedGrants" ("SubjectId", "SessionId", "Type");
 
--- identityserver.upg:393:3
+-- identityserver.upg:396:3
 CREATE TABLE "ServerSideSessions" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ServerSideSessions" PRIMARY KEY AUTOINCREMENT,
     "Key" TEXT NOT NULL,
@@ -456,25 +456,25 @@ CREATE TABLE "ServerSideSessions" (
     "Data" TEXT NOT NULL
 );
 
--- identityserver.upg:405:3
+-- identityserver.upg:408:3
 CREATE INDEX "IX_ServerSideSessions_DisplayName" ON "ServerSideSessions" ("DisplayName");
 
--- identityserver.upg:406:3
+-- identityserver.upg:409:3
 CREATE INDEX "IX_ServerSideSessions_Expires" ON "ServerSideSessions" ("Expires");
 
--- identityserver.upg:407:3
+-- identityserver.upg:410:3
 CREATE UNIQUE INDEX "IX_ServerSideSessions_Key" ON "ServerSideSessions" ("Key");
 
--- identityserver.upg:408:3
+-- identityserver.upg:411:3
 CREATE INDEX "IX_ServerSideSessions_SessionId" ON "ServerSideSessions" ("SessionId");
 
--- identityserver.upg:409:3
+-- identityserver.upg:412:3
 CREATE INDEX "IX_ServerSideSessions_SubjectId" ON "ServerSideSessions" ("SubjectId");
 
--- identityserver.upg:413:3
+-- identityserver.upg:416:3
 CREATE UNIQUE INDEX "IX_PersistedGrants_Key" ON "PersistedGrants" ("Key");
 
--- identityserver.upg:417:3
+-- identityserver.upg:420:3
 ALTER TABLE "Clients" ADD COLUMN "CoordinateLifetimeWithUserSession" INTEGER;
 
 -- Foreign keys were off during the rebuild: fail the step if one no longer holds.
@@ -493,16 +493,16 @@ PRAGMA foreign_keys = ON;
 -- breaking change "v6.3-rotated-refresh-tokens-deleted": Rotated refresh tokens are now deleted immediately on use by default. IdentityServer 6.3 also has other minor breaking changes: review the list in the v6.2 to v6.3 upgrade guide (step 4, breaking changes) to check whether any of them affect your implementation.
 BEGIN;
 
--- identityserver.upg:437:3
+-- identityserver.upg:440:3
 ALTER TABLE "Clients" ADD COLUMN "RequireDPoP" INTEGER NOT NULL DEFAULT 0;
 
--- identityserver.upg:439:3
+-- identityserver.upg:442:3
 ALTER TABLE "Clients" ADD COLUMN "DPoPValidationMode" INTEGER NOT NULL DEFAULT 0;
 
--- identityserver.upg:442:3
+-- identityserver.upg:445:3
 ALTER TABLE "Clients" ADD COLUMN "DPoPClockSkew" TEXT NOT NULL DEFAULT '00:00:00';
 
--- identityserver.upg:443:3
+-- identityserver.upg:446:3
 ALTER TABLE "Clients" ADD COLUMN "InitiateLoginUri" TEXT;
 
 COMMIT;
@@ -516,7 +516,7 @@ BEGIN;
 
 -- SQLite cannot make this change in place: table "ServerSideSessions" is rebuilt and its rows copied
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 CREATE TABLE "_upg_new_ServerSideSessions" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ServerSideSessions" PRIMARY KEY AUTOINCREMENT,
     "Key" TEXT NOT NULL,
@@ -530,38 +530,38 @@ CREATE TABLE "_upg_new_ServerSideSessions" (
     "Data" TEXT NOT NULL
 );
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 INSERT INTO "_upg_new_ServerSideSessions" ("Id", "Key", "Scheme", "SubjectId", "SessionId", "DisplayName", "Created", "Renewed", "Expires", "Data")
     SELECT "Id", "Key", "Scheme", "SubjectId", "SessionId", "DisplayName", "Created", "Renewed", "Expires", "Data" FROM "ServerSideSessions";
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence WHERE name IN ('ServerSideSessions', '_upg_new_ServerSideSessions')) WHERE name = '_upg_new_ServerSideSessions';
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 INSERT INTO sqlite_sequence (name, seq) SELECT '_upg_new_ServerSideSessions', seq FROM sqlite_sequence WHERE name = 'ServerSideSessions' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '_upg_new_ServerSideSessions');
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 DROP TABLE "ServerSideSessions";
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 ALTER TABLE "_upg_new_ServerSideSessions" RENAME TO "ServerSideSessions";
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 CREATE INDEX "IX_ServerSideSessions_DisplayName" ON "ServerSideSessions" ("DisplayName");
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 CREATE INDEX "IX_ServerSideSessions_Expires" ON "ServerSideSessions" ("Expires");
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 CREATE UNIQUE INDEX "IX_ServerSideSessions_Key" ON "ServerSideSessions" ("Key");
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 CREATE INDEX "IX_ServerSideSessions_SessionId" ON "ServerSideSessions" ("SessionId");
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 CREATE INDEX "IX_ServerSideSessions_SubjectId" ON "ServerSideSessions" ("SubjectId");
 
--- identityserver.upg:463:3
+-- identityserver.upg:469:3
 CREATE TABLE "PushedAuthorizationRequests" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_PushedAuthorizationRequests" PRIMARY KEY AUTOINCREMENT,
     "ReferenceValueHash" TEXT NOT NULL,
@@ -569,16 +569,16 @@ CREATE TABLE "PushedAuthorizationRequests" (
     "Parameters" TEXT NOT NULL
 );
 
--- identityserver.upg:469:3
+-- identityserver.upg:475:3
 CREATE INDEX "IX_PushedAuthorizationRequests_ExpiresAtUtc" ON "PushedAuthorizationRequests" ("ExpiresAtUtc");
 
--- identityserver.upg:470:3
+-- identityserver.upg:476:3
 CREATE UNIQUE INDEX "IX_PushedAuthorizationRequests_ReferenceValueHash" ON "PushedAuthorizationRequests" ("ReferenceValueHash");
 
--- identityserver.upg:474:3
+-- identityserver.upg:480:3
 ALTER TABLE "Clients" ADD COLUMN "PushedAuthorizationLifetime" INTEGER;
 
--- identityserver.upg:476:3
+-- identityserver.upg:482:3
 ALTER TABLE "Clients" ADD COLUMN "RequirePushedAuthorization" INTEGER NOT NULL DEFAULT 0;
 
 -- Foreign keys were off during the rebuild: fail the step if one no longer holds.
@@ -597,24 +597,24 @@ PRAGMA foreign_keys = ON;
 PRAGMA foreign_keys = OFF;
 BEGIN;
 
--- identityserver.upg:476:3
+-- identityserver.upg:482:3
 ALTER TABLE "Clients" DROP COLUMN "RequirePushedAuthorization";
 
--- identityserver.upg:474:3
+-- identityserver.upg:480:3
 ALTER TABLE "Clients" DROP COLUMN "PushedAuthorizationLifetime";
 
--- identityserver.upg:470:3
+-- identityserver.upg:476:3
 DROP INDEX "IX_PushedAuthorizationRequests_ReferenceValueHash";
 
--- identityserver.upg:469:3
+-- identityserver.upg:475:3
 DROP INDEX "IX_PushedAuthorizationRequests_ExpiresAtUtc";
 
--- identityserver.upg:463:3
+-- identityserver.upg:469:3
 DROP TABLE "PushedAuthorizationRequests";
 
 -- SQLite cannot make this change in place: table "ServerSideSessions" is rebuilt and its rows copied
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 CREATE TABLE "_upg_new_ServerSideSessions" (
     "Id" INTEGER NOT NULL CONSTRAINT "PK_ServerSideSessions" PRIMARY KEY AUTOINCREMENT,
     "Key" TEXT NOT NULL,
@@ -628,35 +628,35 @@ CREATE TABLE "_upg_new_ServerSideSessions" (
     "Data" TEXT NOT NULL
 );
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 INSERT INTO "_upg_new_ServerSideSessions" ("Id", "Key", "Scheme", "SubjectId", "SessionId", "DisplayName", "Created", "Renewed", "Expires", "Data")
     SELECT "Id", "Key", "Scheme", "SubjectId", "SessionId", "DisplayName", "Created", "Renewed", "Expires", "Data" FROM "ServerSideSessions";
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence WHERE name IN ('ServerSideSessions', '_upg_new_ServerSideSessions')) WHERE name = '_upg_new_ServerSideSessions';
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 INSERT INTO sqlite_sequence (name, seq) SELECT '_upg_new_ServerSideSessions', seq FROM sqlite_sequence WHERE name = 'ServerSideSessions' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '_upg_new_ServerSideSessions');
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 DROP TABLE "ServerSideSessions";
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 ALTER TABLE "_upg_new_ServerSideSessions" RENAME TO "ServerSideSessions";
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 CREATE INDEX "IX_ServerSideSessions_DisplayName" ON "ServerSideSessions" ("DisplayName");
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 CREATE INDEX "IX_ServerSideSessions_Expires" ON "ServerSideSessions" ("Expires");
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 CREATE UNIQUE INDEX "IX_ServerSideSessions_Key" ON "ServerSideSessions" ("Key");
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 CREATE INDEX "IX_ServerSideSessions_SessionId" ON "ServerSideSessions" ("SessionId");
 
--- identityserver.upg:461:3
+-- identityserver.upg:467:3
 CREATE INDEX "IX_ServerSideSessions_SubjectId" ON "ServerSideSessions" ("SubjectId");
 
 -- Foreign keys were off during the rebuild: fail the step if one no longer holds.
@@ -670,16 +670,16 @@ PRAGMA foreign_keys = ON;
 -- step down 6.3 -> 6.2
 BEGIN;
 
--- identityserver.upg:443:3
+-- identityserver.upg:446:3
 ALTER TABLE "Clients" DROP COLUMN "InitiateLoginUri";
 
--- identityserver.upg:442:3
+-- identityserver.upg:445:3
 ALTER TABLE "Clients" DROP COLUMN "DPoPClockSkew";
 
--- identityserver.upg:439:3
+-- identityserver.upg:442:3
 ALTER TABLE "Clients" DROP COLUMN "DPoPValidationMode";
 
--- identityserver.upg:437:3
+-- identityserver.upg:440:3
 ALTER TABLE "Clients" DROP COLUMN "RequireDPoP";
 
 COMMIT;
@@ -690,33 +690,33 @@ COMMIT;
 PRAGMA foreign_keys = OFF;
 BEGIN;
 
--- identityserver.upg:417:3
+-- identityserver.upg:420:3
 ALTER TABLE "Clients" DROP COLUMN "CoordinateLifetimeWithUserSession";
 
--- identityserver.upg:413:3
+-- identityserver.upg:416:3
 DROP INDEX "IX_PersistedGrants_Key";
 
--- identityserver.upg:409:3
+-- identityserver.upg:412:3
 DROP INDEX "IX_ServerSideSessions_SubjectId";
 
--- identityserver.upg:408:3
+-- identityserver.upg:411:3
 DROP INDEX "IX_ServerSideSessions_SessionId";
 
--- identityserver.upg:407:3
+-- identityserver.upg:410:3
 DROP INDEX "IX_ServerSideSessions_Key";
 
--- identityserver.upg:406:3
+-- identityserver.upg:409:3
 DROP INDEX "IX_ServerSideSessions_Expires";
 
--- identityserver.upg:405:3
+-- identityserver.upg:408:3
 DROP INDEX "IX_ServerSideSessions_DisplayName";
 
--- identityserver.upg:393:3
+-- identityserver.upg:396:3
 DROP TABLE "ServerSideSessions";
 
--- SQLite cannot make these changes in place: table "PersistedGrants" is rebuilt and its rows copied (statements at lines 391, 390, 389)
+-- SQLite cannot make these changes in place: table "PersistedGrants" is rebuilt and its rows copied (statements at lines 394, 393, 392)
 
--- identityserver.upg:391:3,390:3,389:3
+-- identityserver.upg:394:3,393:3,392:3
 CREATE TABLE "_upg_new_PersistedGrants" (
     "Key" TEXT NOT NULL,
     "Type" TEXT NOT NULL,
@@ -731,26 +731,26 @@ CREATE TABLE "_upg_new_PersistedGrants" (
     CONSTRAINT "PK_PersistedGrants" PRIMARY KEY ("Key")
 );
 
--- identityserver.upg:391:3,390:3,389:3
+-- identityserver.upg:394:3,393:3,392:3
 INSERT INTO "_upg_new_PersistedGrants" ("Key", "Type", "SubjectId", "SessionId", "ClientId", "Description", "CreationTime", "Expiration", "ConsumedTime", "Data")
     SELECT "Key", "Type", "SubjectId", "SessionId", "ClientId", "Description", "CreationTime", "Expiration", "ConsumedTime", "Data" FROM "PersistedGrants";
 
--- identityserver.upg:391:3,390:3,389:3
+-- identityserver.upg:394:3,393:3,392:3
 DROP TABLE "PersistedGrants";
 
--- identityserver.upg:391:3,390:3,389:3
+-- identityserver.upg:394:3,393:3,392:3
 ALTER TABLE "_upg_new_PersistedGrants" RENAME TO "PersistedGrants";
 
--- identityserver.upg:391:3,390:3,389:3
+-- identityserver.upg:394:3,393:3,392:3
 CREATE INDEX "IX_PersistedGrants_ConsumedTime" ON "PersistedGrants" ("ConsumedTime");
 
--- identityserver.upg:391:3,390:3,389:3
+-- identityserver.upg:394:3,393:3,392:3
 CREATE INDEX "IX_PersistedGrants_Expiration" ON "PersistedGrants" ("Expiration");
 
--- identityserver.upg:391:3,390:3,389:3
+-- identityserver.upg:394:3,393:3,392:3
 CREATE INDEX "IX_PersistedGrants_SubjectId_ClientId_Type" ON "PersistedGrants" ("SubjectId", "ClientId", "Type");
 
--- identityserver.upg:391:3,390:3,389:3
+-- identityserver.upg:394:3,393:3,392:3
 CREATE INDEX "IX_PersistedGrants_SubjectId_SessionId_Type" ON "PersistedGrants" ("SubjectId", "SessionId", "Type");
 
 -- Foreign keys were off during the rebuild: fail the step if one no longer holds.
@@ -764,166 +764,166 @@ PRAGMA foreign_keys = ON;
 -- step down 6.0 -> empty
 BEGIN;
 
--- identityserver.upg:370:3
+-- identityserver.upg:373:3
 DROP INDEX "IX_IdentityResourceProperties_IdentityResourceId_Key";
 
--- identityserver.upg:362:3
+-- identityserver.upg:365:3
 DROP TABLE "IdentityResourceProperties";
 
--- identityserver.upg:355:3
+-- identityserver.upg:358:3
 DROP INDEX "IX_IdentityResourceClaims_IdentityResourceId_Type";
 
--- identityserver.upg:350:3
+-- identityserver.upg:353:3
 DROP TABLE "IdentityResourceClaims";
 
--- identityserver.upg:348:3
+-- identityserver.upg:351:3
 DROP INDEX "IX_ClientSecrets_ClientId";
 
--- identityserver.upg:339:3
+-- identityserver.upg:342:3
 DROP TABLE "ClientSecrets";
 
--- identityserver.upg:336:3
+-- identityserver.upg:339:3
 DROP INDEX "IX_ClientScopes_ClientId_Scope";
 
--- identityserver.upg:331:3
+-- identityserver.upg:334:3
 DROP TABLE "ClientScopes";
 
--- identityserver.upg:329:3
+-- identityserver.upg:332:3
 DROP INDEX "IX_ClientRedirectUris_ClientId_RedirectUri";
 
--- identityserver.upg:324:3
+-- identityserver.upg:327:3
 DROP TABLE "ClientRedirectUris";
 
--- identityserver.upg:322:3
+-- identityserver.upg:325:3
 DROP INDEX "IX_ClientProperties_ClientId_Key";
 
--- identityserver.upg:316:3
+-- identityserver.upg:319:3
 DROP TABLE "ClientProperties";
 
--- identityserver.upg:314:3
+-- identityserver.upg:317:3
 DROP INDEX "IX_ClientPostLogoutRedirectUris_ClientId_PostLogoutRedirectUri";
 
--- identityserver.upg:308:3
+-- identityserver.upg:311:3
 DROP TABLE "ClientPostLogoutRedirectUris";
 
--- identityserver.upg:306:3
+-- identityserver.upg:309:3
 DROP INDEX "IX_ClientIdPRestrictions_ClientId_Provider";
 
--- identityserver.upg:301:3
+-- identityserver.upg:304:3
 DROP TABLE "ClientIdPRestrictions";
 
--- identityserver.upg:299:3
+-- identityserver.upg:302:3
 DROP INDEX "IX_ClientGrantTypes_ClientId_GrantType";
 
--- identityserver.upg:294:3
+-- identityserver.upg:297:3
 DROP TABLE "ClientGrantTypes";
 
--- identityserver.upg:292:3
+-- identityserver.upg:295:3
 DROP INDEX "IX_ClientCorsOrigins_ClientId_Origin";
 
--- identityserver.upg:287:3
+-- identityserver.upg:290:3
 DROP TABLE "ClientCorsOrigins";
 
--- identityserver.upg:285:3
+-- identityserver.upg:288:3
 DROP INDEX "IX_ClientClaims_ClientId_Type_Value";
 
--- identityserver.upg:279:3
+-- identityserver.upg:282:3
 DROP TABLE "ClientClaims";
 
--- identityserver.upg:277:3
+-- identityserver.upg:280:3
 DROP INDEX "IX_ApiScopeProperties_ScopeId_Key";
 
--- identityserver.upg:271:3
+-- identityserver.upg:274:3
 DROP TABLE "ApiScopeProperties";
 
--- identityserver.upg:269:3
+-- identityserver.upg:272:3
 DROP INDEX "IX_ApiScopeClaims_ScopeId_Type";
 
--- identityserver.upg:264:3
+-- identityserver.upg:267:3
 DROP TABLE "ApiScopeClaims";
 
--- identityserver.upg:262:3
+-- identityserver.upg:265:3
 DROP INDEX "IX_ApiResourceSecrets_ApiResourceId";
 
--- identityserver.upg:253:3
+-- identityserver.upg:256:3
 DROP TABLE "ApiResourceSecrets";
 
--- identityserver.upg:251:3
+-- identityserver.upg:254:3
 DROP INDEX "IX_ApiResourceScopes_ApiResourceId_Scope";
 
--- identityserver.upg:246:3
+-- identityserver.upg:249:3
 DROP TABLE "ApiResourceScopes";
 
--- identityserver.upg:244:3
+-- identityserver.upg:247:3
 DROP INDEX "IX_ApiResourceProperties_ApiResourceId_Key";
 
--- identityserver.upg:238:3
+-- identityserver.upg:241:3
 DROP TABLE "ApiResourceProperties";
 
--- identityserver.upg:236:3
+-- identityserver.upg:239:3
 DROP INDEX "IX_ApiResourceClaims_ApiResourceId_Type";
 
--- identityserver.upg:231:3
+-- identityserver.upg:234:3
 DROP TABLE "ApiResourceClaims";
 
--- identityserver.upg:227:3
+-- identityserver.upg:230:3
 DROP INDEX "IX_IdentityResources_Name";
 
--- identityserver.upg:214:3
+-- identityserver.upg:217:3
 DROP TABLE "IdentityResources";
 
--- identityserver.upg:211:3
+-- identityserver.upg:214:3
 DROP INDEX "IX_IdentityProviders_Scheme";
 
--- identityserver.upg:199:3
+-- identityserver.upg:202:3
 DROP TABLE "IdentityProviders";
 
--- identityserver.upg:197:3
+-- identityserver.upg:200:3
 DROP INDEX "IX_Clients_ClientId";
 
--- identityserver.upg:149:3
+-- identityserver.upg:152:3
 DROP TABLE "Clients";
 
--- identityserver.upg:146:3
+-- identityserver.upg:149:3
 DROP INDEX "IX_ApiScopes_Name";
 
--- identityserver.upg:132:3
+-- identityserver.upg:135:3
 DROP TABLE "ApiScopes";
 
--- identityserver.upg:130:3
+-- identityserver.upg:133:3
 DROP INDEX "IX_ApiResources_Name";
 
--- identityserver.upg:116:3
+-- identityserver.upg:119:3
 DROP TABLE "ApiResources";
 
--- identityserver.upg:112:3
+-- identityserver.upg:115:3
 DROP INDEX "IX_PersistedGrants_SubjectId_SessionId_Type";
 
--- identityserver.upg:111:3
+-- identityserver.upg:114:3
 DROP INDEX "IX_PersistedGrants_SubjectId_ClientId_Type";
 
--- identityserver.upg:110:3
+-- identityserver.upg:113:3
 DROP INDEX "IX_PersistedGrants_Expiration";
 
--- identityserver.upg:109:3
+-- identityserver.upg:112:3
 DROP INDEX "IX_PersistedGrants_ConsumedTime";
 
--- identityserver.upg:97:3
+-- identityserver.upg:100:3
 DROP TABLE "PersistedGrants";
 
--- identityserver.upg:94:3
+-- identityserver.upg:97:3
 DROP INDEX "IX_Keys_Use";
 
--- identityserver.upg:84:3
+-- identityserver.upg:87:3
 DROP TABLE "Keys";
 
--- identityserver.upg:82:3
+-- identityserver.upg:85:3
 DROP INDEX "IX_DeviceCodes_Expiration";
 
--- identityserver.upg:81:3
+-- identityserver.upg:84:3
 DROP INDEX "IX_DeviceCodes_DeviceCode";
 
--- identityserver.upg:70:3
+-- identityserver.upg:73:3
 DROP TABLE "DeviceCodes";
 
 COMMIT;

@@ -94,15 +94,39 @@ run_step(struct tester *t, const struct plan_version *v, bool down)
         size_t n = sql_split(body, s.body.len, &st), u = 0, i;
         bool in_tx = false;
         for (i = 0; i < n && rc == 0; i++) {
-            bool alone = u < s.nunits && s.units[u].statement == i + 1;
+            bool here = u < s.nunits && s.units[u].statement == i + 1;
+            bool alone = here && s.units[u].kind != UNIT_TRANSACTION;
             char *one = strndup(body + st[i].start, st[i].end - st[i].start);
-            if ((alone && in_tx) || (!alone && !in_tx)) {
+            if (here && !alone && in_tx) { /* a transactional unit begins here */
+                rc = db_exec(t->db, "COMMIT", &err);
+                in_tx = false;
+            }
+            if (rc == 0 && ((alone && in_tx) || (!alone && !in_tx))) {
                 rc = db_exec(t->db, in_tx ? "COMMIT" : "BEGIN", &err);
                 in_tx = !in_tx;
             }
-            if (rc == 0)
+            if (rc == 0 && here && s.units[u].kind == UNIT_BATCHES) {
+                /* as uprun runs it: batches after the last key until it sees none (small
+                 * batches, so that the seeded rows take several) */
+                char *last = NULL;
+                for (;;) {
+                    const char *p[2] = {last, "3"};
+                    struct db_rows *r = NULL;
+                    if ((rc = db_query(t->db, one, p, 2, &r, &err)))
+                        break;
+                    if (r->nrows == 0 || !db_cell(r, 0, 1) || strcmp(db_cell(r, 0, 0), "0") == 0) {
+                        db_rows_free(r);
+                        break;
+                    }
+                    free(last);
+                    last = strdup(db_cell(r, 0, 1));
+                    db_rows_free(r);
+                }
+                free(last);
+            } else if (rc == 0) {
                 rc = db_exec(t->db, one, &err);
-            u += alone;
+            }
+            u += here;
             free(one);
         }
         if (rc == 0 && in_tx)

@@ -380,11 +380,10 @@ main(int argc, char **argv)
         snprintf(to, sizeof to, "\"size\": %llu",
                  (unsigned long long)b->manifest.steps[0].dialects[0].up.size + 1);
         resigned(orig, from, to, "a wrong size, re-signed", "bytes");
-        resigned(orig, "\"format_version\": 4", "\"format_version\": 5",
-                 "a newer format, re-signed", "version 5 of the format");
-        resigned(orig, "\"format_version\": 4", "\"format_version\": 3",
-                 "an older format (whole tables in the deltas), re-signed",
-                 "older than this uprun reads");
+        resigned(orig, "\"format_version\": 5", "\"format_version\": 6",
+                 "a newer format, re-signed", "version 6 of the format");
+        resigned(orig, "\"format_version\": 5", "\"format_version\": 4",
+                 "an older format (no units in batches), re-signed", "older than this uprun reads");
     }
 
     bundle_free(b);

@@ -78,7 +78,8 @@ elif a.check == "facts":
         strings = [re.sub(r'\\(.)', r'\1', m) for m in re.findall(r'"((?:[^"\\]|\\.)*)"', src)]
         strings += re.findall(r'\$\$(.*?)\$\$', src, re.S)
         guide = upc("guide", plan).stdout
-        allowed_commands = ("uprun ", "upc ", "pg_dump", "--ack", "--backup", "--sql", "--to", "--allow-data-loss")
+        allowed_commands = ("uprun ", "upc ", "pg_dump", "--ack", "--backup", "--sql", "--to", "--allow-data-loss",
+                            "--online", "--batch-size", "--batch-pause", "ALTER TABLE")
         prose = re.sub(r"^(`{3,})[^\n]*\n.*?^\1$", "", guide, flags=re.S | re.M)  # fenced blocks out
         spans = re.findall(r"(?<!`)(`+)(?!`) ?(.+?) ?(?<!`)\1(?!`)", prose)
         unknown = []

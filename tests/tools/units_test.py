@@ -22,6 +22,14 @@ transaction with plain indexes.
             VALIDATE as a unit of its own): killed after every statement and journal row and
             resumed, the same end state and no helper check left; a null row stops the validation
             with the step in progress, and once it is fixed apply finishes
+  online-type  (PostgreSQL) alter column ... type bigint online (expand, backfill in batches,
+            verify, validate, indexes concurrently, swap, contract): killed after every statement
+            and journal row, up and down, then resumed: the same schema, every row and value, no
+            INVALID index, no helper left; SIGKILL at random moments while 200,000 rows are copied,
+            then resumed, the same; the helper column dropped by hand mid-step: neither check
+            holds, exit 7, nothing changed; --online never/always/auto and --online-threshold
+            choose the lowering, plan shows it, the history records it; --json progress of the
+            batches
   refusals  (PostgreSQL) --atomic and a rollback while a step is in progress are refused, nothing
             changed; upc sql's output (BEGIN and COMMIT around the transactional units only)
             runs in psql
@@ -74,6 +82,16 @@ version "1.1" {
   alter table O add foreign key (CId) references C (Id) online allow sqlite_rebuild;
   alter table O add check "\\"Total\\" > 0" online allow sqlite_rebuild;
   alter table C alter column Name set not null online allow sqlite_rebuild;
+}
+'''
+
+TYPE_PLAN = '''plan "sessions" { dialects postgres, sqlite; }
+version "1.0" {
+  create table S (Id int identity primary key, Key string(60) not null, Data text);
+  create unique index IX_S_Key on S (Key);
+}
+version "1.1" {
+  alter table S alter column Id type bigint online allow sqlite_rebuild;
 }
 '''
 
@@ -347,6 +365,163 @@ def main(tmp):
         db.sql(url, 'UPDATE "C" SET "Name" = \'seven\' WHERE "Id" = 7')
         r = uprun(ob, opub, url, "apply")
         ck.expect("once the row is fixed, apply finishes the step", r.returncode == 0 and ok_end(url), r)
+    elif a.check == "online-type":
+        tplan = os.path.join(tmp, "sessions.upg")
+        with open(tplan, "w") as f:
+            f.write(TYPE_PLAN)
+        tb, tpub = signed_bundle(UPC, tplan, tmp, "sessions")
+        digest = ('SELECT count(*), coalesce(sum("Id"), 0), md5(coalesce(string_agg("Id" || \'=\' || "Key" || '
+                  '\'=\' || coalesce("Data", \'\'), \',\' ORDER BY "Id"), \'\')) FROM "S"')
+
+        def start(rows):
+            url = db.new()
+            r = uprun(tb, tpub, url, "apply", "--to", "1.0")
+            assert r.returncode == 0, r.stderr
+            db.sql(url, f'INSERT INTO "S" ("Key", "Data") SELECT \'k\' || g, CASE WHEN g % 7 = 0 THEN NULL '
+                        f'ELSE repeat(\'d\', g % 50) END FROM generate_series(1, {rows}) g; ANALYZE "S"')
+            return url
+
+        def leftovers(url):
+            return int(db.sql(url, "SELECT (SELECT count(*) FROM pg_attribute WHERE attname LIKE '\\_upg\\_%' "
+                                   "AND NOT attisdropped AND attnum > 0 AND attrelid IN (SELECT oid FROM pg_class WHERE "
+                                   "relkind = 'r')) + (SELECT count(*) FROM pg_proc WHERE "
+                                   "proname LIKE '\\_upg\\_%') + (SELECT count(*) FROM pg_trigger WHERE tgname "
+                                   "LIKE '\\_upg\\_%') + (SELECT count(*) FROM pg_class WHERE relname LIKE "
+                                   "'\\_upg\\_%')")[0][0])
+
+        def end_ok(url, version, want, problems, what):
+            v = uprun(tb, tpub, url, "verify")
+            got = db.sql(url, digest)[0]
+            ok = (v.returncode == 0 and f"matches version {version}" in v.stdout and got == want and
+                  invalid_indexes(db, url) == 0 and leftovers(url) == 0)
+            if not ok:
+                problems.append(f"{what}: verify {v.returncode} {v.stdout[-200:]}, rows {got[:2]} want "
+                                f"{want[:2]}, invalid {invalid_indexes(db, url)}, helpers {leftovers(url)}")
+            return ok
+
+        d = json.load(open(os.path.join(tb, "manifest.json")))["steps"][1]["dialects"]["postgres"]
+        kinds = [u.get("kind", "alone") for u in d.get("up_units", [])]
+        ck.expect("the manifest: units in batches, alone and a transaction of its own, an estimate and "
+                  "the offline lowering", "batches" in kinds and "transaction" in kinds and
+                  d.get("estimate") and d.get("offline", {}).get("transactional") is True, None)
+
+        # killed after every statement and journal row, up and down, then resumed
+        for direction in ("up", "down"):
+            k, crashes, bad = 1, 0, []
+            while k < 400:
+                url = start(250)
+                if direction == "down":
+                    r = uprun(tb, tpub, url, "apply", "--online", "always")
+                    assert r.returncode == 0, r.stderr
+                want = db.sql(url, digest)[0]
+                args = (["apply"] if direction == "up" else ["rollback", "--to", "1.0"]) + \
+                    ["--online", "always", "--batch-size", "60"]
+                r = uprun(tb, tpub, url, *args, env={"UPG_FAULT_EXIT_AFTER": str(k)})
+                if r.returncode == 0:
+                    break
+                crashes += 1
+                if r.returncode != 99:
+                    bad.append(f"k={k}: exit {r.returncode}: {r.stderr[-300:]}")
+                    break
+                r = uprun(tb, tpub, url, *args[:-2] if direction == "up" else args)  # auto resumes online
+                if r.returncode != 0:
+                    bad.append(f"k={k}: resume exit {r.returncode}: {r.stderr[-300:]}")
+                else:
+                    end_ok(url, "1.1" if direction == "up" else "1.0", want, bad, f"k={k}")
+                    if applied_rows(db, url, direction) != 1:
+                        bad.append(f"k={k}: {applied_rows(db, url, direction)} history rows")
+                k += 1
+            ck.expect(f"online change of type, {direction}: killed after each of {crashes} statements and "
+                      "journal rows, then resumed: verify matches, every row and value, no INVALID index, "
+                      "no helper left" + ("" if not bad else ": " + "; ".join(bad[:3])),
+                      crashes >= 20 and not bad)
+
+        # SIGKILL at random moments while the rows are copied
+        rows, bad, killed = 200000, [], 0
+        url = start(rows)
+        t0 = time.monotonic()
+        r = uprun(tb, tpub, url, "apply", "--online", "always", "--batch-size", "2000")
+        took = time.monotonic() - t0
+        ck.expect(f"an uninterrupted online apply of {rows} rows takes {took:.2f} s", r.returncode == 0, r)
+        for i in range(a.rounds):
+            url = start(rows)
+            want = db.sql(url, digest)[0]
+            p = subprocess.Popen([UPRUN, "--bundle", tb, "--pubkey", tpub, "--db", url, "apply", "--online",
+                                  "always", "--batch-size", "2000"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(random.uniform(0.0, took))
+            if p.poll() is None:
+                p.send_signal(signal.SIGKILL)
+                killed += 1
+            p.wait()
+            for _ in range(100):
+                if db.sql(url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'uprun'")[0][0] == "0":
+                    break
+                time.sleep(0.1)
+            r = uprun(tb, tpub, url, "apply")
+            if r.returncode != 0:
+                bad.append(f"round {i}: resume exit {r.returncode}: {r.stderr[-400:]}")
+                continue
+            end_ok(url, "1.1", want, bad, f"round {i}")
+        ck.expect(f"{a.rounds} rounds, {killed} killed with SIGKILL mid-step, each resumed (auto goes on "
+                  "online): verify matches, every row and value, no INVALID index, no helper left"
+                  + ("" if not bad else ": " + "; ".join(bad[:3])), not bad and killed > 0)
+
+        # the helper column dropped by hand after the expand: neither check of the backfill holds
+        url = start(100)
+        for k in range(1, 60):
+            url = start(100)
+            r = uprun(tb, tpub, url, "apply", "--online", "always", env={"UPG_FAULT_EXIT_AFTER": str(k)})
+            p = in_progress(tb, tpub, url)
+            if r.returncode == 99 and p and p["units_done"] == 1:
+                break
+        col = db.sql(url, "SELECT attname FROM pg_attribute WHERE attname LIKE '\\_upg\\_%new' AND NOT attisdropped")[0][0]
+        db.sql(url, f'ALTER TABLE "S" DROP COLUMN "{col}" CASCADE')
+        r = uprun(tb, tpub, url, "apply")
+        ck.expect("the copy dropped by hand: neither check of the backfill holds, exit 7, unit 2 and the "
+                  "plan line named, nothing changed", r.returncode == 7 and "unit 2 of" in r.stderr and
+                  "sessions.upg:7:3" in r.stderr and "neither its postcheck" in r.stderr and
+                  db.sql(url, "SELECT max(unit) FROM upgrade_plan_units")[0][0] == "1", r)
+        nn = col[:-len("new")] + "nn"  # the check went with the column: both put back
+        db.sql(url, f'ALTER TABLE "S" ADD COLUMN "{col}" bigint; ALTER TABLE "S" ADD CONSTRAINT "{nn}" '
+                    f'CHECK ("{col}" IS NOT NULL) NOT VALID')
+        r = uprun(tb, tpub, url, "apply")
+        ok = []
+        ck.expect("once the column and its check are back, apply finishes the step (the backfill fills it)",
+                  r.returncode == 0 and end_ok(url, "1.1", db.sql(url, digest)[0], ok, "repaired"), r)
+
+        # the operator chooses
+        url = start(300)
+        r = uprun(tb, tpub, url, "plan")
+        ck.expect("plan: auto runs offline below the threshold, and says why",
+                  r.returncode == 0 and "runs offline: --online auto" in r.stdout and "300 rows" in r.stdout, r)
+        r = uprun(tb, tpub, url, "plan", "--online-threshold", "100")
+        ck.expect("plan --online-threshold 100: online", "runs online: --online auto" in r.stdout, r)
+        r = uprun(tb, tpub, url, "--json", "plan", "--online", "never")
+        ev = [json.loads(x) for x in r.stdout.splitlines()]
+        ck.expect("plan --json: the step's lowering and reason",
+                  any(e.get("lowering") == "offline" and e.get("reason") == "--online never" for e in ev), r)
+        want = db.sql(url, digest)[0]
+        r = uprun(tb, tpub, url, "apply", "--online", "never")
+        msg = db.sql(url, "SELECT message FROM upgrade_plan_history WHERE step = 2")[0][0]
+        ck.expect("apply --online never: the plain ALTER, one transaction, recorded in the history",
+                  r.returncode == 0 and "unit" not in r.stdout and msg == "ran offline (--online never)", r)
+        end_ok(url, "1.1", want, ok, "offline")
+        r = uprun(tb, tpub, url, "rollback", "--to", "1.0", "--online-threshold", "10")
+        msg = db.sql(url, "SELECT message FROM upgrade_plan_history WHERE direction = 'down'")[0][0]
+        ck.expect("rollback, auto above the threshold: online, recorded", r.returncode == 0 and
+                  msg.startswith("ran online (--online auto") and "unit 7 of 7" in r.stdout, r)
+        ck.expect("both ends: verify matches, every row and value", end_ok(url, "1.0", want, ok, "back") and
+                  not ok, None)
+
+        # progress of the batches, in --json
+        url = start(3000)
+        r = uprun(tb, tpub, url, "--json", "apply", "--online", "always", "--batch-size", "100",
+                  "--batch-pause", "60ms")
+        prog = [json.loads(x) for x in r.stdout.splitlines() if '"event":"progress"' in x]
+        ck.expect("--json: progress events of the backfill with rows copied and the estimate",
+                  r.returncode == 0 and prog and prog[-1]["rows"] == 3000 and
+                  prog[-1]["rows_estimated"] == 3000 and prog[-1]["unit"] == 2, r)
     else:
         sys.exit(f"unknown check {a.check}")
 

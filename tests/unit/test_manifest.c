@@ -91,6 +91,83 @@ round_trip(const struct model *x, struct manifest *out, struct rt_error *err)
     return rc;
 }
 
+/* Units of each kind and a step's offline lowering survive a round trip; a unit of kind
+ * "transaction" with checks, and an offline lowering without an estimate, are refused. */
+static void
+test_units_kinds_and_offline_lowering_round_trip(void **state)
+{
+    struct model *x = malloc(sizeof *x);
+    struct manifest m;
+    struct rt_error err;
+    struct mf_unit units[3] = {
+        {MF_UNIT_ALONE, 2, "SELECT true", "SELECT false", NULL, NULL},
+        {MF_UNIT_BATCHES, 3, "SELECT true", "SELECT false", NULL, NULL},
+        {MF_UNIT_TRANSACTION, 5, NULL, NULL, NULL, NULL},
+    };
+    struct mf_dialect_step off;
+    char *bytes, *at;
+    size_t len;
+    (void)state;
+
+    model_init(x, 2);
+    x->ds[1].up_units = units;
+    x->ds[1].nup_units = 3;
+    x->ds[1].up_statements = 6;
+    x->ds[1].transactional = false;
+    memset(&off, 0, sizeof off);
+    off.up = x->ds[1].up;
+    off.up.path = "sqlite/0002.offline.up.sql";
+    off.has_down = true;
+    off.down = x->ds[1].down;
+    off.down.path = "sqlite/0002.offline.down.sql";
+    off.up_statements = 1;
+    off.down_statements = 1;
+    off.transactional = true;
+    x->ds[1].offline = &off;
+    x->ds[1].estimate = "SELECT 42";
+    assert_int_equal(round_trip(x, &m, &err), 0);
+    {
+        const struct mf_dialect_step *d = &m.steps[1].dialects[0];
+        assert_int_equal(d->nup_units, 3);
+        assert_int_equal(d->up_units[0].kind, MF_UNIT_ALONE);
+        assert_int_equal(d->up_units[1].kind, MF_UNIT_BATCHES);
+        assert_string_equal(d->up_units[1].pre, "SELECT true");
+        assert_int_equal(d->up_units[2].kind, MF_UNIT_TRANSACTION);
+        assert_null(d->up_units[2].pre);
+        assert_int_equal(d->up_units[2].statement, 5);
+        assert_string_equal(d->estimate, "SELECT 42");
+        assert_non_null(d->offline);
+        assert_string_equal(d->offline->up.path, "sqlite/0002.offline.up.sql");
+        assert_true(d->offline->has_down && d->offline->transactional);
+        assert_int_equal(d->offline->up_statements, 1);
+    }
+    manifest_free(&m);
+
+    /* the same bytes with checks on the "transaction" unit: refused */
+    assert_int_equal(manifest_write(&x->m, &bytes, &len, &err), 0);
+    at = strstr(bytes, "\"kind\": \"transaction\"");
+    assert_non_null(at);
+    {
+        const char *with = "\"pre\": \"SELECT 1\", \"kind\": \"transaction\"";
+        size_t pre = (size_t)(at - bytes), w = strlen(with), k = strlen("\"kind\": \"transaction\"");
+        char *edited = malloc(len - k + w + 1);
+        memcpy(edited, bytes, pre);
+        memcpy(edited + pre, with, w);
+        memcpy(edited + pre + w, at + k, len - pre - k);
+        edited[len - k + w] = '\0';
+        assert_int_not_equal(manifest_read(edited, len - k + w, &m, &err), 0);
+        assert_non_null(strstr(err.message, "has no checks"));
+        free(edited);
+    }
+    free(bytes);
+
+    /* an offline lowering without an estimate: refused */
+    x->ds[1].estimate = NULL;
+    assert_int_not_equal(round_trip(x, &m, &err), 0);
+    assert_non_null(strstr(err.message, "estimate"));
+    free(x);
+}
+
 static void
 test_versions_are_found_by_name_and_linked(void **state)
 {
@@ -533,6 +610,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_versions_are_found_by_name_and_linked),
+        cmocka_unit_test(test_units_kinds_and_offline_lowering_round_trip),
         cmocka_unit_test(test_a_version_listed_twice_is_refused),
         cmocka_unit_test(test_a_version_following_a_later_one_is_refused),
         cmocka_unit_test(test_two_steps_to_one_version_are_refused),
