@@ -149,7 +149,8 @@ test_units_kinds_and_offline_lowering_round_trip(void **state)
     assert_non_null(at);
     {
         const char *with = "\"pre\": \"SELECT 1\", \"kind\": \"transaction\"";
-        size_t pre = (size_t)(at - bytes), w = strlen(with), k = strlen("\"kind\": \"transaction\"");
+        size_t pre = (size_t)(at - bytes), w = strlen(with),
+               k = strlen("\"kind\": \"transaction\"");
         char *edited = malloc(len - k + w + 1);
         memcpy(edited, bytes, pre);
         memcpy(edited + pre, with, w);
