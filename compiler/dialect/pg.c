@@ -719,13 +719,14 @@ online_type_change(struct lower_out *lo, const struct ir_op *op, const struct sn
     snprintf(oldc, sizeof oldc, "%sty_%08lx_old", UPG_RESERVED_PREFIX, h);
     snprintf(sync, sizeof sync, "%sty_%08lx_sync", UPG_RESERVED_PREFIX, h);
     snprintf(nn, sizeof nn, "%sty_%08lx_nn", UPG_RESERVED_PREFIX, h);
-    /* the dollar quote of the trigger's body: one no name holds */
-    for (;;) {
+    /* the dollar quote of the trigger's body: one no name holds (names are at most 63 bytes, so
+     * a few tries find one) */
+    for (unsigned n = 1;; n++) {
         char quote[24];
         snprintf(quote, sizeof quote, "$%s$", tag);
         if (!strstr(table, quote) && !strstr(col, quote))
             break;
-        strcat(tag, "x");
+        snprintf(tag, sizeof tag, "upg%u", n);
     }
     sql_column_type(&ty, &dialect_postgres, t);
     sql_column_type(&kty, &dialect_postgres, kc);
