@@ -166,6 +166,7 @@ compile_lower(const struct compilation *c, struct plan_version *const *versions,
             s.v = versions[i];
             s.index = versions[i]->index + 1;
             s.dialect = lctx.dialect = dialect_get(d);
+            lctx.offline = (want & LOWER_AS_OFFLINE) != 0;
             if (want & LOWER_UP)
                 s.has_up = step_script(&lctx, s.v, s.index, false, frame, &s.up, &s.up_info);
             if (want & LOWER_DOWN)

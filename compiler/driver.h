@@ -76,7 +76,8 @@ int compile_front_buffer(struct compilation *c, const char *name, const char *te
 enum {
     LOWER_UP = 1,
     LOWER_DOWN = 2,
-    LOWER_OFFLINE = 4, /* and, for a step lowered online, its offline lowering too (offline) */
+    LOWER_OFFLINE = 4,    /* and, for a step lowered online, its offline lowering too (offline) */
+    LOWER_AS_OFFLINE = 8, /* lower what is marked online the plain way (upc sql, for psql) */
 };
 struct lowered_step {
     const struct plan_version *v;

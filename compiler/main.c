@@ -38,6 +38,7 @@ struct cli {
     const char *from;
     const char *to;
     bool down;
+    bool online; /* the online lowering of changes marked online, not the one psql can run */
     /* upc schema */
     const char *at;
     /* upc build, upc keygen */
@@ -65,6 +66,7 @@ enum opt {
     OPT_FORCE = 1u << 7,
     OPT_COMPILE = 1u << 8, /* -Werror, -q, -v, --json, --color, --error-limit, --dump */
     OPT_RELEASE = 1u << 9, /* --channel, --sequence, --expires */
+    OPT_ONLINE = 1u << 10, /* upc sql --online */
 };
 
 static const char compile_options[] =
@@ -95,8 +97,10 @@ static const struct command commands[] = {
      "                         with --down, the last version)\n"
      "      --to=V             the version to reach (default: the last version; with --down,\n"
      "                         an empty database)\n"
-     "      --down             the rollback path: the down-steps from --from back to --to\n",
-     OPT_COMPILE | OPT_DIALECT | OPT_FROM | OPT_TO | OPT_DOWN},
+     "      --down             the rollback path: the down-steps from --from back to --to\n"
+     "      --online           a change marked online as uprun runs it online (in units; its\n"
+     "                         backfill runs only under uprun), not the plain way psql can run\n",
+     OPT_COMPILE | OPT_DIALECT | OPT_FROM | OPT_TO | OPT_DOWN | OPT_ONLINE},
     {"schema", "upc schema [options] PLAN",
      "Prints the schema a database has at a version, as canonical JSON (what uprun verify\n"
      "compares a live database with).",
@@ -178,6 +182,8 @@ foreign_option(const struct cli *cli, const struct command *cmd)
             return names[i];
     if (extra & OPT_RELEASE)
         return "--channel, --sequence, --expires or --previous";
+    if (extra & OPT_ONLINE)
+        return "--online";
     return extra & OPT_COMPILE ? "-Werror, -q, -v, --json, --color, --error-limit or --dump" : NULL;
 }
 
@@ -300,6 +306,9 @@ parse_option(struct cli *cli, int *i, int argc, char **argv)
     } else if (strcmp(arg, "--down") == 0) {
         cli->down = true;
         cli->seen |= OPT_DOWN;
+    } else if (strcmp(arg, "--online") == 0) {
+        cli->online = true;
+        cli->seen |= OPT_ONLINE;
     } else if ((v = option_value(arg, "--color", i, argc, argv, &err))) {
         if (strcmp(v, "auto") == 0)
             cli->color = COLOR_AUTO;
@@ -640,8 +649,9 @@ cmd_sql(struct cli *cli, char **plans, int nplans)
             path[i] = path[n - 1 - i];
             path[n - 1 - i] = t;
         }
-    compile_lower(&c, path, n, 1u << d, cli->down ? LOWER_DOWN : LOWER_UP, FRAME_SQL, print_step,
-                  &cli->down);
+    compile_lower(&c, path, n, 1u << d,
+                  (cli->down ? LOWER_DOWN : LOWER_UP) | (cli->online ? 0 : LOWER_AS_OFFLINE),
+                  FRAME_SQL, print_step, &cli->down);
     rc = 0;
 done:
     free(path);

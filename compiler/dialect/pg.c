@@ -1149,10 +1149,11 @@ pg_lower(struct lower_out *lo, struct ir_op *const *ops, size_t n, bool down)
         lower_op(lo, ops[i], down);
     if (lo->nonline_tables) {
         /* the largest estimated rows of the tables changed online: pg_class.reltuples, or (never
-         * analysed) the table's size on disk at 100 bytes a row; 0 for a table not there yet */
+         * analysed) the statistics' count of live rows; 0 for a table not there yet. Catalogue and
+         * statistics only: no lock, so another session's lock on the table does not hold it */
         struct strbuf e = STRBUF_INIT;
         strbuf_puts(&e, "SELECT coalesce(max(CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint "
-                        "ELSE pg_relation_size(c.oid) / 100 END), 0) FROM pg_class c JOIN "
+                        "ELSE pg_stat_get_live_tuples(c.oid) END), 0) FROM pg_class c JOIN "
                         "pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "
                         "current_schema() AND c.relkind = 'r' AND c.relname IN (");
         for (size_t i = 0; i < lo->nonline_tables; i++) {

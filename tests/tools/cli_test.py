@@ -96,9 +96,16 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run(["sql", good, "--dialect", "oracle"])
     expect("sql: unknown dialect (exit 2)", r.returncode == 2, r)
     r = run(["sql", good, "--dialect=postgres", "--from", "6.0", "--to", "7.0"])
-    # two steps in one transaction each, 7.0's online change in four (expand, verify, swap, contract)
-    expect("sql: a path", r.returncode == 0 and r.stdout.count(b"BEGIN;") == 6
+    # 7.0's change marked online, the plain way: psql -1 can run it
+    expect("sql: a path", r.returncode == 0 and r.stdout.count(b"BEGIN;") == 3
            and b"-- step up 6.1 -> 6.2: no schema change" in r.stdout, r)
+    r = run(["sql", good, "--dialect=postgres", "--from", "6.3", "--to", "7.0", "--online"])
+    expect("sql --online: 7.0's online change in units (expand, verify, swap, contract transactions, "
+           "the backfill, the index built concurrently)", r.returncode == 0 and
+           r.stdout.count(b"BEGIN;") == 4 and b"CREATE UNIQUE INDEX CONCURRENTLY" in r.stdout and
+           b"$1::text IS NULL" in r.stdout, r)
+    r = run(["schema", good, "--at", "7.0", "--dialect", "postgres", "--online"])
+    expect("--online is for upc sql only (exit 2)", r.returncode == 2 and b"--online" in r.stderr, r)
     r = run(["sql", good, "--dialect", "postgres", "--from", "7.0", "--to", "6.0"])
     expect("sql: no upgrade path backwards (exit 2)", r.returncode == 2 and b"no upgrade path" in r.stderr, r)
     r = run(["sql", good, "--dialect", "postgres", "--to", "9.9"])

@@ -16,10 +16,10 @@ ap.add_argument("dialect")
 ap.add_argument("expected")
 a = ap.parse_args()
 
-up = subprocess.run([a.upc, "sql", a.plan, "--dialect", a.dialect], capture_output=True, text=True)
+up = subprocess.run([a.upc, "sql", a.plan, "--dialect", a.dialect, "--online"], capture_output=True, text=True)
 if up.returncode != 0:
     sys.exit(f"upc sql failed ({up.returncode}):\n{up.stderr}")
-down = subprocess.run([a.upc, "sql", a.plan, "--dialect", a.dialect, "--down"],
+down = subprocess.run([a.upc, "sql", a.plan, "--dialect", a.dialect, "--down", "--online"],
                       capture_output=True, text=True)
 actual = up.stdout + "\n"
 if down.returncode == 0:

@@ -345,11 +345,11 @@ def main(tmp):
         k, crashes, bad = 1, 0, []
         while k < 100:
             url = start()
-            r = uprun(ob, opub, url, "apply", env={"UPG_FAULT_EXIT_AFTER": str(k)})
+            r = uprun(ob, opub, url, "apply", "--online", "always", env={"UPG_FAULT_EXIT_AFTER": str(k)})
             if r.returncode == 0:
                 break
             crashes += 1
-            r2 = uprun(ob, opub, url, "apply")
+            r2 = uprun(ob, opub, url, "apply", "--online", "always")
             if r.returncode != 99 or r2.returncode != 0 or not ok_end(url):
                 bad.append(f"k={k}: exit {r.returncode}, resume {r2.returncode}: {r2.stderr[-300:]}")
             k += 1
@@ -357,13 +357,13 @@ def main(tmp):
                   "matches, every row, every constraint validated, no helper check left"
                   + ("" if not bad else ": " + "; ".join(bad[:3])), crashes >= 6 and not bad)
         url = start(null_name=True)
-        r = uprun(ob, opub, url, "apply")
+        r = uprun(ob, opub, url, "apply", "--online", "always")
         ck.expect("a null row: the validation of the not-null check fails, the step is in progress",
                   r.returncode == 1 and "in progress" in r.stderr and "VALIDATE CONSTRAINT" in r.stderr, r)
         p = in_progress(ob, opub, url)
         ck.expect("status: the units before it are done", p is not None and p["units_done"] >= 5, None)
         db.sql(url, 'UPDATE "C" SET "Name" = \'seven\' WHERE "Id" = 7')
-        r = uprun(ob, opub, url, "apply")
+        r = uprun(ob, opub, url, "apply", "--online", "always")
         ck.expect("once the row is fixed, apply finishes the step", r.returncode == 0 and ok_end(url), r)
     elif a.check == "online-type":
         tplan = os.path.join(tmp, "sessions.upg")
