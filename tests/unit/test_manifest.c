@@ -158,6 +158,7 @@ test_units_kinds_and_offline_lowering_round_trip(void **state)
         edited[len - k + w] = '\0';
         assert_int_not_equal(manifest_read(edited, len - k + w, &m, &err), 0);
         assert_non_null(strstr(err.message, "has no checks"));
+        manifest_free(&m);
         free(edited);
     }
     free(bytes);
@@ -166,6 +167,7 @@ test_units_kinds_and_offline_lowering_round_trip(void **state)
     x->ds[1].estimate = NULL;
     assert_int_not_equal(round_trip(x, &m, &err), 0);
     assert_non_null(strstr(err.message, "estimate"));
+    manifest_free(&m);
     free(x);
 }
 
